@@ -1,0 +1,38 @@
+# Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+DEMO_PERSONS ?= 2000
+DEMO_SEED ?= 42
+
+.PHONY: install demo test lint browser clean-data
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## Simulate the four source systems and run the whole pipeline (through Dagster, in-process).
+demo: install
+	$(BIN)/cdp generate --persons $(DEMO_PERSONS) --seed $(DEMO_SEED) --out data/landing --truth data/truth
+	$(BIN)/cdp run
+
+## Headless Chromium for the console's browser tests (Debian packages; skipped when present).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian chromium for the browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
+	  || echo "WARNING: could not install chromium; browser tests will be skipped"; }
+
+test: install browser
+	$(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+
+clean-data:
+	rm -rf data

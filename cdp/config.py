@@ -1,0 +1,173 @@
+"""The one settings object.
+
+Settings come from, in rising precedence: the defaults below, a TOML file (``cdp.toml`` in the
+working directory, or the path in ``CDP_CONFIG``), and ``CDP_*`` environment variables.
+Nested fields use a double underscore: ``CDP_IDENTITY__MATCH_THRESHOLD=0.95``.
+
+Nothing here reads the environment at import time; call :func:`load_settings`.
+
+Each stage owns one section (a dataclass below). Add a field to your stage's section rather than
+a constant in code when a user may want to change it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cdp.paths import Paths
+
+
+@dataclass
+class IngestSettings:
+    """Stage 1: landing → staged/quarantine (pipelines/)."""
+
+    contracts_dir: str = "data_contracts"
+    # Share of failed rows in a file above which the contract check blocks downstream assets.
+    max_failed_share: float = 0.05
+    # GE expectations that are expensive per row run on a sample of this many rows per batch.
+    ge_sample_rows: int = 200_000
+
+
+@dataclass
+class IdentitySettings:
+    """Identity resolution (identity/)."""
+
+    match_threshold: float = 0.9
+    predict_threshold: float = 0.5
+    # A deterministic key value shared by more distinct persons than this does not merge alone.
+    max_records_per_key: int = 4
+    key_blocklist: list[str] = field(
+        default_factory=lambda: ["test@test.de", "keine@email.de", "noreply@example.com"]
+    )
+    # A run that would change more than this share of existing customer ids stops unless forced.
+    max_id_churn: float = 0.05
+    max_cluster_size: int = 25
+    em_max_pairs: float = 2e6
+    u_max_pairs: float = 1e7
+    seed: int = 42
+
+
+@dataclass
+class ProfileSettings:
+    """360° profiles (profiles/)."""
+
+    # Source trust ranking per golden-record attribute group; earlier = more trusted.
+    trust_ranking: dict[str, list[str]] = field(
+        default_factory=lambda: {
+            "name": ["erp", "crm", "bonus", "shop"],
+            "birth_date": ["erp", "bonus", "crm", "shop"],
+            "address": ["erp", "crm", "shop", "bonus"],
+            "email": ["crm", "shop", "erp", "bonus"],
+            "phone": ["crm", "erp", "shop", "bonus"],
+        }
+    )
+    purposes: list[str] = field(default_factory=lambda: ["marketing", "profiling", "service"])
+    consent_channels: list[str] = field(default_factory=lambda: ["email", "phone", "sms", "letter"])
+    at_risk_after_days: int = 180
+    lapsed_after_days: int = 365
+    new_customer_days: int = 90
+
+
+@dataclass
+class ExportSettings:
+    """Exports and the agent console (exports/)."""
+
+    console_host: str = "127.0.0.1"
+    console_port: int = 8765
+    timeline_page_size: int = 25
+
+
+@dataclass
+class PrivacySettings:
+    """Data protection (cdp/privacy)."""
+
+    # Salt for tombstone hashes and pseudonyms; set CDP_PRIVACY__SECRET in production.
+    secret: str = "change-me-local-demo-secret"
+    guest_retention_days: int = 730
+
+
+@dataclass
+class Settings:
+    """All configuration of one CDP installation."""
+
+    data_dir: Path = Path("data")
+    ingest: IngestSettings = field(default_factory=IngestSettings)
+    identity: IdentitySettings = field(default_factory=IdentitySettings)
+    profiles: ProfileSettings = field(default_factory=ProfileSettings)
+    exports: ExportSettings = field(default_factory=ExportSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
+
+    @property
+    def paths(self) -> Paths:
+        return Paths(Path(self.data_dir))
+
+    def with_data_dir(self, data_dir: str | Path) -> Settings:
+        return dataclasses.replace(self, data_dir=Path(data_dir))
+
+
+def load_settings(
+    config_file: str | Path | None = None,
+    env: typing.Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Build the settings from defaults, a TOML file, ``CDP_*`` variables and keyword overrides."""
+    env = os.environ if env is None else env
+    settings = Settings()
+    path = Path(config_file or env.get("CDP_CONFIG") or "cdp.toml")
+    if path.is_file():
+        with path.open("rb") as fh:
+            _apply(settings, tomllib.load(fh), source=str(path))
+    for key, value in env.items():
+        if key.startswith("CDP_") and key != "CDP_CONFIG":
+            parts = key[4:].lower().split("__")
+            _apply(settings, _nest(parts, value), source=f"${key}")
+    _apply(settings, overrides, source="arguments")
+    return settings
+
+
+def _nest(parts: list[str], value: str) -> dict[str, Any]:
+    out: dict[str, Any] = {parts[-1]: value}
+    for p in reversed(parts[:-1]):
+        out = {p: out}
+    return out
+
+
+def _apply(target: Any, values: dict[str, Any], source: str) -> None:
+    hints = typing.get_type_hints(type(target))
+    names = {f.name for f in dataclasses.fields(target)}
+    for key, value in values.items():
+        if key not in names:
+            raise ValueError(f"{source}: unknown setting {key!r} in {type(target).__name__}")
+        current = getattr(target, key)
+        if dataclasses.is_dataclass(current):
+            if not isinstance(value, dict):
+                raise ValueError(f"{source}: setting {key!r} is a section, not a value")
+            _apply(current, value, source)
+        else:
+            setattr(target, key, _coerce(value, hints[key], f"{source}: {key}"))
+
+
+def _coerce(value: Any, hint: Any, where: str) -> Any:
+    if not isinstance(value, str):
+        return Path(value) if hint is Path else value
+    origin = typing.get_origin(hint) or hint
+    try:
+        if hint is Path:
+            return Path(value)
+        if origin is bool:
+            return value.strip().lower() in {"1", "true", "yes", "on"}
+        if origin in (int, float):
+            return origin(value)
+        if origin in (list, dict):
+            import json
+
+            return json.loads(value) if value.strip()[:1] in "[{" else value.split(",")
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{where}: cannot read {value!r} as {hint}") from exc
+    return value

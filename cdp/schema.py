@@ -1,0 +1,216 @@
+"""The canonical schema, defined once.
+
+Three record types leave ingestion and feed identity resolution and the profiles:
+
+* ``person_records``: one row per source record that describes a person (an ERP customer, a CRM
+  contact, a shop account or guest checkout, a bonus-program member);
+* ``contact_events``: one row per contact the company had with a person (orders, invoices, calls,
+  tickets, e-mails, newsletters, card purchases ...);
+* ``consent_events``: one row per consent grant or withdrawal, with its evidence.
+
+Every record carries ``source_system`` and the id it has in that system. ``record_key`` =
+``"<source_system>:<source_record_id>"`` is the unique id of a person record across sources;
+events point at their person record through ``person_record_key``.
+
+The Parquet writer, DuckDB DDL, contract mappings and test fixtures derive from these schemas;
+nobody re-lists the columns.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import polars as pl
+
+
+class Source(StrEnum):
+    ERP = "erp"
+    CRM = "crm"
+    SHOP = "shop"
+    BONUS = "bonus"
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    PHONE = "phone"
+    SMS = "sms"
+    LETTER = "letter"
+    STORE = "store"
+    WEB = "web"
+    APP = "app"
+    CHAT = "chat"
+
+
+#: Channels a consent can be given for (a subset of :class:`Channel`).
+CONSENT_CHANNELS = (Channel.EMAIL, Channel.PHONE, Channel.SMS, Channel.LETTER)
+
+
+class Purpose(StrEnum):
+    MARKETING = "marketing"
+    PROFILING = "profiling"
+    SERVICE = "service"
+
+
+class Direction(StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class ConsentStatus(StrEnum):
+    GRANTED = "granted"
+    WITHDRAWN = "withdrawn"
+
+
+class EventType(StrEnum):
+    ORDER = "order"
+    RETURN = "return"
+    INVOICE = "invoice"
+    CREDIT_NOTE = "credit_note"
+    CALL = "call"
+    EMAIL = "email"
+    TICKET = "ticket"
+    STORE_VISIT = "store_visit"
+    LETTER = "letter"
+    CHAT = "chat"
+    NEWSLETTER = "newsletter"
+    CARD_PURCHASE = "card_purchase"
+    CARD_RETURN = "card_return"
+    CONSENT_CHANGE = "consent_change"
+
+
+class LinkMethod(StrEnum):
+    SINGLETON = "singleton"
+    DETERMINISTIC = "deterministic"
+    PROBABILISTIC = "probabilistic"
+    MUST_LINK = "must_link"
+
+
+UTC_TS = pl.Datetime("us", "UTC")
+
+#: Lineage columns every staged and canonical row carries.
+LINEAGE = {
+    "_source_file": pl.String,  # path relative to the landing directory
+    "_row_number": pl.Int64,  # 1-based data row (CSV without header, JSONL line, JSON array index + 1)
+    "_load_id": pl.String,
+    "_ingested_at": UTC_TS,
+}
+
+PERSON_RECORD = pl.Schema(
+    {
+        "record_key": pl.String,  # "<source_system>:<source_record_id>", unique
+        "source_system": pl.String,  # Source
+        "source_entity": pl.String,  # contract entity, e.g. "customers", "contacts", "accounts"
+        "source_record_id": pl.String,  # the id in the source system (Kundennummer, contact_id ...)
+        "is_guest": pl.Boolean,  # shop guest checkout
+        "salutation": pl.String,  # as delivered ("Herr", "Frau", "Mr" ...)
+        "title": pl.String,  # academic title as delivered ("Dr.", "Prof. Dr.")
+        "first_name": pl.String,  # as delivered, may hold several / hyphenated names
+        "last_name": pl.String,  # as delivered, may hold particles ("von", "zu")
+        "birth_date": pl.Date,
+        "email": pl.String,  # as delivered (trimmed); identity/ standardises
+        "email_verified": pl.Boolean,  # double opt-in / verified by the source
+        "phone": pl.String,  # landline or unknown type, as delivered
+        "mobile": pl.String,
+        "street": pl.String,  # as delivered; may include the house number ("Hauptstr. 12a")
+        "house_number": pl.String,  # when the source delivers it separately
+        "postcode": pl.String,
+        "city": pl.String,
+        "country": pl.String,  # ISO 3166-1 alpha-2 where known, default "DE"
+        "xref_erp_customer_no": pl.String,  # an ERP Kundennummer this record claims (partial, may be wrong)
+        "xref_bonus_card_no": pl.String,  # a bonus card number this record claims
+        "stated_channel": pl.String,  # Channel the person said they prefer, if any
+        "created_at": UTC_TS,
+        "updated_at": UTC_TS,
+        **LINEAGE,
+    }
+)
+
+CONTACT_EVENT = pl.Schema(
+    {
+        "event_key": pl.String,  # "<source_system>:<source_entity>:<source_event_id>", unique
+        "source_system": pl.String,
+        "source_entity": pl.String,  # e.g. "invoices", "interactions", "orders", "transactions"
+        "source_event_id": pl.String,
+        "person_record_key": pl.String,  # the person record it belongs to (may be unknown: null)
+        "ts": UTC_TS,
+        "channel": pl.String,  # Channel
+        "direction": pl.String,  # Direction
+        "event_type": pl.String,  # EventType
+        "summary": pl.String,  # subject / short human-readable description
+        "outcome": pl.String,  # e.g. resolved, open, escalated, opened, clicked, no_answer
+        "status": pl.String,  # open / closed (tickets), completed / cancelled / returned (orders)
+        "amount": pl.Float64,  # EUR, signed: returns and credit notes are negative
+        "currency": pl.String,
+        "product_models": pl.List(pl.String),  # product models on an order / invoice, if known
+        "store_id": pl.String,
+        **LINEAGE,
+    }
+)
+
+CONSENT_EVENT = pl.Schema(
+    {
+        "consent_event_key": pl.String,  # "<source_system>:<source_entity>:<source_event_id>"
+        "source_system": pl.String,
+        "source_entity": pl.String,
+        "source_event_id": pl.String,
+        "person_record_key": pl.String,
+        "purpose": pl.String,  # Purpose
+        "channel": pl.String,  # one of CONSENT_CHANNELS
+        "status": pl.String,  # ConsentStatus
+        "ts": UTC_TS,
+        "method": pl.String,  # double_opt_in, web_form, phone_call, paper_form, store, checkout ...
+        "evidence": pl.String,  # consent text id / version, confirmation reference ...
+        **LINEAGE,
+    }
+)
+
+CANONICAL_TABLES: dict[str, pl.Schema] = {
+    "person_records": PERSON_RECORD,
+    "contact_events": CONTACT_EVENT,
+    "consent_events": CONSENT_EVENT,
+}
+
+
+def record_key(source_system: str, source_record_id: str) -> str:
+    """The cross-source unique key of a person record."""
+    return f"{source_system}:{source_record_id}"
+
+
+def empty(schema: pl.Schema) -> pl.DataFrame:
+    """An empty frame of a canonical schema."""
+    return pl.DataFrame(schema=schema)
+
+
+def conform(df: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
+    """Select and cast ``df`` to ``schema``, adding missing columns as nulls, in schema order."""
+    cols = []
+    for name, dtype in schema.items():
+        if name in df.columns:
+            cols.append(pl.col(name).cast(dtype, strict=False))
+        else:
+            cols.append(pl.lit(None, dtype=dtype).alias(name))
+    return df.select(cols)
+
+
+def duckdb_ddl(table: str, schema: pl.Schema) -> str:
+    """``CREATE TABLE`` DDL for a canonical schema (used where a table is created empty)."""
+    cols = ", ".join(f'"{n}" {_duck_type(t)}' for n, t in schema.items())
+    return f'CREATE OR REPLACE TABLE "{table}" ({cols})'
+
+
+def _duck_type(dtype: pl.DataType) -> str:
+    if dtype == pl.String:
+        return "VARCHAR"
+    if dtype == pl.Int64:
+        return "BIGINT"
+    if dtype == pl.Float64:
+        return "DOUBLE"
+    if dtype == pl.Boolean:
+        return "BOOLEAN"
+    if dtype == pl.Date:
+        return "DATE"
+    if isinstance(dtype, pl.Datetime):
+        return "TIMESTAMPTZ" if dtype.time_zone else "TIMESTAMP"
+    if isinstance(dtype, pl.List):
+        return f"{_duck_type(dtype.inner)}[]"
+    raise TypeError(f"no DuckDB type for {dtype}")
