@@ -7,3 +7,23 @@ import typer
 
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to the ``cdp`` app. Import heavy modules inside the commands."""
+
+    @app.command("run")
+    def run(
+        ctx: typer.Context,
+        incremental: bool = typer.Option(False, "--incremental", help="Identity: match only new/changed records"),
+        force: bool = typer.Option(False, "--force", help="Identity: accept an id churn above the limit"),
+    ) -> None:
+        """Run the whole pipeline through Dagster, in-process: ingest → canonical → identity → profiles → exports."""
+        from dagster_project.run import run_pipeline, summary_lines
+
+        settings = ctx.obj
+        try:
+            summary = run_pipeline(settings, incremental=incremental, force=force, echo=typer.echo)
+        except FileNotFoundError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from exc
+        for line in summary_lines(summary, settings):
+            typer.echo(line)
+        if not summary.success:
+            raise typer.Exit(1)

@@ -1,0 +1,151 @@
+"""Asset checks as plain functions: each takes data and limits and returns a :class:`CheckOutcome`.
+
+The Dagster wrappers in :mod:`dagster_project.assets` turn an outcome into an
+``AssetCheckResult``; tests call these functions directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+import duckdb
+import polars as pl
+
+ERROR = "ERROR"
+WARN = "WARN"
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """The result of one check: passed or not, how bad, and numbers for the UI."""
+
+    passed: bool
+    severity: str
+    description: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def _sql(name: str) -> str:
+    return resources.files("dagster_project.sql").joinpath(f"{name}.sql").read_text(encoding="utf-8")
+
+
+def contract_outcome(files: pl.DataFrame, max_failed_share: float) -> CheckOutcome:
+    """Contract validation of one source entity's files.
+
+    Args:
+        files: one row per delivered file with ``file``, ``rows_read``, ``rows_quarantined``
+            (file-level rejects count every row of the file as failed).
+        max_failed_share: a file whose failed share is above this blocks downstream assets.
+
+    Returns:
+        Passed when nothing was quarantined; a WARN when rows failed but no file is over the
+        limit; an ERROR (blocking) naming the worst files when one is.
+    """
+    if files.is_empty():
+        return CheckOutcome(True, WARN, "no files delivered for this entity", {"files": 0})
+    df = files.with_columns(
+        failed_share=pl.when(pl.col("rows_read") > 0)
+        .then(pl.col("rows_quarantined") / pl.col("rows_read"))
+        .otherwise((pl.col("rows_quarantined") > 0).cast(pl.Float64))  # a file rejected whole
+    )
+    read = int(df["rows_read"].sum())
+    failed = int(df["rows_quarantined"].sum())
+    worst = df.sort("failed_share", descending=True)
+    over = worst.filter(pl.col("failed_share") > max_failed_share)
+    meta = {
+        "files": df.height,
+        "rows_read": read,
+        "rows_quarantined": failed,
+        "failed_share": round(failed / read, 6) if read else 0.0,
+        "max_file_failed_share": round(float(worst["failed_share"][0]), 6),
+        "limit": max_failed_share,
+    }
+    if over.height:
+        names = ", ".join(f"{r['file']} ({r['failed_share']:.1%})" for r in over.head(5).iter_rows(named=True))
+        return CheckOutcome(
+            False, ERROR,
+            f"{over.height} file(s) above the failed-row limit {max_failed_share:.1%}: {names}", meta,
+        )
+    if failed:
+        return CheckOutcome(
+            False, WARN,
+            f"{failed} of {read} rows quarantined; every file under the limit {max_failed_share:.1%}", meta,
+        )
+    return CheckOutcome(True, WARN, f"all {read} rows passed the contract", meta)
+
+
+def reconciliation_outcome(rows_read: int, rows_staged: int, rows_quarantined: int) -> CheckOutcome:
+    """Every row read is either staged or quarantined: none lost, none invented."""
+    diff = rows_read - rows_staged - rows_quarantined
+    meta = {"rows_read": rows_read, "rows_staged": rows_staged,
+            "rows_quarantined": rows_quarantined, "difference": diff}
+    if diff:
+        return CheckOutcome(
+            False, ERROR,
+            f"read {rows_read} rows but staged {rows_staged} + quarantined {rows_quarantined} "
+            f"({'lost' if diff > 0 else 'extra'} {abs(diff)})", meta,
+        )
+    return CheckOutcome(True, ERROR, f"read {rows_read} = staged {rows_staged} + quarantined {rows_quarantined}", meta)
+
+
+def cluster_size_outcome(identity_link: pl.DataFrame, max_cluster_size: int) -> CheckOutcome:
+    """No customer holds more source records than ``max_cluster_size`` (a sign of over-merging)."""
+    sizes = identity_link.group_by("customer_id").len()
+    biggest = int(sizes["len"].max() or 0)
+    over = sizes.filter(pl.col("len") > max_cluster_size).sort("len", descending=True)
+    meta = {"customers": sizes.height, "largest_cluster": biggest, "limit": max_cluster_size,
+            "clusters_over_limit": over.height}
+    if over.height:
+        ids = ", ".join(f"{r['customer_id']} ({r['len']})" for r in over.head(5).iter_rows(named=True))
+        return CheckOutcome(False, ERROR, f"{over.height} customer(s) above {max_cluster_size} records: {ids}", meta)
+    return CheckOutcome(True, ERROR, f"largest customer holds {biggest} records (limit {max_cluster_size})", meta)
+
+
+def id_churn_outcome(churn: float, max_id_churn: float) -> CheckOutcome:
+    """The share of existing customer ids this run changed stays under the configured limit."""
+    meta = {"id_churn": round(float(churn), 6), "limit": max_id_churn}
+    if churn > max_id_churn:
+        return CheckOutcome(False, ERROR, f"id churn {churn:.2%} above the limit {max_id_churn:.2%}", meta)
+    return CheckOutcome(True, ERROR, f"id churn {churn:.2%} (limit {max_id_churn:.2%})", meta)
+
+
+def f1_outcome(identity_link: pl.DataFrame, truth: pl.DataFrame | None, min_f1: float) -> CheckOutcome:
+    """Pairwise F1 against the simulator's truth, when the truth is present; WARN below ``min_f1``."""
+    if truth is None:
+        return CheckOutcome(True, WARN, "no data/truth/identity_truth.parquet: F1 not measured")
+    from identity.evaluate import evaluate_frames
+
+    scores = evaluate_frames(identity_link, truth)["pairwise"]
+    meta = {**scores, "min_f1": min_f1}
+    text = f"pairwise F1 {scores['f1']:.4f} (precision {scores['precision']:.4f}, recall {scores['recall']:.4f})"
+    return CheckOutcome(scores["f1"] >= min_f1, WARN, text, meta)
+
+
+def consent_channel_outcome(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
+    """No customer's preferred marketing channel lacks a granted marketing consent for it."""
+    rows = con.execute(_sql("preferred_channel_without_consent")).fetchall()
+    meta = {"violations": len(rows)}
+    if rows:
+        ids = ", ".join(f"{cid} ({channel})" for cid, channel in rows[:5])
+        return CheckOutcome(False, ERROR, f"{len(rows)} preferred marketing channel(s) without granted consent: {ids}", meta)
+    return CheckOutcome(True, ERROR, "every preferred marketing channel has a granted consent", meta)
+
+
+def profile_counts_outcome(con: duckdb.DuckDBPyConnection, identity_link: pl.DataFrame) -> CheckOutcome:
+    """The database holds one customer per resolved customer id and every identity link."""
+    customers, links, customer_ids = con.execute(_sql("profile_counts")).fetchone()
+    expected_customers = identity_link["customer_id"].n_unique()
+    meta = {"customers": customers, "distinct_customer_ids": customer_ids, "identity_links": links,
+            "expected_customers": expected_customers, "expected_links": identity_link.height}
+    problems = []
+    if customers != customer_ids:
+        problems.append(f"customer has {customers} rows for {customer_ids} distinct ids")
+    if customers != expected_customers:
+        problems.append(f"customer has {customers} rows, identity resolved {expected_customers}")
+    if links != identity_link.height:
+        problems.append(f"identity_link has {links} rows, identity wrote {identity_link.height}")
+    if problems:
+        return CheckOutcome(False, ERROR, "; ".join(problems), meta)
+    return CheckOutcome(True, ERROR, f"{customers} customers and {links} links reconcile with identity", meta)

@@ -1,0 +1,184 @@
+"""``cdp run``: execute ``cdp_job`` in-process (no daemon, ephemeral instance) and summarise it."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import dagster as dg
+
+from cdp.config import Settings
+from dagster_project.definitions import build_definitions
+from dagster_project.partitions import landing_dates, range_tags
+from dagster_project.sensors import JOB_NAME
+
+Echo = Callable[[str], None]
+
+
+@dataclass
+class RunSummary:
+    """What one run did, for the console and for tests."""
+
+    success: bool
+    run_id: str
+    load_dates: list[str]
+    materialized: dict[str, dict[str, Any]] = field(default_factory=dict)  # asset key → metadata
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    def metadata(self, key: str) -> dict[str, Any]:
+        return self.materialized.get(key, {})
+
+    def check(self, asset: str, name: str) -> dict[str, Any] | None:
+        return next((c for c in self.checks if c["asset"] == asset and c["check"] == name), None)
+
+
+def _value(v: Any) -> Any:
+    return getattr(v, "value", v)
+
+
+class _ProgressHandler(logging.Handler):
+    """One line per materialised asset, failed check and failed step."""
+
+    def __init__(self, echo: Echo) -> None:
+        super().__init__()
+        self.echo = echo
+        self.seen: set[str] = set()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        event = getattr(record, "dagster_meta", {}).get("dagster_event")
+        if event is None:
+            return
+        kind = event.event_type
+        if kind == dg.DagsterEventType.ASSET_MATERIALIZATION:
+            mat = event.event_specific_data.materialization
+            key = mat.asset_key.to_user_string()
+            if key in self.seen:  # a single run over several load dates reports each partition
+                return
+            self.seen.add(key)
+            meta = {k: _value(v) for k, v in mat.metadata.items()}
+            rows = meta.get("dagster/row_count")
+            extra = f"  quarantined {meta['rows_quarantined']}" if meta.get("rows_quarantined") else ""
+            self.echo(f"  ✓ {key:<36} {'' if rows is None else f'{rows:>9,} rows'}{extra}")
+        elif kind == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+            ev = event.event_specific_data
+            if not ev.passed:
+                self.echo(f"  ! check {ev.asset_key.to_user_string()}:{ev.check_name} "
+                          f"[{ev.severity.value}] {ev.description or ''}")
+        elif kind == dg.DagsterEventType.STEP_FAILURE:
+            err = event.event_specific_data.error
+            cause = err.cause.message.strip() if err and err.cause else (err.message.strip() if err else "")
+            self.echo(f"  ✗ {event.step_key} failed: {cause.splitlines()[-1] if cause else ''}")
+
+
+def _progress_logger(echo: Echo) -> dg.LoggerDefinition:
+    def _make(_init_context: Any) -> logging.Logger:
+        log = logging.getLogger("cdp.run.progress")
+        log.handlers = [_ProgressHandler(echo)]
+        log.setLevel(logging.DEBUG)
+        log.propagate = False
+        return log
+
+    return dg.LoggerDefinition(_make, description="One line per asset for `cdp run`")
+
+
+def run_pipeline(settings: Settings, *, incremental: bool = False, force: bool = False,
+                 echo: Echo = print) -> RunSummary:
+    """Materialise the whole graph over every load date under ``data/landing/``.
+
+    The same ``cdp_job`` that ``dagster dev`` shows, run in-process on an ephemeral instance:
+    one run spanning the first to the last load date (a single-run partition range).
+
+    Raises:
+        FileNotFoundError: when ``data/landing/`` has no dated deliveries.
+    """
+    dates = landing_dates(settings.paths.landing)
+    if not dates:
+        raise FileNotFoundError(
+            f"{settings.paths.landing}: no deliveries (<source>/<YYYY-MM-DD>/<file>); run `cdp generate` first"
+        )
+    defs = build_definitions(settings)
+    job = defs.resolve_job_def(JOB_NAME).with_logger_defs({"progress": _progress_logger(echo)})
+    run_config = {"ops": {"identity_resolution": {"config": {"incremental": incremental, "force": force}}}}
+    echo(f"cdp run: load dates {dates[0]} … {dates[-1]} ({len(dates)} deliveries), data dir {settings.paths.root}")
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(run_config=run_config, instance=instance,
+                                        tags=range_tags(dates), raise_on_error=False)
+    return summarise(result, dates)
+
+
+def summarise(result: dg.ExecuteInProcessResult, dates: list[str]) -> RunSummary:
+    """Collect materialisation metadata, check results and failures from a finished run."""
+    summary = RunSummary(success=result.success, run_id=result.run_id, load_dates=dates)
+    for event in result.all_events:
+        if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
+            mat = event.event_specific_data.materialization
+            summary.materialized.setdefault(mat.asset_key.to_user_string(),
+                                            {k: _value(v) for k, v in mat.metadata.items()})
+        elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+            ev = event.event_specific_data
+            summary.checks.append({"asset": ev.asset_key.to_user_string(), "check": ev.check_name,
+                                   "passed": ev.passed, "severity": ev.severity.value,
+                                   "description": ev.description,
+                                   "metadata": {k: _value(v) for k, v in ev.metadata.items()}})
+        elif event.event_type == dg.DagsterEventType.STEP_FAILURE:
+            summary.failures.append(event.step_key)
+    return summary
+
+
+def persons_simulated(settings: Settings) -> int | None:
+    """Persons in ``data/truth/manifest.json`` (simulated data only)."""
+    path = settings.paths.truth / "manifest.json"
+    if not path.is_file():
+        return None
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    for where in (manifest, manifest.get("counts", {}), manifest.get("parameters", {})):
+        for key in ("persons", "n_persons"):
+            if isinstance(where.get(key), int):
+                return where[key]
+    return None
+
+
+def summary_lines(summary: RunSummary, settings: Settings) -> list[str]:
+    """The closing report of ``cdp run``: what was built and where to look next."""
+    lines = ["", "Summary"]
+    persons = persons_simulated(settings)
+    if persons is not None:
+        lines.append(f"  persons simulated      {persons:>9,}")
+    by_source: dict[str, list[int]] = {}
+    for key, meta in summary.materialized.items():
+        parts = key.split("/")
+        if parts[0] == "sources":
+            tot = by_source.setdefault(parts[1], [0, 0])
+            tot[0] += int(meta.get("rows_staged", 0))
+            tot[1] += int(meta.get("rows_quarantined", 0))
+    for source, (staged, quarantined) in by_source.items():
+        lines.append(f"  {source:<8} staged {staged:>9,}   quarantined {quarantined:>7,}")
+    customers = summary.metadata("identity/customers").get("dagster/row_count")
+    if customers is not None:
+        f1 = summary.check("identity/identity_link", "truth_f1")
+        f1_text = f"   pairwise F1 {f1['metadata']['f1']:.4f}" if f1 and "f1" in f1["metadata"] else ""
+        lines.append(f"  customers resolved     {customers:>9,}{f1_text}")
+    profiles = {k.split("/", 1)[1]: m.get("dagster/row_count") for k, m in summary.materialized.items()
+                if k.startswith("profiles/")}
+    if profiles:
+        lines.append("  profile tables: " + ", ".join(f"{t} {n:,}" for t, n in profiles.items()))
+    failed_checks = [c for c in summary.checks if not c["passed"]]
+    for c in failed_checks:
+        lines.append(f"  check {c['asset']}:{c['check']} [{c['severity']}] {c['description']}")
+    if summary.failures:
+        lines.append("  FAILED steps: " + ", ".join(summary.failures)
+                     + f" (previous {settings.paths.duckdb.name} left as it was)")
+    paths = settings.paths
+    lines += [
+        "",
+        "Next:",
+        f"  duckdb {paths.duckdb}            (SQL: SELECT * FROM customer_360 LIMIT 10)",
+        f"  reports in {paths.reports}/",
+        "  dagster dev                     (asset graph, checks, sensor and schedule in the UI)",
+        "  cdp serve                       (the agent console)",
+    ]
+    return lines

@@ -1,0 +1,48 @@
+"""The landing sensor: a run for new or changed files, none for files already seen."""
+
+import os
+
+import dagster as dg
+
+from cdp.config import Settings
+from dagster_project.partitions import RANGE_END_TAG, RANGE_START_TAG
+from dagster_project.resources import CdpSettingsResource
+from dagster_project.sensors import landing_sensor, new_landing_files
+
+
+def _deliver(landing, rel, text="x"):
+    p = landing / rel
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(text)
+    return p
+
+
+def test_new_files_then_nothing_then_a_changed_file(tmp_path):
+    landing = tmp_path / "landing"
+    _deliver(landing, "erp/2024-03-01/kunden_20240301.csv")
+    _deliver(landing, "crm/2024-03-01/.partial-upload")  # hidden: still being written
+    new, cursor = new_landing_files(landing, None)
+    assert new == ["erp/2024-03-01/kunden_20240301.csv"]
+    assert new_landing_files(landing, cursor)[0] == []
+    p = _deliver(landing, "erp/2024-03-01/kunden_20240301.csv", "changed")
+    os.utime(p, ns=(p.stat().st_atime_ns, p.stat().st_mtime_ns + 10**9))
+    _deliver(landing, "shop/2024-03-02/orders_20240302.jsonl")
+    new, _ = new_landing_files(landing, cursor)
+    assert sorted(new) == ["erp/2024-03-01/kunden_20240301.csv", "shop/2024-03-02/orders_20240302.jsonl"]
+
+
+def test_sensor_requests_one_run_over_the_new_load_dates(tmp_path):
+    settings = Settings().with_data_dir(tmp_path)
+    resource = CdpSettingsResource.from_settings(settings)
+    ctx = dg.build_sensor_context(resources={"cdp": resource})
+    assert landing_sensor(ctx).run_requests == []  # nothing landed yet
+
+    _deliver(settings.paths.landing, "erp/2024-03-01/kunden_20240301.csv")
+    _deliver(settings.paths.landing, "bonus/2024-03-03/members_20240303.csv")
+    result = landing_sensor(ctx)
+    assert len(result.run_requests) == 1
+    tags = result.run_requests[0].tags
+    assert (tags[RANGE_START_TAG], tags[RANGE_END_TAG]) == ("2024-03-01", "2024-03-03")
+
+    again = landing_sensor(dg.build_sensor_context(cursor=result.cursor, resources={"cdp": resource}))
+    assert again.run_requests == []
