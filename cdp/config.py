@@ -51,6 +51,29 @@ class IdentitySettings:
     em_max_pairs: float = 2e6
     u_max_pairs: float = 1e7
     seed: int = 42
+    # Trusted keys for the deterministic pass: the column (identity/standardise.py) whose equal
+    # values link records, and how many distinct persons (distinct first names / birth dates)
+    # may share one value before it stops linking on its own.
+    deterministic_keys: list[dict] = field(
+        default_factory=lambda: [
+            {"name": "erp_customer_no", "column": "erp_key", "max_persons": 1},
+            {"name": "bonus_card_no", "column": "bonus_key", "max_persons": 1},
+            {"name": "email", "column": "email_std", "max_persons": 1, "require": "first_name_first"},
+        ]
+    )
+    # Records in a cluster above max_cluster_size are re-clustered at these stricter thresholds.
+    split_thresholds: list[float] = field(default_factory=lambda: [0.99, 0.999, 0.9999])
+    # Share of records used to estimate the prior / EM (training samples at large sizes).
+    train_max_records: int = 600_000
+    engine: str = "duckdb"
+    # Hard-negative vetoes (identity/veto.py): a scored pair whose first names are less similar
+    # than this (Jaro-Winkler, after folding; initials and shared name parts are compatible) or
+    # whose birth dates are more than this many years apart never links (0 disables).
+    veto_first_name_jw: float = 0.8
+    veto_birth_year_gap: float = 5.0
+    # DuckDB threads and memory limit for Splink (empty: DuckDB defaults).
+    duckdb_threads: int = 2
+    duckdb_memory_limit: str = "6GB"
 
 
 @dataclass
@@ -72,6 +95,30 @@ class ProfileSettings:
     at_risk_after_days: int = 180
     lapsed_after_days: int = 365
     new_customer_days: int = 90
+    # Attribute groups where the newest value beats the trust ranking (a moved customer's address).
+    recency_first: list[str] = field(default_factory=lambda: ["address"])
+    # Reference date for recency, lifecycle and RFM (ISO date); empty = latest event in the data.
+    as_of: str = ""
+    # Observed channel use counts half as much after this many days (preferred channel).
+    channel_half_life_days: int = 180
+    # Channel picked among the allowed ones when a customer states nothing and shows no use.
+    channel_fallback_order: list[str] = field(
+        default_factory=lambda: ["email", "letter", "sms", "phone"]
+    )
+    # Contact event types that count as a purchase (positive) or a return (negative amount).
+    purchase_types: list[str] = field(
+        default_factory=lambda: ["order", "invoice", "card_purchase"]
+    )
+    return_types: list[str] = field(
+        default_factory=lambda: ["return", "credit_note", "card_return"]
+    )
+    # CLV = yearly net revenue x horizon x activity factor of the lifecycle stage.
+    clv_horizon_years: float = 3.0
+    clv_stage_factor: dict[str, float] = field(
+        default_factory=lambda: {"new": 0.6, "active": 1.0, "at_risk": 0.5, "lapsed": 0.1}
+    )
+    # Contacts listed in customer_360.recent_contacts / agent_profile.
+    recent_contacts: int = 10
 
 
 @dataclass

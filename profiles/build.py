@@ -1,0 +1,318 @@
+"""Build the 360° profile database ``data/cdp.duckdb`` from the canonical and identity layers.
+
+The build writes a brand-new DuckDB file next to the target and renames it over
+``data/cdp.duckdb`` only when every table is complete, so an analyst who has the old file open
+keeps reading the old state and nobody ever sees a half-built database.
+
+The SQL of every table lives in ``profiles/sql/<table>.sql``. Those files read temporary tables
+the build creates first:
+
+* ``src_person_records``, ``src_contact_events``, ``src_consent_events``: the canonical layer
+  (columns exactly as in :mod:`cdp.schema`);
+* ``src_identity_link``, ``src_customer_id_history``, ``src_person_std``: the identity outputs;
+* ``cfg_*``: the profile settings (trust ranking, consent grid, thresholds) as small tables, so
+  the SQL needs no parameters and tunables stay configuration.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import uuid
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from cdp.config import Settings
+from cdp.schema import CANONICAL_TABLES, duckdb_ddl
+
+log = logging.getLogger(__name__)
+
+#: SQL files in build order; each creates the table or view of the same name.
+BUILD_ORDER = [
+    "identity_link",
+    "customer_id_history",
+    "contact_history",
+    "consent_event",
+    "customer",
+    "consent",
+    "preferred_channel",
+    "customer_value",
+    "customer_lookup",
+    "customer_360",
+    "agent_profile",
+]
+#: The objects the database offers analysts (documented, checked for comments).
+TABLES = [
+    "customer",
+    "identity_link",
+    "customer_id_history",
+    "contact_history",
+    "consent_event",
+    "consent",
+    "preferred_channel",
+    "customer_value",
+    "customer_lookup",
+    "profile_build",
+]
+VIEWS = ["customer_360", "agent_profile"]
+
+IDENTITY_FILES = {
+    "src_identity_link": "identity_link.parquet",
+    "src_customer_id_history": "customer_id_history.parquet",
+    "src_person_std": "person_records_std.parquet",
+}
+_IDENTITY_LINK_COLUMNS = {
+    "record_key": "VARCHAR",
+    "source_system": "VARCHAR",
+    "source_record_id": "VARCHAR",
+    "customer_id": "VARCHAR",
+    "match_probability": "DOUBLE",
+    "link_method": "VARCHAR",
+    "model_version": "VARCHAR",
+    "run_id": "VARCHAR",
+}
+_HISTORY_COLUMNS = {
+    "old_customer_id": "VARCHAR",
+    "new_customer_id": "VARCHAR",
+    "changed_at": "TIMESTAMPTZ",
+    "reason": "VARCHAR",
+    "run_id": "VARCHAR",
+}
+_STD_COLUMNS = {
+    "record_key": "VARCHAR",
+    "first_name_std": "VARCHAR",
+    "last_name_std": "VARCHAR",
+    "email_std": "VARCHAR",
+    "phone_e164": "VARCHAR",
+    "mobile_e164": "VARCHAR",
+    "street_std": "VARCHAR",
+    "house_number_std": "VARCHAR",
+    "postcode_std": "VARCHAR",
+    "city_std": "VARCHAR",
+    "birth_date": "DATE",
+}
+
+
+def sql_text(name: str) -> str:
+    """The SQL of one profile table or view (``profiles/sql/<name>.sql``)."""
+    return resources.files("profiles").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+
+
+def build_profiles(settings: Settings) -> dict[str, int]:
+    """Build every profile table into a new DuckDB file and swap it over ``data/cdp.duckdb``.
+
+    Args:
+        settings: the CDP settings; reads ``settings.paths.canonical`` and
+            ``settings.paths.identity``, writes ``settings.paths.duckdb``.
+
+    Returns:
+        Row count per table and view, e.g. ``{"customer": 1234, ...}``.
+
+    Raises:
+        FileNotFoundError: when the identity outputs are missing (run ``cdp resolve`` first).
+    """
+    paths = settings.paths
+    link_file = paths.identity / IDENTITY_FILES["src_identity_link"]
+    if not link_file.is_file():
+        raise FileNotFoundError(f"{link_file}: identity_link is missing; run `cdp resolve` first")
+    target = paths.duckdb
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.building-{uuid.uuid4().hex}")
+    started = time.perf_counter()
+    try:
+        con = duckdb.connect(str(tmp))
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            _load_inputs(con, settings)
+            _load_config(con, settings)
+            for name in BUILD_ORDER:
+                t0 = time.perf_counter()
+                con.execute(sql_text(name))
+                log.info("built %s in %.1f s", name, time.perf_counter() - t0)
+            _inherit_view_comments(con)
+            _check_comments(con)
+            counts = _counts(con)
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        _swap(tmp, target)
+    finally:
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            if leftover.exists():
+                leftover.unlink()
+    log.info(
+        "profiles: %d customers, %d contacts, %d consent events in %.1f s -> %s",
+        counts["customer"],
+        counts["contact_history"],
+        counts["consent_event"],
+        time.perf_counter() - started,
+        target,
+    )
+    return counts
+
+
+def _swap(tmp: Path, target: Path) -> None:
+    # A WAL next to the target belongs to the old file and must not be replayed onto the new one.
+    wal = target.with_name(target.name + ".wal")
+    if wal.exists():
+        log.warning("removing stale write-ahead log %s before the swap", wal)
+        wal.unlink()
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, target)
+
+
+def _parquet_files(directory: Path) -> list[str]:
+    return sorted(
+        str(p) for p in directory.rglob("*.parquet") if not p.name.startswith(".")
+    )
+
+
+def _load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    paths = settings.paths
+    for table, schema in CANONICAL_TABLES.items():
+        name = f"src_{table}"
+        files = _parquet_files(paths.canonical_table(table))
+        ddl = duckdb_ddl(name, schema).replace("CREATE OR REPLACE TABLE", "CREATE TEMP TABLE", 1)
+        con.execute(ddl)
+        if files:
+            cols = ", ".join(f'"{c}"' for c in schema.names())
+            con.execute(
+                f"INSERT INTO {name} SELECT {cols} FROM read_parquet(?, union_by_name = true)",
+                [files],
+            )
+        log.info("loaded %s: %d files", name, len(files))
+    _load_parquet(con, "src_identity_link", paths.identity / "identity_link.parquet",
+                  _IDENTITY_LINK_COLUMNS, required=True)
+    _load_parquet(con, "src_customer_id_history", paths.identity / "customer_id_history.parquet",
+                  _HISTORY_COLUMNS, required=False)
+    std = paths.identity / "person_records_std.parquet"
+    if std.is_file():
+        _load_parquet(con, "src_person_std", std, _STD_COLUMNS, required=True)
+    else:
+        log.warning("%s missing: standardising e-mail and phone minimally for profiles", std)
+        con.execute(sql_text("_person_std_fallback"))
+
+
+def _load_parquet(con, name: str, path: Path, columns: dict[str, str], required: bool) -> None:
+    coldefs = ", ".join(f'"{c}" {t}' for c, t in columns.items())
+    con.execute(f"CREATE TEMP TABLE {name} ({coldefs})")
+    if not path.is_file():
+        if required:
+            raise FileNotFoundError(f"{path}: required identity output is missing")
+        return
+    present = {r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()}
+    missing = [c for c in columns if c not in present and c in ("record_key", "customer_id",
+                                                                "old_customer_id", "new_customer_id")]
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
+    select = ", ".join(
+        f'CAST("{c}" AS {t})' if c in present else f"CAST(NULL AS {t})" for c, t in columns.items()
+    )
+    con.execute(f"INSERT INTO {name} SELECT {select} FROM read_parquet(?)", [str(path)])
+
+
+def _load_config(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    p = settings.profiles
+    con.execute("CREATE TEMP TABLE cfg_trust (attribute VARCHAR, source_system VARCHAR, rank INTEGER)")
+    con.executemany(
+        "INSERT INTO cfg_trust VALUES (?, ?, ?)",
+        [(attr, src, i) for attr, srcs in p.trust_ranking.items() for i, src in enumerate(srcs)]
+        or [("name", "", 0)],
+    )
+    con.execute(
+        "CREATE TEMP TABLE cfg_recency_first AS SELECT unnest(?::VARCHAR[]) AS attribute",
+        [list(p.recency_first)],
+    )
+    con.execute(
+        "CREATE TEMP TABLE cfg_consent_grid AS "
+        "SELECT pu AS purpose, ch AS channel FROM unnest(?::VARCHAR[]) t(pu), unnest(?::VARCHAR[]) u(ch)",
+        [list(p.purposes), list(p.consent_channels)],
+    )
+    con.execute("CREATE TEMP TABLE cfg_channel_order (channel VARCHAR, rank INTEGER)")
+    con.executemany(
+        "INSERT INTO cfg_channel_order VALUES (?, ?)",
+        [(ch, i) for i, ch in enumerate(dict.fromkeys(p.channel_fallback_order), start=1)],
+    )
+    con.execute(
+        "CREATE TEMP TABLE cfg_event_class AS "
+        "SELECT unnest(?::VARCHAR[]) AS event_type, 'purchase' AS class "
+        "UNION ALL SELECT unnest(?::VARCHAR[]), 'return'",
+        [list(p.purchase_types), list(p.return_types)],
+    )
+    con.execute("CREATE TEMP TABLE cfg_stage_factor (stage VARCHAR, factor DOUBLE)")
+    con.executemany("INSERT INTO cfg_stage_factor VALUES (?, ?)", list(p.clv_stage_factor.items()))
+    if p.as_of:
+        as_of = datetime.fromisoformat(p.as_of)
+        as_of = as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
+    else:
+        as_of = con.execute(
+            "SELECT greatest((SELECT max(ts) FROM src_contact_events),"
+            " (SELECT max(ts) FROM src_consent_events))"
+        ).fetchone()[0] or datetime.now(UTC)
+    con.execute(sql_text("profile_build"))
+    con.execute("INSERT INTO profile_build VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
+        datetime.now(UTC), as_of, p.at_risk_after_days, p.lapsed_after_days, p.new_customer_days,
+        p.channel_half_life_days, p.clv_horizon_years, p.recent_contacts,
+    ])
+
+
+#: Where a view column without its own COMMENT takes its comment from, in order.
+_COMMENT_SOURCES = ["customer", "customer_value", "preferred_channel", "consent", "contact_history"]
+
+
+def _inherit_view_comments(con: duckdb.DuckDBPyConnection) -> None:
+    """Give view columns that pass a table column through that column's comment."""
+    rows = con.execute(
+        "SELECT v.table_name, v.column_name, t.comment "
+        "FROM duckdb_columns() v "
+        "JOIN duckdb_columns() t ON t.column_name = v.column_name "
+        " AND t.table_name IN (SELECT unnest(?::VARCHAR[])) AND coalesce(t.comment, '') <> '' "
+        "WHERE v.table_name IN (SELECT unnest(?::VARCHAR[])) AND coalesce(v.comment, '') = '' "
+        "ORDER BY v.table_name, v.column_name, list_position(?::VARCHAR[], t.table_name)",
+        [_COMMENT_SOURCES, VIEWS, _COMMENT_SOURCES],
+    ).fetchall()
+    done: set[tuple[str, str]] = set()
+    for view, column, comment in rows:
+        if (view, column) in done:
+            continue
+        done.add((view, column))
+        # COMMENT ON cannot take a bound parameter; the text is our own comment, quoted here.
+        literal = "'" + comment.replace("'", "''") + "'"
+        con.execute(f'COMMENT ON COLUMN "{view}"."{column}" IS {literal}')
+
+
+def _check_comments(con: duckdb.DuckDBPyConnection) -> None:
+    objects = TABLES + VIEWS
+    missing = con.execute(
+        "SELECT table_name || '.' || column_name FROM duckdb_columns() "
+        "WHERE database_name = current_database() AND schema_name = 'main' "
+        "AND table_name IN (SELECT unnest(?::VARCHAR[])) AND coalesce(comment, '') = '' "
+        "ORDER BY 1",
+        [objects],
+    ).fetchall()
+    if missing:
+        raise RuntimeError(
+            "profiles/sql: COMMENT ON COLUMN missing for " + ", ".join(m[0] for m in missing)
+        )
+    documented = {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE coalesce(comment, '') <> '' "
+            "UNION SELECT view_name FROM duckdb_views() WHERE coalesce(comment, '') <> ''"
+        ).fetchall()
+    }
+    undocumented = [o for o in objects if o not in documented]
+    if undocumented:
+        raise RuntimeError("profiles/sql: COMMENT ON TABLE/VIEW missing for " + ", ".join(undocumented))
+
+
+def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    out = {}
+    for name in TABLES + VIEWS:
+        out[name] = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+    return out

@@ -1,0 +1,36 @@
+-- consent_event: every consent grant or withdrawal from every source, with its evidence.
+CREATE OR REPLACE TABLE consent_event AS
+SELECT
+    c.consent_event_key,
+    l.customer_id,
+    c.person_record_key,
+    c.source_system AS source,
+    c.source_entity,
+    c.source_event_id,
+    c.purpose,
+    c.channel,
+    c.status,
+    c.ts,
+    c.method,
+    c.evidence,
+    c._source_file AS source_file,
+    c._row_number AS source_row_number
+FROM src_consent_events c
+LEFT JOIN src_identity_link l ON l.record_key = c.person_record_key
+ORDER BY customer_id, purpose, channel, ts;
+
+COMMENT ON TABLE consent_event IS 'All consent events (grants and withdrawals) from all sources with their evidence; the consent table derives the current state from them.';
+COMMENT ON COLUMN consent_event.consent_event_key IS 'Unique id <source>:<entity>:<id> of the event.';
+COMMENT ON COLUMN consent_event.customer_id IS 'Customer the event belongs to (via identity_link); NULL when the person record is unknown.';
+COMMENT ON COLUMN consent_event.person_record_key IS 'Source person record the event was recorded against.';
+COMMENT ON COLUMN consent_event.source IS 'Source system that recorded the event.';
+COMMENT ON COLUMN consent_event.source_entity IS 'Source entity the event came from (consent_events, newsletter ...).';
+COMMENT ON COLUMN consent_event.source_event_id IS 'Id of the event in its source system.';
+COMMENT ON COLUMN consent_event.purpose IS 'Purpose: marketing, profiling, service.';
+COMMENT ON COLUMN consent_event.channel IS 'Channel the consent covers: email, phone, sms, letter.';
+COMMENT ON COLUMN consent_event.status IS 'granted or withdrawn.';
+COMMENT ON COLUMN consent_event.ts IS 'When the person gave or withdrew the consent (UTC).';
+COMMENT ON COLUMN consent_event.method IS 'How it was obtained: double_opt_in, web_form, phone_call, paper_form, store, checkout ...';
+COMMENT ON COLUMN consent_event.evidence IS 'Evidence: consent text id/version, confirmation reference, where the source delivers one.';
+COMMENT ON COLUMN consent_event.source_file IS 'Landing file the event was read from (relative to data/landing).';
+COMMENT ON COLUMN consent_event.source_row_number IS '1-based row of the event inside source_file.';

@@ -1,0 +1,127 @@
+-- preferred_channel: per customer and purpose (service, marketing) the channel to use and why.
+-- Candidates are the consent channels (cfg_channel_order) the customer has a contact point for.
+-- Marketing needs a granted consent for the channel; service needs no consent but never uses a
+-- channel whose service consent was withdrawn. Among the allowed channels the stated preference
+-- wins; otherwise observed use and response in contact_history (service: inbound contacts 1,
+-- answered outbound calls 0.5; marketing: clicked campaign e-mails 2, opened 1, inbound contacts
+-- 0.5; each contact halved every channel_half_life_days before as_of); otherwise the fallback
+-- order. None allowed: channel
+-- NULL and a reason.
+CREATE OR REPLACE TABLE preferred_channel AS
+WITH params AS (SELECT * FROM profile_build),
+purposes AS (SELECT unnest(['service', 'marketing']) AS purpose),
+points AS (
+    SELECT customer_id, 'email' AS channel, email AS contact_point FROM customer WHERE email IS NOT NULL
+    UNION ALL
+    SELECT customer_id, 'phone', coalesce(mobile, phone) FROM customer WHERE coalesce(mobile, phone) IS NOT NULL
+    UNION ALL
+    SELECT customer_id, 'sms', coalesce(mobile, CASE WHEN regexp_matches(phone, '^\+491[5-7]') THEN phone END)
+    FROM customer WHERE coalesce(mobile, CASE WHEN regexp_matches(phone, '^\+491[5-7]') THEN phone END) IS NOT NULL
+    UNION ALL
+    SELECT customer_id, 'letter',
+           concat_ws(', ', concat_ws(' ', street, house_number), concat_ws(' ', postcode, city))
+    FROM customer WHERE street IS NOT NULL AND postcode IS NOT NULL AND city IS NOT NULL
+),
+observed AS (
+    SELECT
+        h.customer_id,
+        h.purpose,
+        h.channel,
+        sum(h.w * pow(0.5, (epoch(p.as_of) - epoch(h.ts)) / 86400.0 / p.channel_half_life_days)) AS score,
+        max(h.ts) AS last_used_at
+    FROM (
+        SELECT customer_id, channel, ts, 'service' AS purpose,
+               CASE
+                   WHEN direction = 'inbound' THEN 1.0
+                   WHEN type = 'call' AND outcome IN ('resolved', 'escalated', 'open') THEN 0.5
+                   ELSE 0.0
+               END AS w
+        FROM contact_history
+        WHERE customer_id IS NOT NULL AND type <> 'consent_change' AND ts IS NOT NULL
+        UNION ALL
+        SELECT customer_id, channel, ts, 'marketing',
+               CASE
+                   WHEN outcome = 'clicked' THEN 2.0
+                   WHEN outcome = 'opened' THEN 1.0
+                   WHEN direction = 'inbound' THEN 0.5
+                   ELSE 0.0
+               END
+        FROM contact_history
+        WHERE customer_id IS NOT NULL AND type <> 'consent_change' AND ts IS NOT NULL
+    ) h, params p
+    WHERE h.w > 0
+    GROUP BY h.customer_id, h.purpose, h.channel
+),
+candidates AS (
+    SELECT
+        c.customer_id,
+        pu.purpose,
+        o.channel,
+        o.rank AS fallback_rank,
+        pt.contact_point,
+        c.stated_channel,
+        ob.score,
+        ob.last_used_at,
+        cs.state AS consent_state,
+        pt.contact_point IS NOT NULL
+            AND CASE WHEN pu.purpose = 'marketing' THEN coalesce(cs.is_granted, false)
+                     ELSE coalesce(cs.state, 'unknown') <> 'withdrawn' END AS allowed
+    FROM customer c
+    CROSS JOIN purposes pu
+    CROSS JOIN cfg_channel_order o
+    LEFT JOIN points pt ON pt.customer_id = c.customer_id AND pt.channel = o.channel
+    LEFT JOIN observed ob
+        ON ob.customer_id = c.customer_id AND ob.purpose = pu.purpose AND ob.channel = o.channel
+    LEFT JOIN consent cs
+        ON cs.customer_id = c.customer_id AND cs.purpose = pu.purpose AND cs.channel = o.channel
+),
+chosen AS (
+    SELECT *, row_number() OVER (
+        PARTITION BY customer_id, purpose
+        ORDER BY coalesce(channel = stated_channel, false) DESC, coalesce(score, 0) DESC, fallback_rank
+    ) AS rn
+    FROM candidates
+    WHERE allowed
+),
+summary AS (
+    SELECT
+        customer_id, purpose,
+        list(channel ORDER BY fallback_rank) FILTER (WHERE allowed) AS allowed_channels,
+        bool_or(consent_state = 'granted') AS any_granted,
+        bool_or(contact_point IS NOT NULL) AS any_point,
+        any_value(stated_channel) AS stated_channel
+    FROM candidates
+    GROUP BY customer_id, purpose
+)
+SELECT
+    s.customer_id,
+    s.purpose,
+    ch.channel,
+    ch.contact_point,
+    CASE
+        WHEN ch.channel IS NOT NULL AND ch.channel = s.stated_channel THEN 'stated_preference'
+        WHEN ch.channel IS NOT NULL AND coalesce(ch.score, 0) > 0 THEN 'observed_use'
+        WHEN ch.channel IS NOT NULL THEN 'fallback_order'
+        WHEN s.purpose = 'marketing' AND NOT coalesce(s.any_granted, false) THEN 'no_marketing_consent'
+        WHEN s.purpose = 'marketing' THEN 'no_contact_point_for_consented_channel'
+        WHEN NOT s.any_point THEN 'no_contact_point'
+        ELSE 'all_channels_withdrawn'
+    END AS reason,
+    round(ch.score, 3) AS score,
+    ch.last_used_at,
+    s.stated_channel,
+    coalesce(s.allowed_channels, []) AS allowed_channels
+FROM summary s
+LEFT JOIN chosen ch ON ch.customer_id = s.customer_id AND ch.purpose = s.purpose AND ch.rn = 1
+ORDER BY s.customer_id, s.purpose;
+
+COMMENT ON TABLE preferred_channel IS 'Per customer and purpose (service, marketing): the channel to use and why. Marketing only ever uses a channel with granted marketing consent; service never a channel whose service consent was withdrawn. Stated preference wins among allowed channels, then observed use/response (recency weighted), then the fallback order; NULL channel with a reason when none is allowed.';
+COMMENT ON COLUMN preferred_channel.customer_id IS 'Customer id.';
+COMMENT ON COLUMN preferred_channel.purpose IS 'service or marketing.';
+COMMENT ON COLUMN preferred_channel.channel IS 'Channel to use (email, phone, sms, letter); NULL when none is allowed.';
+COMMENT ON COLUMN preferred_channel.contact_point IS 'Where to reach the customer on that channel: e-mail address, phone number (E.164) or postal address.';
+COMMENT ON COLUMN preferred_channel.reason IS 'Why: stated_preference, observed_use, fallback_order; or why none: no_marketing_consent, no_contact_point_for_consented_channel, no_contact_point, all_channels_withdrawn.';
+COMMENT ON COLUMN preferred_channel.score IS 'Recency-weighted use/response score of the chosen channel for the purpose (service: inbound 1, answered call 0.5; marketing: clicked 2, opened 1, inbound 0.5; halved every channel_half_life_days).';
+COMMENT ON COLUMN preferred_channel.last_used_at IS 'Last observed use of or response on the chosen channel.';
+COMMENT ON COLUMN preferred_channel.stated_channel IS 'The channel the customer said they prefer (golden record), whether or not it is allowed.';
+COMMENT ON COLUMN preferred_channel.allowed_channels IS 'All channels allowed for this purpose (contact point present and consent as required), in fallback order.';

@@ -1,0 +1,42 @@
+"""Finding a customer by what a caller knows."""
+
+from __future__ import annotations
+
+import pytest
+
+from profiles.lookup import find_customers, get_profile, normalize_name
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("C000000001", ["C000000001"]),
+    ("c000000001", ["C000000001"]),
+    ("C000000009", ["C000000001"]),  # retired by a merge, redirects
+    ("anna@example.de", ["C000000001"]),
+    (" Anna.M@EXAMPLE.de ", ["C000000001"]),  # a non-winning e-mail still finds her
+    ("030 1234567", ["C000000001"]),
+    ("+49 (30) 123 45 67", ["C000000001"]),
+    ("0151/2345678", ["C000000001"]),
+    ("10000001", ["C000000001"]),  # ERP Kundennummer
+    ("2760000000004", ["C000000004"]),  # bonus card
+    ("CRM-0000003", ["C000000003"]),
+    ("Anna Müller", ["C000000001"]),
+    ("mueller, anna", ["C000000001"]),
+    ("Carla Weiss", ["C000000003"]),
+    ("nobody@example.de", []),
+])
+def test_find_customers(con, query, expected):
+    assert find_customers(con, query) == expected
+
+
+def test_normalize_name_matches_the_sql_keys():
+    assert normalize_name("  Weiß,  Carla ") == "weiss carla"
+    assert normalize_name("Müller-Lüdenscheidt") == "mueller-luedenscheidt"
+
+
+def test_get_profile(con):
+    p = get_profile(con, "C000000001")
+    assert p["customer"]["first_name"] == "Anna"
+    assert p["customer"]["recent_contacts"][0]["type"] == "ticket"
+    assert len(p["consent"]) == 12
+    assert {r["purpose"] for r in p["preferred_channel"]} == {"marketing", "service"}
+    assert get_profile(con, "C999999999") is None
