@@ -102,7 +102,10 @@ def run_pipeline(settings: Settings, *, incremental: bool = False, force: bool =
         )
     defs = build_definitions(settings)
     job = defs.resolve_job_def(JOB_NAME).with_logger_defs({"progress": _progress_logger(echo)})
-    run_config = {"ops": {"identity_resolution": {"config": {"incremental": incremental, "force": force}}}}
+    run_config = {
+        "ops": {"identity_resolution": {"config": {"incremental": incremental, "force": force}}},
+        "loggers": {"progress": {}},
+    }
     echo(f"cdp run: load dates {dates[0]} … {dates[-1]} ({len(dates)} deliveries), data dir {settings.paths.root}")
     with dg.DagsterInstance.ephemeral() as instance:
         result = job.execute_in_process(run_config=run_config, instance=instance,

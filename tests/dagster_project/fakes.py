@@ -1,0 +1,87 @@
+"""Small stand-ins for the stage functions, for tests of the wiring alone.
+
+Each writes the files the real stage documents (docs/stages.md) with a handful of rows.
+"""
+
+import sys
+import types
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+from cdp.lake import write_parquet_atomic
+from dagster_project.contracts import contracts_dir
+from pipelines.contracts import load_contracts
+
+
+@dataclass
+class FakeReport:
+    mode: str = "full"
+    model_version: str = "fake"
+    churn: float = 0.0
+    deterministic_edges: int = 0
+    probabilistic_edges: int = 0
+
+
+def install(monkeypatch, *, failing_source=None, quarantined=None, profiles_fail=False):
+    """Replace ingest, canonical, resolve, build_profiles and the agent view export with fakes."""
+    quarantined = quarantined or {}
+
+    def ingest(settings, sources=None):
+        if failing_source in (sources or []):
+            raise RuntimeError(f"{failing_source}: cannot read export")
+        contracts = load_contracts(contracts_dir(settings))
+        rows = []
+        for src in sources:
+            for f in sorted((settings.paths.landing / src).rglob("*.*")):
+                entity = contracts[src].entity_for(f.name).name
+                bad = quarantined.get(src, 0)
+                rows.append({"source_system": src, "entity": entity, "file": f.relative_to(settings.paths.landing).as_posix(),
+                             "load_date": f.parent.name, "rows_read": 10, "rows_staged": 10 - bad, "rows_quarantined": bad})
+        log = settings.paths.load_log
+        old = pl.read_parquet(log) if log.is_file() else None
+        new = pl.DataFrame(rows)
+        write_parquet_atomic(pl.concat([old, new]) if old is not None else new, log)
+
+    def build_canonical(settings):
+        return {}
+
+    def resolve(settings, incremental=False, force=False):
+        link = pl.DataFrame({"record_key": ["crm:1", "erp:1", "shop:1"], "source_system": ["crm", "erp", "shop"],
+                             "source_record_id": ["1", "1", "1"], "customer_id": ["C000000001", "C000000001", "C000000002"]})
+        write_parquet_atomic(link, settings.paths.identity / "identity_link.parquet")
+        return FakeReport()
+
+    def build_profiles(settings):
+        if profiles_fail:
+            raise RuntimeError("profiles: customer.sql failed")
+        con = duckdb.connect(str(settings.paths.duckdb))
+        con.execute("CREATE OR REPLACE TABLE customer AS SELECT * FROM (VALUES ('C000000001'), ('C000000002')) t(customer_id)")
+        con.execute("CREATE OR REPLACE TABLE identity_link AS SELECT * FROM read_parquet(?)",
+                    [str(settings.paths.identity / "identity_link.parquet")])
+        con.execute("CREATE OR REPLACE TABLE preferred_channel AS SELECT 'C000000001' customer_id, 'marketing' purpose, NULL::VARCHAR channel")
+        con.execute("CREATE OR REPLACE TABLE consent AS SELECT 'C000000001' customer_id, 'marketing' purpose, 'email' channel, false is_granted")
+        con.close()
+        return {"customer": 2, "identity_link": 3, "preferred_channel": 1, "consent": 1, "agent_profile": 2}
+
+    def export_agent_views(settings, fmt):
+        return {"rows": 2}
+
+    for name, attrs in {
+        "pipelines.ingest": {"ingest": ingest},
+        "pipelines.canonical": {"build_canonical": build_canonical},
+        "identity.resolve": {"resolve": resolve},
+        "profiles.build": {"build_profiles": build_profiles, "TABLES": ["customer", "identity_link", "preferred_channel", "consent"], "VIEWS": ["agent_profile"]},
+        "exports.agent_views": {"export_agent_views": export_agent_views},
+    }.items():
+        module = types.ModuleType(name)
+        module.__dict__.update(attrs)
+        monkeypatch.setitem(sys.modules, name, module)
+
+
+def deliver(settings, files):
+    for rel in files:
+        p = settings.paths.landing / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text("x")

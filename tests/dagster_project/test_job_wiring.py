@@ -1,0 +1,66 @@
+"""The job's wiring with stand-in stages: progress, failure isolation, blocking checks, summary."""
+
+import pytest
+
+from cdp.config import Settings
+from dagster_project.run import run_pipeline, summary_lines
+
+from . import fakes
+
+FILES = ["erp/2024-03-01/kunden_20240301.csv", "erp/2024-03-02/rechnungen_20240302.csv",
+         "crm/2024-03-01/contacts_20240301.jsonl", "shop/2024-03-02/accounts_20240302.jsonl",
+         "bonus/2024-03-01/members_20240301.csv"]
+
+
+@pytest.fixture
+def settings(tmp_path):
+    s = Settings().with_data_dir(tmp_path / "data")
+    fakes.deliver(s, FILES)
+    return s
+
+
+def test_a_clean_run_materialises_everything_and_reports_counts(settings, monkeypatch):
+    fakes.install(monkeypatch)
+    lines = []
+    summary = run_pipeline(settings, echo=lines.append)
+    assert summary.success, summary.failures
+    assert summary.load_dates == ["2024-03-01", "2024-03-02"]
+    assert summary.metadata("sources/erp/customers")["rows_staged"] == 10
+    assert summary.metadata("identity/customers")["dagster/row_count"] == 2
+    assert summary.metadata("profiles/customer")["dagster/row_count"] == 2
+    assert any("sources/erp/invoices" in line for line in lines)
+    assert sum("profiles/customer " in line for line in lines) == 1  # one line per asset, not per partition
+    text = "\n".join(summary_lines(summary, settings))
+    assert "customers resolved" in text and str(settings.paths.duckdb) in text and "dagster dev" in text
+
+
+def test_a_failing_source_does_not_stop_the_other_sources(settings, monkeypatch):
+    fakes.install(monkeypatch, failing_source="crm")
+    summary = run_pipeline(settings, echo=lambda _: None)
+    assert not summary.success and summary.failures == ["ingest_crm"]
+    assert {"sources/erp/customers", "sources/shop/accounts", "sources/bonus/members"} <= set(summary.materialized)
+    assert "profiles/customer" not in summary.materialized
+    assert not settings.paths.duckdb.exists()
+
+
+def test_a_contract_breach_blocks_downstream_and_a_small_one_only_warns(settings, monkeypatch):
+    fakes.install(monkeypatch, quarantined={"shop": 3})  # 30% of the shop file
+    summary = run_pipeline(settings, echo=lambda _: None)
+    check = summary.check("sources/shop/accounts", "contract")
+    assert check["severity"] == "ERROR" and not check["passed"]
+    assert "canonical/person_records" not in summary.materialized
+    assert "sources/erp/customers" in summary.materialized
+
+    fakes.install(monkeypatch, quarantined={"shop": 0})
+    settings.ingest.max_failed_share = 0.5
+    fakes.install(monkeypatch, quarantined={"shop": 3})
+    summary = run_pipeline(settings, echo=lambda _: None)
+    check = summary.check("sources/shop/accounts", "contract")
+    assert check["severity"] == "WARN" and not check["passed"]
+    assert "profiles/customer" in summary.materialized
+
+
+def test_no_deliveries_is_an_error_that_says_what_to_do(tmp_path, monkeypatch):
+    fakes.install(monkeypatch)
+    with pytest.raises(FileNotFoundError, match="cdp generate"):
+        run_pipeline(Settings().with_data_dir(tmp_path), echo=lambda _: None)
