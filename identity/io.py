@@ -1,0 +1,66 @@
+"""Reading identity's inputs and earlier outputs; paths of its outputs."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import polars as pl
+
+from cdp.config import Settings
+from cdp.lake import read_table
+from cdp.schema import PERSON_RECORD
+
+OUTPUTS = ["identity_link", "customer_id_history", "membership", "person_records_std", "edges", "runs"]
+OVERRIDE_DECISIONS = {"must_link", "cannot_link"}
+
+
+def output_path(settings: Settings, name: str) -> Path:
+    """``data/lake/identity/<name>.parquet``."""
+    return settings.paths.identity / f"{name}.parquet"
+
+
+def read_output(settings: Settings, name: str) -> pl.DataFrame | None:
+    """An earlier identity output, or None before the first run."""
+    p = output_path(settings, name)
+    return pl.read_parquet(p) if p.exists() else None
+
+
+def load_person_records(settings: Settings) -> pl.DataFrame:
+    """The canonical person records (current state), one row per record_key."""
+    df = read_table(settings.paths.canonical_table("person_records"), PERSON_RECORD).collect()
+    return df.unique("record_key", keep="last", maintain_order=True)
+
+
+class OverrideError(ValueError):
+    """A steward override file has a row identity cannot use."""
+
+
+def load_overrides(settings: Settings) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """must-link and cannot-link pairs from ``data/overrides/*.csv``.
+
+    Each CSV has a header with at least ``record_a, record_b, decision`` (``must_link`` or
+    ``cannot_link``); ``reason``, ``steward``, ``decided_at`` are kept for the audit trail. A later
+    file (by name) wins over an earlier one for the same pair.
+    """
+    rows = []
+    for path in sorted(settings.paths.overrides.glob("*.csv")):
+        with path.open(newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            missing = {"record_a", "record_b", "decision"} - set(reader.fieldnames or [])
+            if missing:
+                raise OverrideError(f"{path}: missing column(s) {sorted(missing)}")
+            for i, r in enumerate(reader, start=1):
+                dec = (r["decision"] or "").strip().lower()
+                a, b = (r["record_a"] or "").strip(), (r["record_b"] or "").strip()
+                if dec not in OVERRIDE_DECISIONS:
+                    raise OverrideError(f"{path}: row {i}: decision {dec!r} is not must_link/cannot_link")
+                if not a or not b or ":" not in a or ":" not in b:
+                    raise OverrideError(f"{path}: row {i}: record_a/record_b must be record keys like erp:10004711")
+                rows.append((min(a, b), max(a, b), dec, path.name, i))
+    df = pl.DataFrame(rows, schema={"record_key_l": pl.String, "record_key_r": pl.String,
+                                    "decision": pl.String, "file": pl.String, "row": pl.Int64}, orient="row")
+    df = df.unique(["record_key_l", "record_key_r"], keep="last", maintain_order=True)
+    must = df.filter(pl.col("decision") == "must_link").select("record_key_l", "record_key_r")
+    cannot = df.filter(pl.col("decision") == "cannot_link").select("record_key_l", "record_key_r")
+    return must, cannot

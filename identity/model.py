@@ -1,0 +1,258 @@
+"""The Splink model: input columns, blocking rules, comparisons, and the linker plumbing.
+
+This module is the reviewed definition of *how* records are compared. ``identity.train`` fits its
+parameters (u by random sampling, m by EM) and saves them as versioned JSON under
+``data/models/``; ``identity.resolve`` predicts from the saved JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import splink.comparison_library as cl
+import splink.comparison_level_library as cll
+from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+from cdp.config import Settings
+from cdp.schema import Source
+
+log = logging.getLogger(__name__)
+
+UID = "record_key"
+#: Columns of the Splink input table (built from person_records_std by :func:`splink_input`).
+INPUT_COLUMNS = [
+    "record_key", "source_system", "first_name_std", "first_name_first", "first_name_initials",
+    "first_is_initial", "last_name_core", "full_name", "birth_date", "email_std", "email_local",
+    "email_block", "phone_e164", "mobile_e164", "phone_block", "mobile_block", "street_std",
+    "house_number_std", "postcode_std", "city_std", "erp_key", "bonus_key",
+]
+#: Columns with term-frequency adjustments (their TF tables are saved with the model).
+TF_COLUMNS = ["full_name", "last_name_core", "email_std", "postcode_std", "first_name_first"]
+#: A blocking value shared by more records than this is not used for blocking (placeholder
+#: phones, family e-mails at a shop's counter); other rules still find the true pairs.
+MAX_BLOCK_VALUE_RECORDS = 30
+
+
+def _lvl(sql: str, label: str, **configure) -> cll.CustomLevel:
+    lvl = cll.CustomLevel(sql, label_for_charts=label)
+    return lvl.configure(**configure) if configure else lvl
+
+
+def comparisons() -> list:
+    """The comparisons, one per evidence group, each ending in an else level."""
+    jw = "jaro_winkler_similarity"
+    name = cl.CustomComparison(
+        output_column_name="name",
+        comparison_description="first and last name (folded, particles removed)",
+        comparison_levels=[
+            _lvl("first_name_std_l IS NULL OR first_name_std_r IS NULL OR last_name_core_l IS NULL "
+                 "OR last_name_core_r IS NULL", "null", is_null_level=True),
+            _lvl("full_name_l = full_name_r", "exact first and last",
+                 tf_adjustment_column="full_name", tf_adjustment_weight=1.0),
+            _lvl("first_name_std_l = last_name_core_r AND last_name_core_l = first_name_std_r",
+                 "first and last swapped"),
+            _lvl("last_name_core_l = last_name_core_r AND (first_name_first_l = first_name_first_r "
+                 "OR ((first_is_initial_l OR first_is_initial_r) AND "
+                 "first_name_initials_l = first_name_initials_r))",
+                 "last exact, first name part or initials agree",
+                 tf_adjustment_column="last_name_core", tf_adjustment_weight=0.7),
+            _lvl(f"{jw}(first_name_std_l, first_name_std_r) >= 0.92 AND "
+                 f"{jw}(last_name_core_l, last_name_core_r) >= 0.92", "both similar (JW>=0.92)"),
+            _lvl(f"last_name_core_l = last_name_core_r AND {jw}(first_name_std_l, first_name_std_r) >= 0.85",
+                 "last exact, first similar"),
+            _lvl(f"first_name_std_l = first_name_std_r AND {jw}(last_name_core_l, last_name_core_r) >= 0.88",
+                 "first exact, last similar"),
+            _lvl("first_name_std_l = first_name_std_r", "first exact, last different"),
+            _lvl("last_name_core_l = last_name_core_r", "last exact, first different"),
+            cll.ElseLevel(),
+        ],
+    )
+    dob = cl.CustomComparison(
+        output_column_name="birth_date",
+        comparison_levels=[
+            cll.NullLevel("birth_date"),
+            _lvl("birth_date_l = birth_date_r", "exact"),
+            _lvl("damerau_levenshtein(strftime(birth_date_l, '%Y%m%d'), strftime(birth_date_r, '%Y%m%d')) <= 1",
+                 "one digit typo or transposition"),
+            _lvl("day(birth_date_l) = month(birth_date_r) AND month(birth_date_l) = day(birth_date_r) "
+                 "AND year(birth_date_l) = year(birth_date_r)", "day and month swapped"),
+            _lvl("abs(date_diff('day', birth_date_l, birth_date_r)) <= 366", "within a year"),
+            cll.ElseLevel(),
+        ],
+    )
+    email = cl.CustomComparison(
+        output_column_name="email",
+        comparison_levels=[
+            cll.NullLevel("email_std"),
+            _lvl("email_std_l = email_std_r", "exact", tf_adjustment_column="email_std",
+                 tf_adjustment_weight=1.0),
+            _lvl("email_local_l = email_local_r", "same local part, other domain"),
+            _lvl(f"{jw}(email_std_l, email_std_r) >= 0.9", "similar (JW>=0.9)"),
+            cll.ElseLevel(),
+        ],
+    )
+    phone = cl.CustomComparison(
+        output_column_name="phone",
+        comparison_levels=[
+            _lvl("(phone_e164_l IS NULL AND mobile_e164_l IS NULL) OR "
+                 "(phone_e164_r IS NULL AND mobile_e164_r IS NULL)", "null", is_null_level=True),
+            _lvl("mobile_e164_l = mobile_e164_r OR mobile_e164_l = phone_e164_r OR "
+                 "phone_e164_l = mobile_e164_r", "same mobile"),
+            _lvl("phone_e164_l = phone_e164_r", "same landline"),
+            cll.ElseLevel(),
+        ],
+    )
+    address = cl.CustomComparison(
+        output_column_name="address",
+        comparison_levels=[
+            cll.NullLevel("postcode_std"),
+            _lvl("street_std_l = street_std_r AND house_number_std_l = house_number_std_r AND "
+                 "postcode_std_l = postcode_std_r", "same street, number and postcode"),
+            _lvl(f"postcode_std_l = postcode_std_r AND {jw}(street_std_l, street_std_r) >= 0.88 AND "
+                 "(house_number_std_l = house_number_std_r OR house_number_std_l IS NULL OR "
+                 "house_number_std_r IS NULL)", "same postcode, street similar"),
+            _lvl("postcode_std_l = postcode_std_r", "same postcode",
+                 tf_adjustment_column="postcode_std", tf_adjustment_weight=0.5),
+            _lvl("city_std_l = city_std_r", "same city"),
+            cll.ElseLevel(),
+        ],
+    )
+
+    def key(col: str, system: str) -> cl.CustomComparison:
+        return cl.CustomComparison(
+            output_column_name=col,
+            comparison_levels=[
+                _lvl(f"{col}_l IS NULL OR {col}_r IS NULL OR (source_system_l = '{system}' AND "
+                     f"source_system_r = '{system}')", "null or both native", is_null_level=True),
+                _lvl(f"{col}_l = {col}_r", "exact"),
+                cll.ElseLevel(),
+            ],
+        )
+
+    return [name, dob, email, phone, address, key("erp_key", Source.ERP), key("bonus_key", Source.BONUS)]
+
+
+def blocking_rules() -> list:
+    """Prediction blocking: tight rules, each catching a different kind of true pair."""
+    return [
+        block_on("email_block"),
+        block_on("mobile_block"),
+        block_on("phone_block"),
+        block_on("erp_key"),
+        block_on("bonus_key"),
+        block_on("last_name_core", "birth_date"),
+        block_on("first_name_first", "birth_date"),
+        block_on("birth_date", "postcode_std"),
+        block_on("last_name_core", "postcode_std"),
+        block_on("street_std", "house_number_std", "postcode_std"),
+        "l.first_name_std = r.last_name_core AND l.last_name_core = r.first_name_std",
+    ]
+
+
+def em_blocking_rules() -> list:
+    """EM training passes; each leaves different comparisons free to be estimated."""
+    return [
+        block_on("email_block"),
+        block_on("birth_date", "postcode_std"),
+        block_on("last_name_core", "first_name_first"),
+    ]
+
+
+def splink_settings(settings: Settings) -> SettingsCreator:
+    """The Splink settings (untrained)."""
+    return SettingsCreator(
+        link_type="link_and_dedupe",
+        unique_id_column_name=UID,
+        blocking_rules_to_generate_predictions=blocking_rules(),
+        comparisons=comparisons(),
+        retain_matching_columns=True,
+        retain_intermediate_calculation_columns=True,
+        max_iterations=20,
+        em_convergence=0.001,
+    )
+
+
+def splink_input(std: pl.DataFrame) -> pl.DataFrame:
+    """person_records_std → the Splink input table (adds blocking helper columns)."""
+    df = std.with_columns(
+        pl.col("first_name_std").str.contains(r"^([a-z] ?)+$").fill_null(False).alias("first_is_initial"),
+        pl.concat_str(["first_name_std", "last_name_core"], separator=" ").alias("full_name"),
+    )
+    for src, dst in (("email_std", "email_block"), ("phone_e164", "phone_block"), ("mobile_e164", "mobile_block")):
+        n = pl.len().over(src)
+        df = df.with_columns(pl.when(n <= MAX_BLOCK_VALUE_RECORDS).then(pl.col(src)).alias(dst))
+    return df.select(INPUT_COLUMNS)
+
+
+def duckdb_api(settings: Settings) -> DuckDBAPI:
+    """A DuckDB connection for Splink with this installation's thread/memory limits."""
+    con = duckdb.connect()
+    ids = settings.identity
+    if ids.duckdb_threads:
+        con.execute(f"SET threads = {int(ids.duckdb_threads)}")
+    if ids.duckdb_memory_limit and re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", ids.duckdb_memory_limit):
+        con.execute(f"SET memory_limit = '{ids.duckdb_memory_limit}'")
+    con.execute("SET preserve_insertion_order = false")
+    return DuckDBAPI(connection=con)
+
+
+def register_sources(db_api: DuckDBAPI, frame: pl.DataFrame, prefix: str = "") -> list:
+    """Register one table per source system (link_and_dedupe over all sources)."""
+    sdfs = []
+    for src in sorted(frame["source_system"].unique().to_list()):
+        part = frame.filter(pl.col("source_system") == src).to_arrow()
+        sdfs.append(db_api.register(part, dataset_display_name=f"{prefix}{src}"))
+    return sdfs
+
+
+@dataclass
+class ModelRef:
+    """A saved model: its JSON path, version string and TF tables directory."""
+
+    path: Path
+    version: str
+
+    @property
+    def tf_dir(self) -> Path:
+        return self.path.with_suffix("").with_name(self.path.stem + "_tf")
+
+
+def model_dir(settings: Settings) -> Path:
+    return settings.paths.models / "identity"
+
+
+def latest_model(settings: Settings) -> ModelRef | None:
+    """The newest saved model (highest version number), or None."""
+    d = model_dir(settings)
+    found = []
+    for p in d.glob("model_v*.json"):
+        m = re.fullmatch(r"model_v(\d+)\.json", p.name)
+        if m:
+            found.append((int(m.group(1)), p))
+    if not found:
+        return None
+    n, p = max(found)
+    return ModelRef(p, json.loads(p.read_text()).get("cdp_model_version", f"v{n}"))
+
+
+def load_linker(settings: Settings, model: ModelRef, sdfs: list) -> Linker:
+    """A Linker over registered inputs with a saved model's parameters."""
+    d = json.loads(model.path.read_text())
+    d.pop("cdp_model_version", None)
+    d.pop("cdp_trained_on", None)
+    return Linker(sdfs, d)
+
+
+def register_tf_tables(linker: Linker, db_api: DuckDBAPI, model: ModelRef) -> None:
+    """Register the TF tables saved with a model (needed by predict_between/within, score_pair)."""
+    for col in TF_COLUMNS:
+        p = model.tf_dir / f"tf_{col}.parquet"
+        if p.exists():
+            tf = db_api.register(pl.read_parquet(p).to_arrow(), dataset_display_name=f"saved_tf_{col}")
+            linker.table_management.register_term_frequency_lookup(tf, col)

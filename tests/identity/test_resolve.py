@@ -1,0 +1,126 @@
+"""End to end on small seeded records: accuracy, stable ids, overrides, churn, incremental."""
+
+import shutil
+
+import polars as pl
+import pytest
+
+from cdp.config import Settings
+from identity.evaluate import evaluate_frames
+from identity.resolve import ChurnLimitExceeded, resolve
+from tests.identity.synth import make_records
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_records(700, seed=11)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, data):
+    """A data dir with a trained model and one full run."""
+    d = tmp_path_factory.mktemp("idbase")
+    resolve(Settings().with_data_dir(d), records=data[0])
+    return d
+
+
+@pytest.fixture
+def settings(tmp_path, trained):
+    shutil.copytree(trained, tmp_path, dirs_exist_ok=True)
+    return Settings().with_data_dir(tmp_path)
+
+
+def _link(s):
+    return pl.read_parquet(s.paths.identity / "identity_link.parquet")
+
+
+def test_outputs_and_accuracy(settings, data):
+    link = _link(settings)
+    assert link.height == data[0].height
+    assert link["customer_id"].str.contains(r"^C\d{9}$").all()
+    for name in ("customer_id_history", "membership", "person_records_std", "edges", "runs"):
+        assert (settings.paths.identity / f"{name}.parquet").exists()
+    res = evaluate_frames(link, data[1])
+    assert res["pairwise"]["f1"] > 0.95
+    assert res["hard_negatives"]["twin"]["wrongly_merged_share"] < 0.1
+
+
+def test_rerun_keeps_every_customer_id(settings, data):
+    before = dict(_link(settings).select("record_key", "customer_id").iter_rows())
+    rep = resolve(settings, records=data[0])
+    after = dict(_link(settings).select("record_key", "customer_id").iter_rows())
+    assert before == after and rep.churn == 0
+
+
+def _merged_pair(settings, data):
+    """Two records of different true persons that ended up in one customer (if any), else two linked records."""
+    link = _link(settings).join(data[1].select("record_key", "person_id"), on="record_key")
+    multi = link.group_by("customer_id").agg("record_key", pl.col("person_id").n_unique().alias("p")) \
+        .filter(pl.col("record_key").list.len() > 1).sort("p", "customer_id", descending=[True, False])
+    keys = multi["record_key"][0].sort().to_list()
+    return keys[0], keys[1]
+
+
+def test_cannot_link_override_splits_and_must_link_merges(settings, data):
+    a, b = _merged_pair(settings, data)
+    settings.paths.overrides.mkdir(parents=True, exist_ok=True)
+    (settings.paths.overrides / "steward.csv").write_text(f"record_a,record_b,decision,reason\n{a},{b},cannot_link,checked\n")
+    resolve(settings, records=data[0], force=True)
+    m = dict(_link(settings).select("record_key", "customer_id").iter_rows())
+    assert m[a] != m[b]
+    hist = pl.read_parquet(settings.paths.identity / "customer_id_history.parquet")
+    assert "split" in hist["reason"].to_list()
+    # membership keeps what the customer was before
+    mem = pl.read_parquet(settings.paths.identity / "membership.parquet")
+    assert mem.filter(pl.col("valid_to").is_not_null()).height >= 1
+
+    link = _link(settings)
+    singles = link.group_by("customer_id").len().filter(pl.col("len") == 1)["customer_id"].sort().to_list()
+    ka = link.filter(pl.col("customer_id") == singles[0])["record_key"][0]
+    kb = link.filter(pl.col("customer_id") == singles[1])["record_key"][0]
+    (settings.paths.overrides / "steward2.csv").write_text(f"record_a,record_b,decision\n{ka},{kb},must_link\n")
+    resolve(settings, records=data[0], force=True)
+    m = dict(_link(settings).select("record_key", "customer_id").iter_rows())
+    assert m[ka] == m[kb] and m[a] != m[b]
+
+
+def test_bad_override_file_names_file_and_row(settings, data):
+    from identity.io import OverrideError
+
+    settings.paths.overrides.mkdir(parents=True, exist_ok=True)
+    (settings.paths.overrides / "bad.csv").write_text("record_a,record_b,decision\nerp:1,crm:2,maybe\n")
+    with pytest.raises(OverrideError, match=r"bad.csv: row 1"):
+        resolve(settings, records=data[0])
+
+
+def test_churn_limit_stops_the_run_unless_forced(settings, data):
+    settings.identity.match_threshold = 0.999999999  # nearly every link falls apart
+    settings.identity.max_id_churn = 0.01
+    before = _link(settings)
+    with pytest.raises(ChurnLimitExceeded, match="max_id_churn"):
+        resolve(settings, records=data[0])
+    assert _link(settings).equals(before)  # nothing written
+    rep = resolve(settings, records=data[0], force=True)
+    assert rep.churn > 0.01
+
+
+def test_incremental_agrees_with_full_run(tmp_path, trained, data):
+    recs = data[0]
+    inc_dir, full_dir = tmp_path / "inc", tmp_path / "full"
+    for d in (inc_dir, full_dir):
+        shutil.copytree(trained / "models", d / "models")
+    s_inc, s_full = Settings().with_data_dir(inc_dir), Settings().with_data_dir(full_dir)
+    old = recs.filter(pl.col("record_key").hash(seed=1) % 10 != 0)
+    resolve(s_inc, records=old)
+    rep = resolve(s_inc, records=recs, incremental=True)
+    assert rep.mode == "incremental" and rep.records_scored == recs.height - old.height
+    resolve(s_full, records=recs)
+
+    def partition(s):
+        df = _link(s)
+        return df.join(df.group_by("customer_id").agg(pl.col("record_key").sort().alias("m")), on="customer_id") \
+            .select("record_key", "m")
+
+    j = partition(s_inc).join(partition(s_full), on="record_key")
+    assert j.height == recs.height
+    assert (j["m"] == j["m_right"]).mean() >= 0.995

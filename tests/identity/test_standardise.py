@@ -1,0 +1,68 @@
+import polars as pl
+
+from cdp.schema import PERSON_RECORD, conform
+from identity.standardise import phones_to_e164, standardise
+
+
+def _std(**fields):
+    base = {"record_key": "crm:1", "source_system": "crm", "source_record_id": "1"}
+    return standardise(conform(pl.DataFrame([{**base, **fields}]), PERSON_RECORD)).row(0, named=True)
+
+
+def test_umlauts_case_and_spacing_fold_to_one_name():
+    a = _std(first_name="  JÜRGEN ", last_name="Müller")
+    b = _std(first_name="Juergen", last_name="MUELLER")
+    assert (a["first_name_std"], a["last_name_std"]) == (b["first_name_std"], b["last_name_std"]) == ("juergen", "mueller")
+    assert _std(last_name="Groß")["last_name_std"] == _std(last_name="Gross")["last_name_std"] == "gross"
+
+
+def test_hyphenated_first_names_and_initials():
+    assert _std(first_name="Hans-Peter")["first_name_std"] == "hans peter"
+    assert _std(first_name="Hans Peter")["first_name_first"] == "hans"
+    assert _std(first_name="H.-P.")["first_name_initials"] == _std(first_name="Hans-Peter")["first_name_initials"] == "hp"
+
+
+def test_titles_removed_and_particles_split_off():
+    r = _std(first_name="Prof. Dr. Anna", last_name="von der Heide")
+    assert r["first_name_std"] == "anna"
+    assert r["last_name_std"] == "von der heide" and r["last_name_core"] == "heide"
+    assert _std(last_name="Dr. Schmidt")["last_name_std"] == "schmidt"
+
+
+def test_email_rules_only_for_documenting_providers():
+    assert _std(email=" Max.Muster+shop@GoogleMail.com ")["email_std"] == "maxmuster@gmail.com"
+    # web.de documents neither dot nor plus rules: keep the address as typed (lower-cased)
+    assert _std(email="Max.Muster+x@web.de")["email_std"] == "max.muster+x@web.de"
+    assert _std(email="max+news@outlook.de")["email_std"] == "max@outlook.de"
+    assert _std(email="no-at-sign.de")["email_std"] is None
+
+
+def test_phones_to_e164_in_many_german_formats():
+    s = pl.Series("p", ["030 1234567", "+49 (30) 123 45 67", "0049301234567", "030/1234567", "kaputt", None, "030 1234567"])
+    out = phones_to_e164(s).to_list()
+    assert out[:4] == ["+49301234567"] * 4
+    assert out[4] is None and out[5] is None and out[6] == "+49301234567"
+
+
+def test_street_house_number_split_and_strasse_forms():
+    a = _std(street="Hauptstraße 12a", postcode="1067")
+    b = _std(street="Hauptstr.", house_number="12 A", postcode="01067")
+    c = _std(street="Haupt Strasse 12 a", postcode="01067")
+    assert a["street_std"] == b["street_std"] == c["street_std"] == "hauptstr"
+    assert a["house_number_std"] == b["house_number_std"] == c["house_number_std"] == "12a"
+    assert a["postcode_std"] == "01067"  # leading zero restored
+    assert _std(street="Am Markt 3-5")["house_number_std"] == "3"
+
+
+def test_placeholder_birth_dates_are_unknown():
+    from datetime import date
+
+    assert _std(birth_date=date(1900, 1, 1))["birth_date"] is None
+    assert _std(birth_date=date(1980, 4, 1))["birth_date"] == date(1980, 4, 1)
+
+
+def test_trusted_key_columns():
+    assert _std(xref_erp_customer_no=" 10004711 ")["erp_key"] == "10004711"
+    erp = standardise(conform(pl.DataFrame([{"record_key": "erp:10004711", "source_system": "erp",
+                                             "source_record_id": "10004711"}]), PERSON_RECORD))
+    assert erp["erp_key"][0] == "10004711"
