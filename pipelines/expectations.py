@@ -1,0 +1,190 @@
+"""Great Expectations 1.x suites built from a contract, run on every load.
+
+One expectation per row rule of :mod:`pipelines.rules` (same name in ``meta.rule``), so the GE
+validation result of a load can be checked against the polars verdicts rule by rule. GE runs on
+an ephemeral context with a pandas dataframe asset; polars frames are converted to pandas only
+here. Cheap, vectorised expectations (not null, in set, regex, between, unique, row count) run
+on the whole file as one columnar batch; expectations that GE evaluates in Python per row
+(``expect_column_values_to_match_strftime_format`` for dates and timestamps) run on a seeded
+random sample of ``settings.ingest.ge_sample_rows`` rows.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timezone
+from typing import Any
+
+import great_expectations as gx
+import polars as pl
+from great_expectations.expectations.row_conditions import Column
+
+from pipelines.contracts import Entity
+from pipelines.rules import BOOL_VALUES, INT_RE, Verdicts, decimal_regex, strptime_format
+
+log = logging.getLogger(__name__)
+
+FULL, SAMPLE = "full", "sample"
+READ_RULE = "row:readable"
+# No values in results or reports: they may be personal data. The quarantine holds the rows.
+RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0}
+# Field expectations look at rows that could be read; unreadable rows have their own expectation.
+READABLE = {"row_condition": Column("_read_error").is_null()}
+
+
+@dataclass
+class PlannedExpectation:
+    rule: str
+    scope: str
+    expectation: Any
+    column: str | None
+
+
+@dataclass
+class GEOutcome:
+    """The GE validation of one load and how it compares to the polars verdicts."""
+
+    results: dict[str, Any]  # {"full": <GE result JSON>, "sample": <GE result JSON>}
+    checks: list[dict[str, Any]] = field(default_factory=list)  # one per expectation
+    sample_rows: int = 0
+
+    @property
+    def disagreements(self) -> list[dict[str, Any]]:
+        return [c for c in self.checks if c["polars_unexpected"] is not None and not c["agree"]]
+
+    @property
+    def success(self) -> bool:
+        return all(r.get("success", False) for r in self.results.values())
+
+
+def plan(entity: Entity) -> list[PlannedExpectation]:
+    """The expectations of an entity's suite, derived from its contract."""
+    E = gx.expectations
+    out: list[PlannedExpectation] = [
+        PlannedExpectation(READ_RULE, FULL, E.ExpectColumnValuesToBeNull(column="_read_error"), None)
+    ]
+
+    def add(rule: str, scope: str, exp: Any, column: str | None) -> None:
+        exp.meta = {"rule": rule, "scope": scope}
+        out.append(PlannedExpectation(rule, scope, exp, column))
+
+    out[0].expectation.meta = {"rule": READ_RULE, "scope": FULL}
+    for f in entity.fields:
+        if f.type in ("list", "json"):
+            if f.required:
+                add(f"{f.name}:required", FULL, E.ExpectColumnValuesToNotBeNull(column=f.name, **READABLE), f.name)
+            continue
+        if f.required:
+            add(f"{f.name}:required", FULL, E.ExpectColumnValuesToNotBeNull(column=f.name, **READABLE), f.name)
+        if f.type == "int":
+            add(f"{f.name}:type", FULL, E.ExpectColumnValuesToMatchRegex(column=f.name, regex=INT_RE, **READABLE), f.name)
+        elif f.type == "decimal":
+            add(f"{f.name}:type", FULL,
+                E.ExpectColumnValuesToMatchRegex(column=f.name, regex=decimal_regex(f.decimal), **READABLE), f.name)
+        elif f.type == "bool":
+            add(f"{f.name}:type", FULL,
+                E.ExpectColumnValuesToBeInSet(column=f.name, value_set=list(BOOL_VALUES), **READABLE), f.name)
+        elif f.type in ("date", "timestamp"):
+            add(f"{f.name}:type", SAMPLE, E.ExpectColumnValuesToMatchStrftimeFormat(
+                column=f.name, strftime_format=strptime_format(f), **READABLE), f.name)
+        if f.pattern:
+            add(f"{f.name}:pattern", FULL,
+                E.ExpectColumnValuesToMatchRegex(column=f.name, regex=f.pattern, **READABLE), f.name)
+        if f.allowed is not None:
+            add(f"{f.name}:allowed", FULL,
+                E.ExpectColumnValuesToBeInSet(column=f.name, value_set=list(f.allowed), **READABLE), f.name)
+        for bound in ("min", "max"):
+            v = getattr(f, bound)
+            if v is None:
+                continue
+            kw = {"min_value": _ge_bound(f.type, v)} if bound == "min" else {"max_value": _ge_bound(f.type, v)}
+            add(f"{f.name}:{bound}", FULL,
+                E.ExpectColumnValuesToBeBetween(column=f"{f.name}__typed", **kw, **READABLE), f.name)
+    for e in entity.expectations:
+        if e.kind == "unique" and e.column:
+            add(f"{e.column}:unique", FULL, E.ExpectColumnValuesToBeUnique(column=e.column, **READABLE), e.column)
+        elif e.kind == "row_count_between":
+            add("table:row_count", FULL, E.ExpectTableRowCountToBeBetween(
+                min_value=int(e.min) if e.min is not None else None,
+                max_value=int(e.max) if e.max is not None else None), None)
+    return out
+
+
+def _ge_bound(ftype: str, v: Any) -> Any:
+    if ftype == "date":
+        d = v if isinstance(v, date) else date.fromisoformat(str(v))
+        return datetime.combine(d, time())
+    if ftype == "timestamp":
+        d = v if isinstance(v, datetime) else datetime.fromisoformat(str(v))
+        return d if d.tzinfo else d.replace(tzinfo=timezone.utc)
+    return v
+
+
+class Validator:
+    """One ephemeral GE context per ingest run; one pair of suites (full, sample) per entity."""
+
+    def __init__(self, sample_rows: int):
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        self.sample_rows = sample_rows
+        self.context = gx.get_context(mode="ephemeral")
+        self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        asset = self.context.data_sources.add_pandas("landing").add_dataframe_asset("file")
+        self.batch_definition = asset.add_batch_definition_whole_dataframe("whole_file")
+        self._plans: dict[str, list[PlannedExpectation]] = {}
+        self._suites: dict[tuple[str, str], Any] = {}
+
+    def _suite(self, entity: Entity, scope: str):
+        key = (entity.key, scope)
+        if key not in self._suites:
+            planned = self._plans.setdefault(entity.key, plan(entity))
+            suite = self.context.suites.add(gx.ExpectationSuite(name=f"{entity.source}.{entity.name}.{scope}"))
+            for p in planned:
+                if p.scope == scope:
+                    suite.add_expectation(p.expectation)
+            self._suites[key] = suite
+        return self._suites[key]
+
+    def validate(self, entity: Entity, verdicts: Verdicts) -> GEOutcome:
+        """Validate one file's rows with the entity's suites and compare with the polars verdicts."""
+        ev = verdicts.evaluated
+        planned = self._plans.setdefault(entity.key, plan(entity))
+        cols = ["_read_error"]
+        for p in planned:
+            c = p.expectation.column if hasattr(p.expectation, "column") else None
+            if c and c not in cols:
+                cols.append(c)
+        fail_cols = [c for c in ev.columns if c.startswith("__fail__")]
+        frame = ev.select("_row_number", *cols, *fail_cols)
+        sample = frame.sample(n=min(self.sample_rows, frame.height), seed=0) if frame.height else frame
+        results, checks = {}, []
+        for scope, rows in ((FULL, frame), (SAMPLE, sample)):
+            if not any(p.scope == scope for p in planned):
+                continue
+            pdf = rows.select(*cols).to_pandas()
+            batch = self.batch_definition.get_batch(batch_parameters={"dataframe": pdf})
+            res = batch.validate(self._suite(entity, scope), result_format=RESULT_FORMAT)
+            results[scope] = res.to_json_dict()
+            for r in res.results:
+                rule = r.expectation_config.meta.get("rule")
+                got = r.result.get("unexpected_count")
+                if rule == READ_RULE:
+                    ours = int(rows["_read_error"].is_not_null().sum())
+                elif f"__fail__{rule}" in rows.columns:
+                    ours = int(rows[f"__fail__{rule}"].sum())
+                else:
+                    ours = None  # table-level expectation: no row verdict to compare
+                checks.append({
+                    "rule": rule, "scope": scope, "expectation": r.expectation_config.type,
+                    "column": r.expectation_config.kwargs.get("column"), "success": bool(r.success),
+                    "element_count": r.result.get("element_count", rows.height),
+                    "ge_unexpected": got, "polars_unexpected": ours,
+                    "agree": ours is None or got == ours,
+                    "error": (r.exception_info or {}).get("exception_message") if not r.success else None,
+                })
+        out = GEOutcome(results=results, checks=checks, sample_rows=sample.height)
+        for d in out.disagreements:
+            log.warning("GE and polars disagree on %s for %s: GE %s, polars %s",
+                        d["rule"], entity.key, d["ge_unexpected"], d["polars_unexpected"])
+        return out
