@@ -1,1 +1,5 @@
-"""simulator stage."""
+"""Source-system simulator: a population of persons and what ERP, CRM, shop and bonus program know of them."""
+
+from cdp.simulator.core import generate
+
+__all__ = ["generate"]
