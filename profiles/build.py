@@ -127,6 +127,7 @@ def build_profiles(settings: Settings) -> dict[str, int]:
         con = duckdb.connect(str(tmp))
         try:
             con.execute("SET TimeZone = 'UTC'")
+            con.execute("SET enable_progress_bar = false")
             _load_inputs(con, settings)
             _load_config(con, settings)
             for name in BUILD_ORDER:

@@ -1,6 +1,7 @@
 -- contact_history: every contact across all systems, one row per contact.
 -- Canonical contact events plus every consent event as a 'consent_change' contact. Nothing is
--- dropped: a contact whose person record is unknown keeps customer_id NULL.
+-- dropped: a contact whose person record is unknown to identity (none given, or the person row
+-- was quarantined) keeps customer_id NULL.
 CREATE OR REPLACE TABLE contact_history AS
 WITH contacts AS (
     SELECT
@@ -27,7 +28,8 @@ WITH contacts AS (
     LEFT JOIN src_identity_link l ON l.record_key = e.person_record_key
     UNION ALL
     SELECT
-        c.consent_event_key,
+        -- prefixed: a source may deliver the same record as a contact and a consent event
+        'consent_change:' || c.consent_event_key,
         l.customer_id,
         c.ts,
         c.source_system,
@@ -54,8 +56,8 @@ SELECT * FROM contacts
 ORDER BY customer_id, ts, contact_id;
 
 COMMENT ON TABLE contact_history IS 'Every contact the company had with a person across all systems, one row per contact (orders, invoices, calls, tickets, e-mails, newsletters, card purchases, consent changes). Row counts reconcile with the canonical contact_events + consent_events per source.';
-COMMENT ON COLUMN contact_history.contact_id IS 'Unique contact id: the canonical event_key / consent_event_key <source>:<entity>:<id>.';
-COMMENT ON COLUMN contact_history.customer_id IS 'Customer the contact belongs to (via identity_link); NULL when the source gave no known person record.';
+COMMENT ON COLUMN contact_history.contact_id IS 'Unique contact id: the canonical event_key <source>:<entity>:<id>; consent changes: consent_change:<consent_event_key>.';
+COMMENT ON COLUMN contact_history.customer_id IS 'Customer the contact belongs to (via identity_link); NULL when the source gave no person record or that record is not in identity_link (e.g. its row was quarantined).';
 COMMENT ON COLUMN contact_history.ts IS 'When the contact happened (UTC).';
 COMMENT ON COLUMN contact_history.source IS 'Source system that recorded the contact (erp, crm, shop, bonus).';
 COMMENT ON COLUMN contact_history.channel IS 'Channel: email, phone, sms, letter, store, web, app, chat.';

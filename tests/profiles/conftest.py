@@ -11,7 +11,8 @@ Four customers, chosen so every survivorship, consent and channel rule has a cas
 * C000000003 (Carla): a CRM contact with calls and campaign e-mails, no consent at all.
 * C000000004 (Dieter): a bonus member with old card purchases only (lapsed), address only.
 
-Plus one shop order whose account is unknown (no person record).
+Plus one shop order without a person record and one call whose person record was
+quarantined upstream (not in identity_link).
 """
 
 from __future__ import annotations
@@ -132,6 +133,12 @@ CONTACTS = [
              "inbound", "card_return", amount=-5.0, store_id="S01"),
     _contact("shop", "orders", "O-0000099", None, "2024-06-02 12:00", "web", "inbound",
              "order", amount=12.0, status="completed"),
+    # a person row quarantined upstream: its event arrives, its record never reaches identity
+    _contact("crm", "interactions", "INT-00000777", "crm:CRM-0000777", "2024-06-03 12:00", "phone",
+             "inbound", "call", outcome="resolved", status="closed"),
+    # the shop delivers a newsletter sign-up as a contact and as a consent event (same key)
+    _contact("shop", "newsletter", "NL-3", "shop:S-000002", "2024-05-21", "email", "inbound",
+             "newsletter", status="subscribe"),
 ]
 
 

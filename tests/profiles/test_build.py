@@ -83,4 +83,4 @@ def test_counts_are_returned_per_table(fixture_settings):
     assert counts["customer"] == 4
     assert counts["consent"] == 4 * 3 * 4  # customers x purposes x channels
     assert counts["preferred_channel"] == 4 * 2
-    assert counts["contact_history"] == 16 + 8
+    assert counts["contact_history"] == 18 + 8

@@ -33,7 +33,11 @@ def test_each_contact_belongs_to_exactly_one_customer(con):
     assert wrong == []
     unattributed = con.execute(
         "SELECT contact_id FROM contact_history WHERE customer_id IS NULL").fetchall()
-    assert unattributed == [("shop:orders:O-0000099",)]
+    # the same source key delivered as a contact and as a consent event stays two contacts
+    assert con.execute("SELECT list(contact_id ORDER BY contact_id) FROM contact_history "
+                       "WHERE source_event_id = 'NL-3'").fetchone()[0] == [
+        "consent_change:shop:newsletter:NL-3", "shop:newsletter:NL-3"]
+    assert sorted(unattributed) == [("crm:interactions:INT-00000777",), ("shop:orders:O-0000099",)]
 
 
 def test_merged_records_share_one_timeline(con):
@@ -46,7 +50,7 @@ def test_merged_records_share_one_timeline(con):
 def test_consent_changes_are_contacts_with_their_reference(con):
     row = con.execute(
         "SELECT type, channel, direction, outcome, source_entity, source_event_id FROM contact_history "
-        "WHERE contact_id = 'shop:newsletter:NL-1'").fetchone()
+        "WHERE contact_id = 'consent_change:shop:newsletter:NL-1'").fetchone()
     assert row == ("consent_change", "email", "inbound", "withdrawn", "newsletter", "NL-1")
 
 
