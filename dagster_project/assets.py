@@ -51,6 +51,20 @@ def call_stage(fn: Callable[..., Any], settings: Settings, **kwargs: Any) -> Any
     return fn(settings, **{k: v for k, v in kwargs.items() if k in params})
 
 
+def failed_share_limits(settings: Settings, source: str) -> dict[str, float]:
+    """Per entity of ``source``: its contract's ``max_failed_share`` expectation, where it sets one."""
+    from dagster_project.contracts import contracts_dir
+    from pipelines.contracts import load_contracts
+
+    contract = load_contracts(contracts_dir(settings))[source]
+    return {
+        e.name: float(x.max)
+        for e in contract.entities
+        for x in e.expectations
+        if x.kind == "max_failed_share" and x.max is not None
+    }
+
+
 # --- sources -------------------------------------------------------------------------------
 
 
@@ -110,11 +124,16 @@ def source_assets(source: str, entities: list[str]) -> list[dg.AssetSpec | dg.As
 
         settings = cdp.get()
         dates = list(context.partition_keys) if context.has_partition_key_range or context.has_partition_key else None
-        call_stage(ingest, settings, sources=[source], load_dates=dates)
+        report = call_stage(ingest, settings, sources=[source], load_dates=dates)
+        limits = failed_share_limits(settings, source)
         for e in entities:
             files = lake_counts.entity_files(settings, source, e, dates)
-            read, staged, quarantined = (int(files[c].sum()) for c in ("rows_read", "rows_staged", "rows_quarantined"))
-            context.log.info(f"{source}/{e}: {staged} staged, {quarantined} quarantined of {read} read")
+            loaded = files.filter(pl.col("status") == "loaded")
+            read, staged, quarantined, suppressed = (
+                int(loaded[c].sum()) for c in ("rows_read", "rows_staged", "rows_quarantined", "rows_suppressed"))
+            new_files = sum(1 for f in getattr(report, "loaded", []) if f.entity == e)
+            context.log.info(f"{source}/{e}: {staged} staged, {quarantined} quarantined of {read} read "
+                             f"({files.height} files, {new_files} new)")
             yield dg.MaterializeResult(
                 asset_key=staged_key(source, e),
                 metadata={
@@ -122,13 +141,16 @@ def source_assets(source: str, entities: list[str]) -> list[dg.AssetSpec | dg.As
                     "rows_read": read,
                     "rows_staged": staged,
                     "rows_quarantined": quarantined,
+                    "rows_suppressed": suppressed,
                     "files": files.height,
-                    "load_dates": ", ".join(sorted(set(files["load_date"].to_list()))) if files.height else "",
+                    "files_new": new_files,
+                    "files_rejected": files.height - loaded.height,
+                    "load_dates": ", ".join(sorted(set(files["load_date"].to_list()))),
                 },
             )
-            yield check_result(checks.contract_outcome(files, settings.ingest.max_failed_share),
+            yield check_result(checks.contract_outcome(files, limits.get(e, settings.ingest.max_failed_share)),
                                staged_key(source, e), "contract")
-            yield check_result(checks.reconciliation_outcome(read, staged, quarantined),
+            yield check_result(checks.reconciliation_outcome(read, staged, quarantined, suppressed),
                                staged_key(source, e), "reconciliation")
 
     return [*raw, _ingest]

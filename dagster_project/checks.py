@@ -35,8 +35,8 @@ def contract_outcome(files: pl.DataFrame, max_failed_share: float) -> CheckOutco
     """Contract validation of one source entity's files.
 
     Args:
-        files: one row per delivered file with ``file``, ``rows_read``, ``rows_quarantined``
-            (file-level rejects count every row of the file as failed).
+        files: one row per delivered file with ``file``, ``rows_read``, ``rows_quarantined`` and
+            optionally ``status`` (``failed``: the file was rejected whole) and ``message``.
         max_failed_share: a file whose failed share is above this blocks downstream assets.
 
     Returns:
@@ -45,10 +45,13 @@ def contract_outcome(files: pl.DataFrame, max_failed_share: float) -> CheckOutco
     """
     if files.is_empty():
         return CheckOutcome(True, WARN, "no files delivered for this entity", {"files": 0})
+    rejected = (pl.col("status") == "failed") if "status" in files.columns else pl.lit(False)
     df = files.with_columns(
-        failed_share=pl.when(pl.col("rows_read") > 0)
+        failed_share=pl.when(rejected | ((pl.col("rows_read") == 0) & (pl.col("rows_quarantined") > 0)))
+        .then(1.0)  # a file rejected whole
+        .when(pl.col("rows_read") > 0)
         .then(pl.col("rows_quarantined") / pl.col("rows_read"))
-        .otherwise((pl.col("rows_quarantined") > 0).cast(pl.Float64))  # a file rejected whole
+        .otherwise(0.0)
     )
     read = int(df["rows_read"].sum())
     failed = int(df["rows_quarantined"].sum())
@@ -56,6 +59,7 @@ def contract_outcome(files: pl.DataFrame, max_failed_share: float) -> CheckOutco
     over = worst.filter(pl.col("failed_share") > max_failed_share)
     meta = {
         "files": df.height,
+        "files_rejected": int(df.select(rejected.sum()).item()) if "status" in df.columns else 0,
         "rows_read": read,
         "rows_quarantined": failed,
         "failed_share": round(failed / read, 6) if read else 0.0,
@@ -63,7 +67,10 @@ def contract_outcome(files: pl.DataFrame, max_failed_share: float) -> CheckOutco
         "limit": max_failed_share,
     }
     if over.height:
-        names = ", ".join(f"{r['file']} ({r['failed_share']:.1%})" for r in over.head(5).iter_rows(named=True))
+        names = "; ".join(
+            f"{r['file']} ({r['failed_share']:.1%}{': ' + r['message'] if r.get('message') and r['failed_share'] == 1.0 else ''})"
+            for r in over.head(5).iter_rows(named=True)
+        )
         return CheckOutcome(
             False, ERROR,
             f"{over.height} file(s) above the failed-row limit {max_failed_share:.1%}: {names}", meta,
@@ -76,18 +83,21 @@ def contract_outcome(files: pl.DataFrame, max_failed_share: float) -> CheckOutco
     return CheckOutcome(True, WARN, f"all {read} rows passed the contract", meta)
 
 
-def reconciliation_outcome(rows_read: int, rows_staged: int, rows_quarantined: int) -> CheckOutcome:
-    """Every row read is either staged or quarantined: none lost, none invented."""
-    diff = rows_read - rows_staged - rows_quarantined
-    meta = {"rows_read": rows_read, "rows_staged": rows_staged,
-            "rows_quarantined": rows_quarantined, "difference": diff}
+def reconciliation_outcome(rows_read: int, rows_staged: int, rows_quarantined: int,
+                           rows_suppressed: int = 0) -> CheckOutcome:
+    """Every row read from a loaded file is staged, quarantined or suppressed (erased persons):
+    none lost, none invented."""
+    diff = rows_read - rows_staged - rows_quarantined - rows_suppressed
+    meta = {"rows_read": rows_read, "rows_staged": rows_staged, "rows_quarantined": rows_quarantined,
+            "rows_suppressed": rows_suppressed, "difference": diff}
+    accounted = f"staged {rows_staged} + quarantined {rows_quarantined}" + (
+        f" + suppressed {rows_suppressed}" if rows_suppressed else "")
     if diff:
         return CheckOutcome(
             False, ERROR,
-            f"read {rows_read} rows but staged {rows_staged} + quarantined {rows_quarantined} "
-            f"({'lost' if diff > 0 else 'extra'} {abs(diff)})", meta,
+            f"read {rows_read} rows but {accounted} ({'lost' if diff > 0 else 'extra'} {abs(diff)})", meta,
         )
-    return CheckOutcome(True, ERROR, f"read {rows_read} = staged {rows_staged} + quarantined {rows_quarantined}", meta)
+    return CheckOutcome(True, ERROR, f"read {rows_read} = {accounted}", meta)
 
 
 def cluster_size_outcome(identity_link: pl.DataFrame, max_cluster_size: int) -> CheckOutcome:

@@ -15,8 +15,13 @@ def register(app: typer.Typer) -> None:
         force: bool = typer.Option(False, "--force", help="Identity: accept an id churn above the limit"),
     ) -> None:
         """Run the whole pipeline through Dagster, in-process: ingest → canonical → identity → profiles → exports."""
+        import logging
+
         from dagster_project.run import run_pipeline, summary_lines
 
+        # Library chatter (the ephemeral instance's migrations, GE's temp docs) is not progress.
+        for name in ("alembic", "great_expectations"):
+            logging.getLogger(name).setLevel(logging.WARNING)
         settings = ctx.obj
         try:
             summary = run_pipeline(settings, incremental=incremental, force=force, echo=typer.echo)

@@ -9,26 +9,35 @@ import polars as pl
 
 from cdp.config import Settings
 
-_FILE_COUNTS = {"file": pl.String, "load_date": pl.String, "rows_read": pl.Int64,
-                "rows_staged": pl.Int64, "rows_quarantined": pl.Int64}
+_FILE_COUNTS = {"file": pl.String, "load_date": pl.String, "status": pl.String, "rows_read": pl.Int64,
+                "rows_staged": pl.Int64, "rows_quarantined": pl.Int64, "rows_suppressed": pl.Int64,
+                "message": pl.String}
 
 
 def entity_files(settings: Settings, source: str, entity: str, load_dates: list[str] | None) -> pl.DataFrame:
     """One row per delivered file of ``source/entity`` (in ``load_dates`` when given), from the load log.
 
-    Columns: ``file, load_date, rows_read, rows_staged, rows_quarantined``.
+    A file counts with its latest successful load (a re-run logs it again as a skipped duplicate);
+    a file never loaded counts with its latest attempt. Duplicates of an already loaded file are left
+    out. Columns: ``file, load_date, status, rows_read, rows_staged, rows_quarantined,
+    rows_suppressed, message``.
     """
-    path = settings.paths.load_log
-    if not path.is_file():
-        return pl.DataFrame(schema=_FILE_COUNTS)
-    log = pl.read_parquet(path)
-    df = log.filter((pl.col("source_system") == source) & (pl.col("entity") == entity))
+    from pipelines.ingest import LOADED, SKIPPED, read_load_log
+
+    log = read_load_log(settings)
+    df = log.filter((pl.col("source") == source) & (pl.col("entity") == entity))
     df = df.with_columns(pl.col("load_date").cast(pl.String))
     if load_dates is not None:
         df = df.filter(pl.col("load_date").is_in(load_dates))
-    # A file re-delivered or re-ingested counts once: its latest load.
-    df = df.unique("file", keep="last", maintain_order=True)
-    return df.select([pl.col(c).cast(t) for c, t in _FILE_COUNTS.items()])
+    df = (
+        df.with_row_index("_order")
+        .sort(pl.col("status") == LOADED, "_order")
+        .unique("file", keep="last")
+        .filter(pl.col("status") != SKIPPED)
+        .sort("_order")
+    )
+    counts = [c for c, t in _FILE_COUNTS.items() if t == pl.Int64]
+    return df.select([pl.col(c).cast(t) for c, t in _FILE_COUNTS.items()]).with_columns(pl.col(counts).fill_null(0))
 
 
 def identity_outputs(settings: Settings) -> dict[str, pl.DataFrame]:

@@ -65,7 +65,7 @@ class _ProgressHandler(logging.Handler):
             self.echo(f"  ✓ {key:<36} {'' if rows is None else f'{rows:>9,} rows'}{extra}")
         elif kind == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             ev = event.event_specific_data
-            if not ev.passed:
+            if not ev.passed and ev.severity == dg.AssetCheckSeverity.ERROR:
                 self.echo(f"  ! check {ev.asset_key.to_user_string()}:{ev.check_name} "
                           f"[{ev.severity.value}] {ev.description or ''}")
         elif kind == dg.DagsterEventType.STEP_FAILURE:
@@ -169,19 +169,23 @@ def summary_lines(summary: RunSummary, settings: Settings) -> list[str]:
                 if k.startswith("profiles/")}
     if profiles:
         lines.append("  profile tables: " + ", ".join(f"{t} {n:,}" for t, n in profiles.items()))
-    failed_checks = [c for c in summary.checks if not c["passed"]]
-    for c in failed_checks:
-        lines.append(f"  check {c['asset']}:{c['check']} [{c['severity']}] {c['description']}")
+    warned = [c for c in summary.checks if not c["passed"] and c["severity"] == "WARN"]
+    if warned:
+        lines.append(f"  {len(warned)} check(s) warned: " + ", ".join(f"{c['asset']}:{c['check']}" for c in warned))
+    for c in summary.checks:
+        if not c["passed"] and c["severity"] == "ERROR":
+            lines.append(f"  FAILED check {c['asset']}:{c['check']}: {c['description']}")
     if summary.failures:
-        lines.append("  FAILED steps: " + ", ".join(summary.failures)
-                     + f" (previous {settings.paths.duckdb.name} left as it was)")
+        kept = "" if "profiles/customer" in summary.materialized else (
+            f"; the previous {settings.paths.duckdb.name} is left as it was")
+        lines.append("  FAILED steps: " + ", ".join(summary.failures) + kept)
     paths = settings.paths
     lines += [
         "",
         "Next:",
-        f"  duckdb {paths.duckdb}            (SQL: SELECT * FROM customer_360 LIMIT 10)",
-        f"  reports in {paths.reports}/",
-        "  dagster dev                     (asset graph, checks, sensor and schedule in the UI)",
-        "  cdp serve                       (the agent console)",
+        f"  duckdb {paths.duckdb}   (e.g. SELECT * FROM customer_360 LIMIT 10)",
+        f"  reports in {paths.reports}/  (ingest: one report per loaded file; quarantine in {paths.quarantine}/)",
+        "  dagster dev   (from the repository root: asset graph, checks, sensor and schedule)",
+        "  cdp serve     (the agent console)",
     ]
     return lines

@@ -3,9 +3,11 @@
 Each writes the files the real stage documents (docs/stages.md) with a handful of rows.
 """
 
+import importlib
 import sys
 import types
 from dataclasses import dataclass
+from datetime import date
 
 import duckdb
 import polars as pl
@@ -13,6 +15,7 @@ import polars as pl
 from cdp.lake import write_parquet_atomic
 from dagster_project.contracts import contracts_dir
 from pipelines.contracts import load_contracts
+from pipelines.ingest import LOAD_LOG, read_load_log
 
 
 @dataclass
@@ -37,12 +40,11 @@ def install(monkeypatch, *, failing_source=None, quarantined=None, profiles_fail
             for f in sorted((settings.paths.landing / src).rglob("*.*")):
                 entity = contracts[src].entity_for(f.name).name
                 bad = quarantined.get(src, 0)
-                rows.append({"source_system": src, "entity": entity, "file": f.relative_to(settings.paths.landing).as_posix(),
-                             "load_date": f.parent.name, "rows_read": 10, "rows_staged": 10 - bad, "rows_quarantined": bad})
-        log = settings.paths.load_log
-        old = pl.read_parquet(log) if log.is_file() else None
-        new = pl.DataFrame(rows)
-        write_parquet_atomic(pl.concat([old, new]) if old is not None else new, log)
+                rows.append({"source": src, "entity": entity, "file": f.relative_to(settings.paths.landing).as_posix(),
+                             "load_date": date.fromisoformat(f.parent.name), "status": "loaded",
+                             "rows_read": 100, "rows_staged": 100 - bad, "rows_quarantined": bad, "rows_suppressed": 0})
+        new = pl.DataFrame(rows, schema_overrides=LOAD_LOG)
+        write_parquet_atomic(pl.concat([read_load_log(settings), new], how="diagonal_relaxed"), settings.paths.load_log)
 
     def build_canonical(settings):
         return {}
@@ -76,6 +78,10 @@ def install(monkeypatch, *, failing_source=None, quarantined=None, profiles_fail
         "exports.agent_views": {"export_agent_views": export_agent_views},
     }.items():
         module = types.ModuleType(name)
+        try:  # keep the real module's other names (constants, helpers) where it exists
+            module.__dict__.update(importlib.import_module(name).__dict__)
+        except ImportError:
+            pass
         module.__dict__.update(attrs)
         monkeypatch.setitem(sys.modules, name, module)
 
