@@ -86,6 +86,7 @@ class Entity:
     expectations: tuple[Expectation, ...]
     canonical: dict[str, dict[str, Any]]  # canonical table -> {column: mapping}
     contract_file: str
+    allow_empty: bool = False  # a 0-byte file is a delivery without records (JSON Lines deltas)
 
     @property
     def key(self) -> str:
@@ -206,7 +207,8 @@ def _entity(source: str, name: str, spec: dict, defaults: dict, path: Path) -> E
                   encoding=opts["encoding"], delimiter=opts["delimiter"], quote=opts["quote"],
                   fields=fields, primary_key=pk, expectations=tuple(exps),
                   canonical={t: dict(m or {}) for t, m in canonical.items()},
-                  contract_file=str(path))
+                  contract_file=str(path),
+                  allow_empty=bool(spec.get("allow_empty", defaults.get("allow_empty", False))))
 
 
 def _field(name: str, spec: dict | str, opts: dict, where: str) -> FieldSpec:

@@ -56,8 +56,11 @@ def read_raw(data: bytes, rel: str, entity: Entity) -> RawFile:
         FileRejected: empty or undecodable file, malformed JSON array, missing required column.
     """
     where = f"{rel} (contract {entity.contract_file}, entity {entity.name})"
+    if not data.strip() and entity.allow_empty:
+        return RawFile(_empty_frame(entity), [f"{where}: empty file, no records (allow_empty)"])
     if not data.strip():
-        raise FileRejected(f"{where}: empty file, rule file:not_empty", "file:not_empty")
+        raise FileRejected(f"{where}: empty file (no header, no records), rule file:not_empty",
+                           "file:not_empty")
     if b"\x00" in data:
         raise FileRejected(
             f"{where}: undecodable as {entity.encoding} (NUL bytes: binary or UTF-16?), rule file:encoding",
@@ -77,7 +80,8 @@ def read_raw(data: bytes, rel: str, entity: Entity) -> RawFile:
         raw = _read_json_array(text, where, entity)
     df = raw.frame
     if df.height == 0:
-        raise FileRejected(f"{where}: no data rows, rule file:not_empty", "file:not_empty")
+        # A header-only CSV or "[]" is a delivery without records (a quiet delta), not an error.
+        raw.warnings.append(f"{where}: no data records")
     bad_enc = pl.col("_raw").str.contains("\ufffd", literal=True) | pl.col("_raw").str.contains(MOJIBAKE)
     df = df.with_columns(
         pl.when(bad_enc).then(pl.lit("row:encoding")).otherwise(pl.col("_read_error")).alias("_read_error")
@@ -89,6 +93,13 @@ def read_raw(data: bytes, rel: str, entity: Entity) -> RawFile:
             "file:encoding", rows_read=df.height)
     raw.frame = df
     return raw
+
+
+def _empty_frame(entity: Entity) -> pl.DataFrame:
+    cols = {"_row_number": pl.Int64, "_raw": pl.String}
+    cols |= {f.name: (pl.List(pl.String) if f.type == "list" and entity.format != "csv" else pl.String)
+             for f in entity.fields}
+    return pl.DataFrame(schema=cols | {"_extra": pl.String, "_read_error": pl.String})
 
 
 def _lines(text: str) -> pl.DataFrame:
