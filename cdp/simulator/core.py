@@ -14,8 +14,9 @@ import polars as pl
 
 from cdp.lake import write_parquet_atomic
 from cdp.simulator import events as ev
+from cdp.simulator import formats as fmt
 from cdp.simulator import records as rec
-from cdp.simulator.output import FileSpec, inject_and_serialise, write_atomic
+from cdp.simulator.output import FileSpec, write_atomic, write_export
 from cdp.simulator.population import DAY, build_persons
 from cdp.simulator.profiles import get_profile
 
@@ -59,30 +60,10 @@ SPECS = {
 _c = pl.col
 
 
-def _berlin(col: str) -> pl.Expr:
-    return (pl.from_epoch(col, "s").dt.replace_time_zone("UTC").dt.convert_time_zone("Europe/Berlin")
-            .dt.strftime("%Y-%m-%dT%H:%M:%S%:z"))
+def _mem(stage: str) -> None:
+    import resource
 
-
-def _berlin_local(col: str) -> pl.Expr:
-    return (pl.from_epoch(col, "s").dt.replace_time_zone("UTC").dt.convert_time_zone("Europe/Berlin")
-            .dt.strftime("%Y-%m-%d %H:%M:%S"))
-
-
-def _utc(col: str) -> pl.Expr:
-    return pl.from_epoch(col, "s").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _erp_date(col: str) -> pl.Expr:
-    return pl.from_epoch(col, "s").dt.strftime("%d.%m.%Y")
-
-
-def _money(cents: pl.Expr, sep: str) -> pl.Expr:
-    return (cents // 100).cast(pl.String) + sep + (cents % 100).cast(pl.String).str.zfill(2)
-
-
-def _delivery(ts: pl.Expr, d0: int) -> pl.Expr:
-    return pl.when(ts < d0).then(0).otherwise(1 + (ts - d0) // DAY)
+    log.debug("simulator %s: peak RSS %.0f MB", stage, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
 def generate(persons: int, seed: int, profile: str = "realistic", dirty_rate: float = 0.01,
@@ -120,6 +101,7 @@ def generate(persons: int, seed: int, profile: str = "realistic", dirty_rate: fl
         return np.random.default_rng([seed, k])
 
     P = build_persons(persons, rng(1), prof, t0, d0, windows)
+    _mem("persons")
     R0 = rec.base_records(P, rng(2), prof, d0).with_row_index("rid").with_columns(
         pl.col("rid").cast(pl.Int64), order_id=pl.lit(None, dtype=pl.String))
     orders, guests = ev.shop_orders(rng(3), P, R0, prof, final_end)
@@ -129,56 +111,74 @@ def generate(persons: int, seed: int, profile: str = "realistic", dirty_rate: fl
     R = pl.concat([R0, G.select(R0.columns)])
     R = rec.add_timeline(R, P, rng(4), prof, d0, windows)
     R = rec.assign_ids(R)
+    _mem("records")
     V = rec.versions(R)
     F = rec.record_fields(V, R, P, rng(5), prof)
     F = rec.add_cross_references(F, R, rng(6), prof)
 
-    # --- events ------------------------------------------------------------------------------
-    erp_ctx = ev.record_context(R, P, "erp", final_end)
-    invoices = ev.erp_invoices(rng(7), erp_ctx).filter(_c("ts") < final_end)
-    crm_ctx = ev.record_context(R, P, "crm", final_end)
-    consents = ev.crm_consents(rng(8), crm_ctx)
-    interactions = ev.crm_interactions(rng(9), crm_ctx, consents, final_end)
-    ids = R.select("rid", "record_id")
-    guest_ids = R.filter(_c("is_guest")).select(g_order="order_id", g_id="record_id")
-    orders = (orders.join(ids, on="rid", how="left", maintain_order="left")
-              .join(guest_ids, left_on="order_id", right_on="g_order", how="left", maintain_order="left")
-              .with_columns(account_id=pl.coalesce("record_id", "g_id")))
-    first_v = F.sort(["rid", "delivery"]).unique("rid", keep="first", maintain_order=True)
-    accounts = (R.filter((_c("source") == "shop") & ~_c("is_guest")).select("rid", "pidx", "record_id", "created")
-                .join(first_v.select("rid", "email"), on="rid", how="left", maintain_order="left"))
-    newsletter = ev.shop_newsletter(rng(10), P, accounts, consents, prof, final_end)
-    bonus_ctx = ev.record_context(R, P, "bonus", final_end)
-    transactions = ev.bonus_transactions(rng(11), bonus_ctx)
-
-    frames = _format_files(F, invoices, consents, interactions, orders, newsletter, transactions, d0, prof)
-
-    # --- write -------------------------------------------------------------------------------
+    _mem("fields")
+    # --- events and writing: each file is produced, written and freed in turn ---------------
     for src in SOURCES:
         shutil.rmtree(out / src, ignore_errors=True)
     inj = rng(12)
     dirty_entries: list[dict] = []
     dirty_rids: list[np.ndarray] = []
     file_rows: dict[str, int] = {}
-    for j, day in enumerate(dates):
-        written = []
-        for name, spec in SPECS.items():
-            df = frames[name].filter(_c("__delivery") == j)
+    written: dict[int, list[str]] = {j: [] for j in range(deliveries)}
+
+    def write(name: str, lazy: pl.LazyFrame) -> None:
+        spec = SPECS[name]
+        full = lazy.collect()
+        empty = full.clear()
+        parts = full.partition_by("__delivery", as_dict=True, maintain_order=True)
+        del full
+        for j, day in enumerate(dates):
+            df = parts.pop((j,), empty)
             rel = f"{spec.source}/{day.isoformat()}/{spec.prefix}_{day.strftime('%Y%m%d')}.{spec.ext}"
             rids = df["__rid"].to_numpy() if "__rid" in df.columns else None
             body = df.drop([c for c in df.columns if c.startswith("__")])
-            data, entries, dirty = inject_and_serialise(body, spec, dirty_rate, inj, rel)
-            write_atomic(out / rel, data)
+            entries, dirty = write_export(out / rel, body, spec, dirty_rate, inj, rel)
             file_rows[rel] = body.height
-            dirty_entries += entries
+            dirty_entries.extend(entries)
             if spec.person and rids is not None:
                 dirty_rids.append(rids[dirty])
-            written.append(rel)
+            written[j].append(rel)
+
+    ids = R.select("rid", "record_id")
+    guest_ids = R.filter(_c("is_guest")).select(g_order="order_id", g_id="record_id")
+    orders = (orders.join(ids, on="rid", how="left", maintain_order="left")
+              .join(guest_ids, left_on="order_id", right_on="g_order", how="left", maintain_order="left")
+              .with_columns(account_id=pl.coalesce("record_id", "g_id")))
+    write("orders", fmt.orders(orders, d0))
+    del orders, guest_ids
+    _mem("orders")
+    for name in ("kunden", "contacts", "accounts", "members"):
+        write(name, getattr(fmt, name)(F))
+    first_v = F.sort(["rid", "delivery"]).unique("rid", keep="first", maintain_order=True)
+    accounts = (R.filter((_c("source") == "shop") & ~_c("is_guest")).select("rid", "pidx", "record_id", "created")
+                .join(first_v.select("rid", "email"), on="rid", how="left", maintain_order="left"))
+    del first_v
+    _mem("person files")
+    erp_ctx = ev.record_context(R, P, "erp", final_end)
+    write("rechnungen", fmt.rechnungen(ev.erp_invoices(rng(7), erp_ctx).filter(_c("ts") < final_end), d0))
+    del erp_ctx
+    crm_ctx = ev.record_context(R, P, "crm", final_end)
+    consents = ev.crm_consents(rng(8), crm_ctx)
+    write("consent_events", fmt.consent_events(consents, d0))
+    write("interactions", fmt.interactions(ev.crm_interactions(rng(9), crm_ctx, consents, final_end), d0))
+    del crm_ctx
+    _mem("crm events")
+    write("newsletter", fmt.newsletter(ev.shop_newsletter(rng(10), P, accounts, consents, prof, final_end), d0))
+    del consents, accounts
+    bonus_ctx = ev.record_context(R, P, "bonus", final_end)
+    write("transactions", fmt.transactions(ev.bonus_transactions(rng(11), bonus_ctx), d0))
+    del bonus_ctx
+    for j in range(deliveries):
         if dirty_rate > 0:
-            rel = written[int(inj.integers(0, len(written)))]
+            rel = sorted(written[j])[int(inj.integers(0, len(written[j])))]
             p = Path(rel)
             copy = str(p.with_name(f"{p.stem}_copy{p.suffix}"))
-            write_atomic(out / copy, (out / rel).read_bytes())
+            shutil.copyfile(out / rel, out / copy)
             file_rows[copy] = file_rows[rel]
             dirty_entries.append({"source_system": rel.split("/")[0], "file": copy, "row_number": None,
                                   "defect": "duplicate_file", "column": None})
@@ -210,72 +210,6 @@ def generate(persons: int, seed: int, profile: str = "realistic", dirty_rate: fl
     log.info("simulated %d persons: %d person records, %d files, %d dirty rows",
              persons, identity.height, len(file_rows), dirty_df.height)
     return summary
-
-
-def _format_files(F, invoices, consents, interactions, orders, newsletter, transactions, d0, prof):
-    """One frame per export file, columns in file order plus ``__delivery`` / ``__rid``."""
-    street_full = _c("street") + " " + _c("house")
-    meta = [_c("delivery").alias("__delivery"), _c("rid").alias("__rid")]
-    erp = F.filter(_c("source") == "erp").sort(["delivery", "record_id"])
-    kunden = erp.select(
-        *meta,
-        Kundennummer="record_id", Anrede="salutation", Titel="title_out", Vorname="first", Nachname="last",
-        **{"Straße": street_full}, PLZ="plz", Ort="city", Land=pl.lit("DE"), Telefon="phone",
-        **{"E-Mail": "email"}, Geburtsdatum=_c("birth_date").dt.strftime("%d.%m.%Y"),
-        Angelegt_am=_erp_date("created"), Geaendert_am=_erp_date("snap"))
-    crm = F.filter(_c("source") == "crm").sort(["delivery", "record_id"])
-    no_addr = _c("address_missing")
-    contacts = crm.select(
-        *meta,
-        contact_id="record_id", salutation="salutation", title="title_out", first_name="first",
-        last_name="last", email="email", phone="phone", mobile="mobile_out",
-        street=pl.when(no_addr).then(None).otherwise(_c("street")),
-        house_number=pl.when(no_addr).then(None).otherwise(_c("house")),
-        postal_code=pl.when(no_addr).then(None).otherwise(_c("plz")),
-        city=pl.when(no_addr).then(None).otherwise(_c("city")), country=pl.lit("DE"),
-        birth_date=_c("birth_date").dt.strftime("%Y-%m-%d"), erp_customer_no="xref_erp",
-        preferred_channel="preferred_channel", created=_berlin("created"), updated=_berlin("snap"))
-    shop = F.filter(_c("source") == "shop").sort(["delivery", "record_id"])
-    accounts = shop.select(
-        *meta,
-        account_id="record_id", type=pl.when(_c("is_guest")).then(pl.lit("guest")).otherwise(pl.lit("registered")),
-        email="email", email_verified=~_c("is_guest") & ((_c("rid") % 10) < 8),
-        first_name="first", last_name="last", phone="phone",
-        birth_date=_c("birth_date").dt.strftime("%Y-%m-%d"),
-        address=pl.struct(street=street_full, zip=_c("plz"), city=_c("city"), country=pl.lit("DE")),
-        bonus_card_number="xref_bonus", created_at=_utc("created"), updated_at=_utc("snap"))
-    bonus = F.filter(_c("source") == "bonus").sort(["delivery", "record_id"])
-    members = bonus.select(
-        *meta,
-        card_number="record_id", first_name="first", last_name="last",
-        birth_date=_c("birth_date").dt.strftime("%Y-%m-%d"), street=street_full, postcode="plz", city="city",
-        email="email", phone="phone", enrolled_at=pl.from_epoch("created", "s").dt.strftime("%Y-%m-%d"),
-        status=pl.when((_c("rid") % 33) == 0).then(pl.lit("blocked")).otherwise(pl.lit("active")))
-    rechnungen = invoices.sort("ts", "doc_id").select(
-        Belegnummer="doc_id", Belegart="art", Kundennummer="kunde", Belegdatum=_erp_date("ts"),
-        Betrag=_money(_c("cents"), ","), Waehrung=pl.lit("EUR"), Vertriebsweg="way", Artikelmodelle="models",
-        __delivery=_delivery(_c("ts"), d0))
-    inter = interactions.select(
-        interaction_id="interaction_id", contact_id="contact_id", timestamp=_berlin("ts"), channel="channel",
-        direction="direction", type="type", subject="subject", outcome="outcome", status="status",
-        __delivery=_delivery(_c("ts"), d0))
-    cons = consents.select(
-        event_id="event_id", contact_id="contact_id", purpose="purpose", channel="channel", status="status",
-        timestamp=_berlin("ts"), method="method", text_version="text_version", __delivery=_delivery(_c("ts"), d0))
-    ords = orders.select(
-        order_id="order_id", account_id="account_id", ordered_at=_utc("ts"), status="status", channel="channel",
-        currency=pl.lit("EUR"), total="total", items="items", __delivery=_delivery(_c("ts"), d0))
-    nl = newsletter.select(
-        signup_id="signup_id", account_id="account_id", email="email", action="action", timestamp=_utc("ts"),
-        confirmed_at=pl.when(_c("confirmed") > 0).then(_utc("confirmed")).otherwise(None),
-        form="form", __delivery=_delivery(_c("ts"), d0))
-    tx = transactions.select(
-        transaction_id="transaction_id", card_number="card_number", store_id="store_id",
-        transaction_at=_berlin_local("ts"), amount=_money(_c("cents"), "."), points="points", type="type",
-        __delivery=_delivery(_c("ts"), d0))
-    return {"kunden": kunden, "rechnungen": rechnungen, "contacts": contacts, "interactions": inter,
-            "consent_events": cons, "accounts": accounts, "orders": ords, "newsletter": nl,
-            "members": members, "transactions": tx}
 
 
 _PAIR_CASES = ["twin", "parent_child", "shared_email", "shared_phone", "common_name"]

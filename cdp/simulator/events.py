@@ -25,12 +25,23 @@ def _rate(habit: np.ndarray, rates: tuple[float, float, float, float]) -> np.nda
     return np.select([habit == h for h in HABIT_ORDER], list(rates), 0.0)
 
 
+# share of contacts per local hour of the day (shops, hotline and web are busiest 9-21h)
+_HOURS = np.array([0.3, 0.2, 0.1, 0.1, 0.1, 0.2, 0.6, 1.5, 3, 5, 6, 6.5, 6, 6, 6, 6.5, 7, 7.5, 7.5,
+                   7, 6, 4.5, 3, 1.5])
+
+
 def _draw(rng, start, end, rate, activity, cap=500):
-    """Repeat indices by a Poisson count and draw a uniform time for each event."""
+    """Repeat indices by a Poisson count and draw a time for each event.
+
+    The day is uniform within [start, end); the hour follows the daily rhythm of customers.
+    """
     years = np.maximum(end - start, 0) / YEAR
     k = np.minimum(rng.poisson(rate * years * activity), cap)
     idx = np.repeat(np.arange(len(start)), k)
     ts = start[idx] + (rng.random(len(idx)) * (end[idx] - start[idx])).astype(np.int64)
+    hour = rng.choice(24, size=len(idx), p=_HOURS / _HOURS.sum())
+    local = ts - ts % DAY + (hour - 1) * 3600 + rng.integers(0, 3600, len(idx))  # CET ≈ UTC+1
+    ts = np.where((local >= start[idx]) & (local < end[idx]), local, ts)
     return idx, ts
 
 
@@ -237,9 +248,11 @@ def shop_orders(rng, P: pl.DataFrame, R: pl.DataFrame, prof: Profile, final_end:
     end = np.where((churn > 0) & (churn < final_end), churn, final_end)
     end = np.maximum(end, start)
     habit = ctx["habit"].to_numpy()
-    idx, ts = _draw(rng, start, end, _rate(habit, (4.0, 0.6, 0.5, 1.5)), ctx["activity"].to_numpy())
-    # a new person's first order arrives with them
     has_reg = ctx["prim"].is_not_null().to_numpy()
+    # guest-only buyers order less often than registered customers
+    rate = _rate(habit, (4.0, 0.6, 0.5, 1.5)) * np.where(has_reg, 1.0, 0.35)
+    idx, ts = _draw(rng, start, end, rate, ctx["activity"].to_numpy())
+    # a new person's first order arrives with them
     no_orders = np.bincount(idx, minlength=len(ctx)) == 0
     extra = np.flatnonzero(no_orders & ~has_reg)
     idx = np.concatenate([idx, extra])

@@ -56,41 +56,66 @@ def _bad_date(kind: str, u: float) -> str:
     return opts[int(u * 97) % len(opts)].format(y=y, m=f"{m:02d}", d=f"{d:02d}")
 
 
-def serialise(df: pl.DataFrame, fmt: str) -> bytes:
-    """The bytes of one export (without defects at byte level)."""
+def serialise(df: pl.DataFrame, fmt: str, header: bool = True) -> bytes:
+    """The bytes of one export chunk (without defects at byte level)."""
     if fmt == "erp_csv":
-        text = df.write_csv(separator=";", line_terminator="\r\n", quote_style="necessary")
+        text = df.write_csv(separator=";", line_terminator="\r\n", quote_style="necessary",
+                            include_header=header)
         return text.encode("cp1252")
     if fmt == "bonus_csv":
-        return df.write_csv(separator=",", line_terminator="\n").encode("utf-8")
-    if fmt == "jsonl":
+        return df.write_csv(separator=",", line_terminator="\n", include_header=header).encode("utf-8")
+    if fmt in ("jsonl", "json_array"):
         if df.height == 0:
             return b""
         buf = io.BytesIO()
-        df.write_ndjson(buf)
-        return buf.getvalue()
-    if fmt == "json_array":
-        if df.height == 0:
-            return b"[]"
-        buf = io.BytesIO()
+        if fmt == "jsonl":
+            df.write_ndjson(buf)
+            return buf.getvalue()
         df.write_json(buf)
-        return buf.getvalue()
+        return buf.getvalue()[1:-1]  # the caller writes the enclosing brackets
     raise ValueError(f"unknown export format {fmt}")
 
 
-def inject_and_serialise(df: pl.DataFrame, spec: FileSpec, rate: float, rng: np.random.Generator,
-                         rel_file: str) -> tuple[bytes, list[dict], np.ndarray]:
-    """Apply defects at ``rate`` and serialise.
+CHUNK_ROWS = 200_000
 
-    Returns the file bytes, the dirty-row truth entries and the indices of dirty rows.
+
+def write_export(path: Path, df: pl.DataFrame, spec: FileSpec, rate: float, rng: np.random.Generator,
+                 rel_file: str) -> tuple[list[dict], np.ndarray]:
+    """Write one export file in chunks, injecting defects into a share ``rate`` of its rows.
+
+    Returns the dirty-row truth entries and the (0-based) indices of the dirty rows.
     """
     n = df.height
     entries: list[dict] = []
-    if n == 0 or rate <= 0 or not spec.defects:
-        return serialise(df, spec.fmt), entries, np.array([], dtype=np.int64)
-    dirty = np.flatnonzero(rng.random(n) < rate)
-    kinds = np.array(spec.defects)[rng.integers(0, len(spec.defects), len(dirty))]
-    us = rng.random(len(dirty))
+    dirty = np.array([], dtype=np.int64)
+    kinds = np.array([], dtype=str)
+    us = np.array([])
+    if n and rate > 0 and spec.defects:
+        dirty = np.flatnonzero(rng.random(n) < rate)
+        kinds = np.array(spec.defects)[rng.integers(0, len(spec.defects), len(dirty))]
+        us = rng.random(len(dirty))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.partial")
+    with open(tmp, "wb") as fh:
+        if spec.fmt == "json_array":
+            fh.write(b"[")
+        for off in range(0, max(n, 1), CHUNK_ROWS):
+            chunk = df.slice(off, CHUNK_ROWS)
+            sel = (dirty >= off) & (dirty < off + CHUNK_ROWS)
+            data, ents = _chunk_bytes(chunk, spec, dirty[sel] - off, kinds[sel], us[sel], off, rel_file,
+                                      header=off == 0)
+            if spec.fmt == "json_array" and off > 0 and data:
+                fh.write(b",")
+            fh.write(data)
+            entries += ents
+        if spec.fmt == "json_array":
+            fh.write(b"]")
+    os.replace(tmp, path)
+    return entries, dirty
+
+
+def _chunk_bytes(df, spec, dirty, kinds, us, off, rel_file, header):
+    entries: list[dict] = []
     line_edits: list[tuple[int, str]] = []
     col_edits: dict[str, tuple[list[int], list]] = {}
 
@@ -99,8 +124,8 @@ def inject_and_serialise(df: pl.DataFrame, spec: FileSpec, rate: float, rng: np.
         col_edits[col][0].append(i)
         col_edits[col][1].append(v)
 
-    alt = df[spec.alt_date_col] if spec.alt_date_col else None
-    amounts = df[spec.amount_col] if spec.amount_col else None
+    alt = df[spec.alt_date_col] if spec.alt_date_col and len(dirty) else None
+    amounts = df[spec.amount_col] if spec.amount_col and len(dirty) else None
     for i, kind, u in zip(dirty.tolist(), kinds.tolist(), us.tolist(), strict=True):
         column = None
         if kind == "bad_date":
@@ -119,7 +144,7 @@ def inject_and_serialise(df: pl.DataFrame, spec: FileSpec, rate: float, rng: np.
         else:  # byte-level defects
             column = spec.enc_field if kind == "bad_encoding" else None
             line_edits.append((i, kind))
-        entries.append({"source_system": spec.source, "file": rel_file, "row_number": i + 1,
+        entries.append({"source_system": spec.source, "file": rel_file, "row_number": off + i + 1,
                         "defect": kind, "column": column})
     if col_edits:
         cols = {}
@@ -127,17 +152,18 @@ def inject_and_serialise(df: pl.DataFrame, spec: FileSpec, rate: float, rng: np.
             s = df[col].clone()
             cols[col] = s.scatter(idx, pl.Series(vals, dtype=s.dtype))
         df = df.with_columns(**cols)
-    data = serialise(df, spec.fmt)
+    data = serialise(df, spec.fmt, header=header)
     if line_edits:
-        data = _edit_lines(data, line_edits, spec, list(df.columns))
-    return data, entries, dirty
+        data = _edit_lines(data, line_edits, spec, list(df.columns), header)
+    return data, entries
 
 
-def _edit_lines(data: bytes, edits: list[tuple[int, str]], spec: FileSpec, columns: list[str]) -> bytes:
+def _edit_lines(data: bytes, edits: list[tuple[int, str]], spec: FileSpec, columns: list[str],
+                header: bool) -> bytes:
     arr = np.frombuffer(data, dtype=np.uint8)
     nl = np.flatnonzero(arr == 10)
     starts = np.concatenate([[0], nl + 1])
-    header = 1 if spec.fmt.endswith("csv") else 0
+    header = 1 if (header and spec.fmt.endswith("csv")) else 0
     parts, pos = [], 0
     for i, kind in sorted(edits):
         li = i + header

@@ -15,6 +15,7 @@ from cdp.simulator import reference as ref
 from cdp.simulator.population import DAY, YEAR, ascii_fold
 from cdp.simulator.profiles import Profile
 
+FIELD_CHUNK = 100_000
 SOURCE_CODE = {"erp": 0, "crm": 1, "shop": 2, "bonus": 3}
 
 
@@ -173,11 +174,20 @@ def record_fields(V: pl.DataFrame, R: pl.DataFrame, P: pl.DataFrame, rng: np.ran
              "name_suffix", "birth_days", "city_old", "plz_old", "street_old", "house_old", "area",
              "city_new", "plz_new", "street_new", "house_new", "email", "mobile", "landline",
              "habit", "change_ts", "moved", "renamed", "hard_case", "household_id"]
-    df = (V.join(R.select("rid", "source", "pidx", "is_dup", "is_guest", "record_id", "created"),
-                 on="rid", how="left", maintain_order="left")
-          .join(P.select(pcols), on="pidx", how="left", maintain_order="left")
-          .join(noise, on="rid", how="left", maintain_order="left"))
+    rsel = R.select("rid", "source", "pidx", "is_dup", "is_guest", "record_id", "created")
+    psel = P.select(pcols)
+    chunks = []
+    for off in range(0, V.height, FIELD_CHUNK):
+        chunks.append(_fields(V.slice(off, FIELD_CHUNK), rsel, psel, noise, f, ints, translit_mask, prof))
+    return pl.concat(chunks) if chunks else _fields(V, rsel, psel, noise, f, ints, translit_mask, prof)
+
+
+def _fields(V, rsel, psel, noise, f, ints, translit_mask, prof):
     c = pl.col
+    df = (V.join(rsel,
+                 on="rid", how="left", maintain_order="left")
+          .join(psel, on="pidx", how="left", maintain_order="left")
+          .join(noise, on="rid", how="left", maintain_order="left"))
     changed = c("snap") >= c("change_ts")
     is_double = c("first_name").str.contains("-")
     parts = c("first_name").str.split("-")
@@ -304,7 +314,10 @@ def record_fields(V: pl.DataFrame, R: pl.DataFrame, P: pl.DataFrame, rng: np.ran
         first=pl.when(erp).then(c("first").str.replace_many(*_NON_CP1252)).otherwise(c("first")),
         last=pl.when(erp).then(c("last").str.replace_many(*_NON_CP1252)).otherwise(c("last")),
     )
-    return df.drop([k for k in df.columns if k.startswith(("r_", "k_"))])
+    return df.select("rid", "delivery", "snap", "source", "pidx", "is_dup", "is_guest", "record_id",
+                     "created", "first", "last", "street", "house", "plz", "city", "email", "phone",
+                     "mobile_out", "birth_date", "salutation", "title_out", "preferred_channel",
+                     "address_missing", "swapped", "wrong_postcode", "stale_address")
 
 
 def add_cross_references(F: pl.DataFrame, R: pl.DataFrame, rng: np.random.Generator,
