@@ -106,7 +106,7 @@ def run_pipeline(settings: Settings, *, incremental: bool = False, force: bool =
         "ops": {"identity_resolution": {"config": {"incremental": incremental, "force": force}}},
         "loggers": {"progress": {}},
     }
-    echo(f"cdp run: load dates {dates[0]} … {dates[-1]} ({len(dates)} deliveries), data dir {settings.paths.root}")
+    echo(f"cdp run: load dates {dates[0]} … {dates[-1]} ({len(dates)} load date{'s' if len(dates) != 1 else ''}), data dir {settings.paths.root}")
     with dg.DagsterInstance.ephemeral() as instance:
         result = job.execute_in_process(run_config=run_config, instance=instance,
                                         tags=range_tags(dates), raise_on_error=False)

@@ -30,8 +30,18 @@ def test_contract_blocks_a_file_rejected_whole():
     assert not out.passed and out.severity == checks.ERROR
 
 
+def test_contract_blocks_a_rejected_file_and_says_why():
+    files = pl.DataFrame({"file": ["crm/2024-03-01/consent_events_20240301.json"], "status": ["failed"],
+                          "rows_read": [0], "rows_quarantined": [0],
+                          "message": ["not a JSON array (line 1)"]})
+    out = checks.contract_outcome(files, 0.05)
+    assert not out.passed and out.severity == checks.ERROR
+    assert "not a JSON array (line 1)" in out.description and out.metadata["files_rejected"] == 1
+
+
 def test_reconciliation_finds_lost_rows():
     assert checks.reconciliation_outcome(100, 95, 5).passed
+    assert checks.reconciliation_outcome(100, 90, 5, rows_suppressed=5).passed  # erased persons
     lost = checks.reconciliation_outcome(100, 90, 5)
     assert not lost.passed and "lost 5" in lost.description and lost.metadata["difference"] == 5
 
