@@ -71,6 +71,9 @@ class IdentitySettings:
     # whose birth dates are more than this many years apart never links (0 disables).
     veto_first_name_jw: float = 0.8
     veto_birth_year_gap: float = 5.0
+    # Sources whose own master data is deduplicated: two records of one of these sources are
+    # never the same customer (like a cannot-link; a steward's must-link still wins).
+    duplicate_free_sources: list[str] = field(default_factory=lambda: ["erp", "bonus"])
     # DuckDB threads and memory limit for Splink (empty: DuckDB defaults).
     duckdb_threads: int = 2
     duckdb_memory_limit: str = "6GB"

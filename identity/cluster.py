@@ -48,6 +48,7 @@ def cluster_records(
     cannot_link: pl.DataFrame | None = None,
     max_cluster_size: int = 0,
     split_thresholds: list[float] | None = None,
+    exclusive_source: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, ClusterReport]:
     """Cluster records.
 
@@ -57,6 +58,8 @@ def cluster_records(
         threshold: probabilistic edges below this are ignored.
         must_link / cannot_link: ``record_key_l, record_key_r`` pairs from the stewards.
         max_cluster_size: components above this are re-clustered at ``split_thresholds``.
+        exclusive_source: ``record_key, source_system`` of records from duplicate-free sources:
+            two records of one such source are never in one cluster (cannot-link).
 
     Returns:
         ``record_key, cluster, match_probability, link_method`` (one row per record) and a report.
@@ -89,7 +92,13 @@ def cluster_records(
     a, b = e["a"].to_numpy(), e["b"].to_numpy()
     prob = e["match_probability"].to_numpy()
     keep = np.ones(len(a), dtype=bool)
-    labels = _components(n, a, b)
+    src = None
+    if exclusive_source is not None and exclusive_source.height:
+        codes = idx.join(exclusive_source.select("record_key", "source_system"), on="record_key", how="left") \
+            .sort("i")["source_system"].cast(pl.Categorical).to_physical().fill_null(-1).to_numpy()
+        src = codes.astype(np.int64)
+        keep &= ~((src[a] >= 0) & (src[a] == src[b]) & np.isfinite(prob))
+    labels = _components(n, a[keep], b[keep])
 
     if max_cluster_size and split_thresholds:
         sizes = np.bincount(labels)
@@ -104,6 +113,13 @@ def cluster_records(
             rep.oversized_split += len(big)
             big = np.flatnonzero(sizes > max_cluster_size)
 
+    if src is not None:
+        # records of one duplicate-free source in one cluster: keep them apart
+        nodes = pl.DataFrame({"i": np.arange(n), "c": labels, "s": src}).filter(pl.col("s") >= 0)
+        dup = nodes.filter(pl.len().over("c", "s") > 1)
+        if dup.height:
+            pairs = dup.join(dup, on=["c", "s"], suffix="_r").filter(pl.col("i") < pl.col("i_r"))
+            cannot |= set(zip(pairs["i"].to_list(), pairs["i_r"].to_list()))
     if cannot:
         labels, dropped = _split_cannot_links(n, a, b, prob, keep, labels, cannot, rep)
         rep.cannot_link_edges_dropped = dropped

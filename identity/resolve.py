@@ -213,6 +213,8 @@ def resolve(settings: Settings, incremental: bool = False, force: bool = False,
     clusters, crep = cluster_records(
         std["record_key"], cluster_edges, ids.match_threshold, must, cannot_all,
         ids.max_cluster_size, ids.split_thresholds,
+        exclusive_source=std.filter(pl.col("source_system").is_in(ids.duplicate_free_sources))
+        .select("record_key", "source_system"),
     )
     timings["cluster_s"] = time.perf_counter() - t
 

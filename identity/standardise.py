@@ -51,7 +51,7 @@ PLACEHOLDER_BIRTH_DATES = ["1900-01-01", "1901-01-01", "1970-01-01", "1899-12-30
 
 STD_COLUMNS = [
     "record_key", "source_system", "source_record_id", "first_name_std", "first_name_first",
-    "first_name_initials", "last_name_std", "last_name_core", "email_std", "email_local",
+    "first_name_initials", "last_name_std", "last_name_core", "name_suffix", "email_std", "email_local",
     "phone_e164", "mobile_e164", "street_std", "house_number_std", "postcode_std", "city_std",
     "birth_date", "erp_key", "bonus_key", "record_hash",
 ]
@@ -88,9 +88,18 @@ def first_name_initials(std: pl.Expr) -> pl.Expr:
     return std.str.split(" ").list.eval(pl.element().str.slice(0, 1)).list.join("")
 
 
+SUFFIX_PATTERN = r"\b(sen|senior|sr|jun|junior|jr)\b\.?"
+
+
+def name_suffix(col: str = "last_name") -> pl.Expr:
+    """Generational suffix in a last name: ``Hoffmann sen.`` → ``sen``, ``jun.``/``jr`` → ``jun``."""
+    raw = fold(pl.col(col)).str.extract(SUFFIX_PATTERN, 1)
+    return raw.replace({"senior": "sen", "sr": "sen", "junior": "jun", "jr": "jun"})
+
+
 def last_name_std(col: str = "last_name") -> pl.Expr:
-    """Folded last name with particles kept (``von der Heide``); hyphenated double names kept."""
-    e = fold(_strip_titles(pl.col(col)))
+    """Folded last name with particles kept (``von der Heide``), generational suffix removed."""
+    e = fold(_strip_titles(pl.col(col))).str.replace_all(SUFFIX_PATTERN, " ")
     e = e.str.replace_all(r"\s*-\s*", "-").str.replace_all(r"[.,/_]", " ").str.replace_all(r"[^a-z '\-]", "")
     return _squash(e)
 
@@ -198,6 +207,7 @@ def standardise(records: pl.DataFrame, region: str = "DE") -> pl.DataFrame:
     df = df.with_columns(
         fn.alias("first_name_std"),
         ln.alias("last_name_std"),
+        name_suffix().alias("name_suffix"),
         email_std().alias("email_std"),
         *street_parts(),
         postcode_std().alias("postcode_std"),

@@ -14,6 +14,8 @@ SELECT
                       AND l.first_name_initials = r.first_name_initials)
              AND jaro_winkler_similarity(l.first_name_std, r.first_name_std) < $first_name_jw
             THEN 'first_names_disagree'
+        WHEN l.name_suffix IS NOT NULL AND r.name_suffix IS NOT NULL AND l.name_suffix <> r.name_suffix
+            THEN 'senior_junior'
         WHEN $birth_year_gap > 0 AND l.birth_date IS NOT NULL AND r.birth_date IS NOT NULL
              AND abs(date_diff('day', l.birth_date, r.birth_date)) > 365.25 * $birth_year_gap
              AND damerau_levenshtein(strftime(l.birth_date, '%Y%m%d'), strftime(r.birth_date, '%Y%m%d')) > 1

@@ -1,0 +1,188 @@
+"""Identity benchmark: our resolution vs a tutorial-style plain Splink baseline, same records.
+
+    .venv/bin/python benchmarks/identity.py --persons 100000 [--profile realistic|hard] [--synthetic]
+
+Person records come from the project's simulator (``cdp generate`` → ``cdp ingest``) in a scratch
+data dir; ``--synthetic`` uses the small test generator instead (``tests/identity/synth.py``).
+Each side runs in its own subprocess so peak RSS is per side. Writes
+``benchmarks/results/identity_<N>.json`` with per-stage times, peak RSS, and the metrics of both.
+
+The baseline follows the Splink tutorial: raw fields as delivered (no German standardisation),
+standard library comparisons with TF on names, u by random sampling, EM on two blocking rules,
+connected components at 0.9.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+
+ROOT = Path(__file__).resolve().parents[1]
+# this file is called identity.py: keep the identity *package* importable when run as a script
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+sys.path.insert(0, str(ROOT))
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def prepare(data_dir: Path, persons: int, profile: str, synthetic: bool, seed: int) -> dict:
+    """Canonical person records + truth in ``data_dir``."""
+    from cdp.config import Settings
+    from cdp.lake import write_parquet_atomic
+
+    settings = Settings().with_data_dir(data_dir)
+    t = time.perf_counter()
+    if synthetic:
+        sys.path.insert(0, str(ROOT))
+        from tests.identity.synth import make_records
+
+        recs, truth = make_records(persons, seed=seed)
+        write_parquet_atomic(recs, settings.paths.canonical_table("person_records") / "part-0.parquet")
+        write_parquet_atomic(truth, settings.paths.truth / "identity_truth.parquet")
+        return {"records": recs.height, "prepare_s": round(time.perf_counter() - t, 2), "source": "synthetic"}
+    cmd = [sys.executable, "-m", "cdp.cli"]
+    subprocess.run([*cmd[:1], "-c", "from cdp.cli import main; main()", "--data-dir", str(data_dir), "generate",
+                    "--persons", str(persons), "--profile", profile, "--seed", str(seed)], check=True, cwd=ROOT)
+    gen_s = time.perf_counter() - t
+    subprocess.run([sys.executable, "-c", "from cdp.cli import main; main()", "--data-dir", str(data_dir), "ingest"],
+                   check=True, cwd=ROOT)
+    from identity.io import load_person_records
+
+    n = load_person_records(settings).height
+    return {"records": n, "generate_s": round(gen_s, 2), "prepare_s": round(time.perf_counter() - t, 2),
+            "source": f"simulator:{profile}"}
+
+
+def run_ours(data_dir: Path) -> dict:
+    """Train + full resolve with our pipeline; per-stage timings."""
+    from cdp.config import Settings
+    from identity.evaluate import evaluate
+    from identity.resolve import resolve
+    from identity.train import train
+
+    s = Settings().with_data_dir(data_dir)
+    t = time.perf_counter()
+    train(s)
+    train_s = time.perf_counter() - t
+    t = time.perf_counter()
+    rep = resolve(s, force=True)
+    resolve_s = time.perf_counter() - t
+    t = time.perf_counter()
+    rep2 = resolve(s, incremental=True)
+    inc_s = time.perf_counter() - t
+    return {"train_s": round(train_s, 2), "resolve_s": round(resolve_s, 2), "stages": rep.timings,
+            "incremental_noop_s": round(inc_s, 2), "incremental_churn": rep2.churn,
+            "customers": rep.customers, "peak_rss_mb": round(_rss_mb()), "metrics": evaluate(s)}
+
+
+def run_baseline(data_dir: Path) -> dict:
+    """Plain Splink as in its tutorial, on the raw canonical fields."""
+    import splink.comparison_library as cl
+    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+    from cdp.config import Settings
+    from identity.evaluate import evaluate_frames
+    from identity.io import load_person_records
+
+    s = Settings().with_data_dir(data_dir)
+    recs = load_person_records(s)
+    df = recs.select(
+        "record_key", "source_system", "source_record_id", "first_name", "last_name", "email",
+        pl.col("birth_date").cast(pl.String), "postcode", "city", "street",
+        pl.coalesce("mobile", "phone").alias("phone"),
+    ).with_columns(pl.col(c).str.strip_chars() for c in ("first_name", "last_name", "email", "postcode", "city", "street", "phone"))
+    t0 = time.perf_counter()
+    db = DuckDBAPI()
+    sdfs = [db.register(df.filter(pl.col("source_system") == src).to_arrow(), dataset_display_name=src)
+            for src in sorted(df["source_system"].unique().to_list())]
+    settings = SettingsCreator(
+        link_type="link_and_dedupe", unique_id_column_name="record_key",
+        blocking_rules_to_generate_predictions=[
+            block_on("first_name", "last_name"), block_on("birth_date"), block_on("email"),
+            block_on("postcode", "last_name"),
+        ],
+        comparisons=[
+            cl.NameComparison("first_name").configure(term_frequency_adjustments=True),
+            cl.NameComparison("last_name").configure(term_frequency_adjustments=True),
+            cl.DateOfBirthComparison("birth_date", input_is_string=True),
+            cl.EmailComparison("email"),
+            cl.ExactMatch("postcode").configure(term_frequency_adjustments=True),
+            cl.ExactMatch("city").configure(term_frequency_adjustments=True),
+            cl.LevenshteinAtThresholds("street", [2]),
+            cl.ExactMatch("phone"),
+        ],
+    )
+    linker = Linker(sdfs, settings)
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("first_name", "last_name", "birth_date"), block_on("email")], recall=0.7)
+    linker.training.estimate_u_using_random_sampling(max_pairs=1e7, seed=42)
+    em_errors = []
+    for rule, kw in ((block_on("first_name", "last_name"), {}), (block_on("birth_date"), {"max_pairs": 2e6})):
+        try:  # on very clean data Splink's EM can underflow an m value; the tutorial model then skips it
+            linker.training.estimate_parameters_using_expectation_maximisation(rule, **kw)
+        except ValueError as exc:
+            em_errors.append(str(exc)[:200])
+    train_s = time.perf_counter() - t0
+    t = time.perf_counter()
+    pred = linker.inference.predict(threshold_match_probability=0.5)
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(pred, 0.9)
+    cl_df = pl.from_arrow(clusters.as_duckdbpyrelation().select("record_key", "cluster_id").to_arrow_table())
+    link = recs.select("record_key", "source_system", "source_record_id").join(cl_df, on="record_key", how="left") \
+        .with_columns(pl.coalesce("cluster_id", "record_key").alias("customer_id"))
+    predict_s = time.perf_counter() - t
+    truth = pl.read_parquet(s.paths.truth / "identity_truth.parquet")
+    return {"train_s": round(train_s, 2), "predict_cluster_s": round(predict_s, 2), "em_errors": em_errors,
+            "peak_rss_mb": round(_rss_mb()), "metrics": evaluate_frames(link, truth)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--persons", type=int, default=100_000)
+    ap.add_argument("--profile", default="realistic")
+    ap.add_argument("--synthetic", action="store_true")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--data-dir", type=Path, default=None)
+    ap.add_argument("--side", choices=["ours", "baseline"], default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    data_dir = args.data_dir or ROOT / "benchmarks" / "work" / f"identity_{args.profile}_{args.persons}"
+    if args.side:
+        out = run_ours(data_dir) if args.side == "ours" else run_baseline(data_dir)
+        print(json.dumps(out, default=str))
+        return
+    import shutil
+
+    shutil.rmtree(data_dir, ignore_errors=True)
+    result = {"persons": args.persons, "profile": args.profile, "note": "2-core machine shared with other jobs"}
+    result["data"] = prepare(data_dir, args.persons, args.profile, args.synthetic, args.seed)
+    for side in ("ours", "baseline"):
+        p = subprocess.run([sys.executable, __file__, "--side", side, "--data-dir", str(data_dir)],
+                           cwd=ROOT, capture_output=True, text=True)
+        if p.returncode:
+            sys.exit(f"{side} side failed:\n{p.stderr[-4000:]}")
+        result[side] = json.loads(p.stdout.strip().splitlines()[-1])
+    f1o, f1b = result["ours"]["metrics"]["pairwise"]["f1"], result["baseline"]["metrics"]["pairwise"]["f1"]
+    result["summary"] = {
+        "f1_ours": f1o, "f1_baseline": f1b,
+        "error_ratio_ours_over_baseline": round((1 - f1o) / (1 - f1b), 4) if f1b < 1 else None,
+        "hard_negatives_wrongly_merged_share": result["ours"]["metrics"].get("hard_negatives", {}).get("all", {}).get("wrongly_merged_share"),
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    suffix = "" if args.profile == "realistic" else f"_{args.profile}"
+    out = RESULTS / f"identity_{args.persons}{suffix}.json"
+    out.write_text(json.dumps(result, indent=1, default=str))
+    print(json.dumps(result["summary"], indent=1))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
