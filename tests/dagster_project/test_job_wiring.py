@@ -63,3 +63,13 @@ def test_no_deliveries_is_an_error_that_says_what_to_do(tmp_path, monkeypatch):
     fakes.install(monkeypatch)
     with pytest.raises(FileNotFoundError, match="cdp generate"):
         run_pipeline(Settings().with_data_dir(tmp_path), echo=lambda _: None)
+
+
+def test_cdp_run_on_an_empty_data_dir_tells_the_user_to_generate(tmp_path):
+    from typer.testing import CliRunner
+
+    from cdp.cli import app
+
+    result = CliRunner().invoke(app, ["--data-dir", str(tmp_path), "run"])
+    assert result.exit_code == 2
+    assert "cdp generate" in result.output
