@@ -5,8 +5,7 @@ Keys and groups follow the flow: ``landing/<source>/<entity>`` (raw exports, obs
 ``profiles/*`` → ``exports/*``.
 """
 
-import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
@@ -43,12 +42,6 @@ def check_result(outcome: checks.CheckOutcome, asset_key: dg.AssetKey, name: str
         description=outcome.description,
         metadata=outcome.metadata,
     )
-
-
-def call_stage(fn: Callable[..., Any], settings: Settings, **kwargs: Any) -> Any:
-    """Call a stage function with the keyword arguments it accepts (stages grow options)."""
-    params = inspect.signature(fn).parameters
-    return fn(settings, **{k: v for k, v in kwargs.items() if k in params})
 
 
 def failed_share_limits(settings: Settings, source: str) -> dict[str, float]:
@@ -124,14 +117,14 @@ def source_assets(source: str, entities: list[str]) -> list[dg.AssetSpec | dg.As
 
         settings = cdp.get()
         dates = list(context.partition_keys) if context.has_partition_key_range or context.has_partition_key else None
-        report = call_stage(ingest, settings, sources=[source], load_dates=dates)
+        report = ingest(settings, sources=[source], load_dates=dates)
         limits = failed_share_limits(settings, source)
         for e in entities:
             files = lake_counts.entity_files(settings, source, e, dates)
             loaded = files.filter(pl.col("status") == "loaded")
             read, staged, quarantined, suppressed = (
                 int(loaded[c].sum()) for c in ("rows_read", "rows_staged", "rows_quarantined", "rows_suppressed"))
-            new_files = sum(1 for f in getattr(report, "loaded", []) if f.entity == e)
+            new_files = sum(1 for f in report.loaded if f.entity == e)
             context.log.info(f"{source}/{e}: {staged} staged, {quarantined} quarantined of {read} read "
                              f"({files.height} files, {new_files} new)")
             yield dg.MaterializeResult(

@@ -31,7 +31,7 @@ def install(monkeypatch, *, failing_source=None, quarantined=None, profiles_fail
     """Replace ingest, canonical, resolve, build_profiles and the agent view export with fakes."""
     quarantined = quarantined or {}
 
-    def ingest(settings, sources=None):
+    def ingest(settings, sources=None, load_dates=None):
         if failing_source in (sources or []):
             raise RuntimeError(f"{failing_source}: cannot read export")
         contracts = load_contracts(contracts_dir(settings))
@@ -45,6 +45,7 @@ def install(monkeypatch, *, failing_source=None, quarantined=None, profiles_fail
                              "rows_read": 100, "rows_staged": 100 - bad, "rows_quarantined": bad, "rows_suppressed": 0})
         new = pl.DataFrame(rows, schema_overrides=LOAD_LOG)
         write_parquet_atomic(pl.concat([read_load_log(settings), new], how="diagonal_relaxed"), settings.paths.load_log)
+        return types.SimpleNamespace(loaded=[types.SimpleNamespace(entity=r["entity"]) for r in rows], failed=[])
 
     def build_canonical(settings):
         return {}
