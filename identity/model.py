@@ -117,6 +117,9 @@ def comparisons() -> list:
             _lvl(f"postcode_std_l = postcode_std_r AND {jw}(street_std_l, street_std_r) >= 0.88 AND "
                  "(house_number_std_l = house_number_std_r OR house_number_std_l IS NULL OR "
                  "house_number_std_r IS NULL)", "same postcode, street similar"),
+            _lvl("street_std_l = street_std_r AND house_number_std_l = house_number_std_r AND "
+                 "(city_std_l = city_std_r OR damerau_levenshtein(postcode_std_l, postcode_std_r) <= 1)",
+                 "same street and number, postcode typo or same city"),
             _lvl("postcode_std_l = postcode_std_r", "same postcode",
                  tf_adjustment_column="postcode_std", tf_adjustment_weight=0.5),
             _lvl("city_std_l = city_std_r", "same city"),

@@ -218,7 +218,8 @@ def standardise(records: pl.DataFrame, region: str = "DE") -> pl.DataFrame:
         pl.col("first_name_std").str.split(" ").list.first().alias("first_name_first"),
         first_name_initials(pl.col("first_name_std")).alias("first_name_initials"),
         last_name_core(pl.col("last_name_std")).alias("last_name_core"),
-        pl.col("email_std").str.extract(r"^([^@]+)@", 1).alias("email_local"),
+        # local part without any +tag: fuzzy evidence only (email_std keeps documented rules)
+        pl.col("email_std").str.extract(r"^([^@+]+)", 1).alias("email_local"),
         # one column per trusted key: the id a record *is* or *claims* in that system
         pl.when(pl.col("source_system") == "erp").then(pl.col("source_record_id"))
         .otherwise(pl.col("xref_erp_customer_no").str.strip_chars()).alias("erp_key"),

@@ -16,7 +16,7 @@ import polars as pl
 from cdp.config import IdentitySettings
 
 VETO_SQL = resources.files("identity").joinpath("sql/veto.sql").read_text()
-STD_COLS = ["record_key", "first_name_std", "first_name_initials", "last_name_core", "name_suffix", "birth_date"]
+STD_COLS = ["record_key", "first_name_std", "first_name_initials", "last_name_core", "name_suffix", "birth_date", "erp_key", "bonus_key"]
 
 
 def vetoes(edges: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySettings) -> pl.DataFrame:

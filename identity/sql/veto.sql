@@ -1,26 +1,44 @@
 -- Hard-negative vetoes on scored pairs: evidence that two records are different people even
 -- when they share a household's address, e-mail and phone (twins, parent and child).
--- Inputs: edges(record_key_l, record_key_r, ...), std (person_records_std).
+-- A shared trusted key (ERP customer number, bonus card) is stronger than any veto.
+-- Inputs: edges(record_key_l, record_key_r), std (person_records_std).
 -- Parameters: $first_name_jw (below: first names disagree), $birth_year_gap (years apart: not one person).
+WITH pairs AS (
+    SELECT
+        e.record_key_l,
+        e.record_key_r,
+        l.first_name_std AS fl, r.first_name_std AS fr,
+        l.last_name_core AS ll, r.last_name_core AS lr,
+        l.first_name_initials AS il, r.first_name_initials AS ir,
+        l.name_suffix AS sl, r.name_suffix AS sr,
+        l.birth_date AS dl, r.birth_date AS dr,
+        (l.erp_key = r.erp_key OR l.bonus_key = r.bonus_key) AS trusted_key
+    FROM edges e
+    JOIN std l ON l.record_key = e.record_key_l
+    JOIN std r ON r.record_key = e.record_key_r
+)
 SELECT
-    e.record_key_l,
-    e.record_key_r,
+    record_key_l,
+    record_key_r,
     CASE
-        WHEN l.first_name_std IS NOT NULL AND r.first_name_std IS NOT NULL
-             AND l.first_name_std <> r.first_name_std
-             AND NOT (l.first_name_std = r.last_name_core AND l.last_name_core = r.first_name_std)
-             AND NOT list_has_any(string_split(l.first_name_std, ' '), string_split(r.first_name_std, ' '))
-             AND NOT ((regexp_matches(l.first_name_std, '^([a-z] ?)+$') OR regexp_matches(r.first_name_std, '^([a-z] ?)+$'))
-                      AND l.first_name_initials = r.first_name_initials)
-             AND jaro_winkler_similarity(l.first_name_std, r.first_name_std) < $first_name_jw
+        WHEN coalesce(trusted_key, false) THEN NULL
+        WHEN fl IS NOT NULL AND fr IS NOT NULL
+             AND fl <> fr
+             -- swapped first/last name (also with a typo)
+             AND NOT (jaro_winkler_similarity(fl, coalesce(lr, '')) >= 0.85
+                      AND jaro_winkler_similarity(coalesce(ll, ''), fr) >= 0.85)
+             -- a shared name part: "hans peter" / "peter"
+             AND NOT list_has_any(string_split(fl, ' '), string_split(fr, ' '))
+             -- initials: "j h" / "jan", "h p" / "hans peter"
+             AND NOT ((regexp_matches(fl, '^([a-z] ?)+$') OR regexp_matches(fr, '^([a-z] ?)+$'))
+                      AND (starts_with(il, ir) OR starts_with(ir, il)))
+             AND jaro_winkler_similarity(fl, fr) < $first_name_jw
             THEN 'first_names_disagree'
-        WHEN l.name_suffix IS NOT NULL AND r.name_suffix IS NOT NULL AND l.name_suffix <> r.name_suffix
+        WHEN sl IS NOT NULL AND sr IS NOT NULL AND sl <> sr
             THEN 'senior_junior'
-        WHEN $birth_year_gap > 0 AND l.birth_date IS NOT NULL AND r.birth_date IS NOT NULL
-             AND abs(date_diff('day', l.birth_date, r.birth_date)) > 365.25 * $birth_year_gap
-             AND damerau_levenshtein(strftime(l.birth_date, '%Y%m%d'), strftime(r.birth_date, '%Y%m%d')) > 1
+        WHEN $birth_year_gap > 0 AND dl IS NOT NULL AND dr IS NOT NULL
+             AND abs(date_diff('day', dl, dr)) > 365.25 * $birth_year_gap
+             AND damerau_levenshtein(strftime(dl, '%Y%m%d'), strftime(dr, '%Y%m%d')) > 1
             THEN 'birth_dates_disagree'
     END AS veto
-FROM edges e
-JOIN std l ON l.record_key = e.record_key_l
-JOIN std r ON r.record_key = e.record_key_r
+FROM pairs
