@@ -315,7 +315,7 @@ AGENT_VIEWS = dg.AssetKey(["exports", "agent_views"])
     deps=[profile_key("agent_profile")],
     kinds={"parquet"},
     pool=DUCKDB_POOL,
-    description="One file set per export format under data/exports/agent_views/: one row per customer as a service agent sees it (agent_profile).",
+    description="data/exports/agent_views/agent_profile.parquet (+ manifest.json): one row per customer as a service agent sees it (the agent_profile view), with the source loads it was built from.",
 )
 def agent_views(context: dg.AssetExecutionContext, cdp: CdpSettingsResource) -> dg.MaterializeResult:
     from exports.agent_views import export_agent_views

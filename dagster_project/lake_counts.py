@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -56,11 +57,12 @@ def identity_truth(settings: Settings) -> pl.DataFrame | None:
     return pl.read_parquet(path) if path.is_file() else None
 
 
-def export_metadata(result: Any) -> dict[str, Any]:
-    """Row count and path metadata from what an export function returned."""
-    if isinstance(result, dict):
-        return {k: (str(v) if isinstance(v, Path) else v) for k, v in result.items()
-                if isinstance(v, (int, float, str, Path))}
-    if isinstance(result, Path):
-        return {"path": str(result)}
-    return {}
+def export_metadata(path: Path) -> dict[str, Any]:
+    """Path and row count of an export file, from the manifest written next to it."""
+    meta: dict[str, Any] = {"path": str(path)}
+    manifest = Path(path).parent / "manifest.json"
+    if manifest.is_file():
+        doc = json.loads(manifest.read_text(encoding="utf-8"))
+        if doc.get("file") == Path(path).name and isinstance(doc.get("row_count"), int):
+            meta["dagster/row_count"] = doc["row_count"]
+    return meta

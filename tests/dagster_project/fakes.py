@@ -68,8 +68,8 @@ def install(monkeypatch, *, failing_source=None, quarantined=None, profiles_fail
         con.close()
         return {"customer": 2, "identity_link": 3, "preferred_channel": 1, "consent": 1, "agent_profile": 2}
 
-    def export_agent_views(settings, fmt):
-        return {"rows": 2}
+    def export_agent_views(settings, fmt="parquet"):
+        return settings.paths.exports / "agent_views" / f"agent_profile.{fmt}"
 
     for name, attrs in {
         "pipelines.ingest": {"ingest": ingest},
