@@ -1,0 +1,86 @@
+"""Benchmark ingestion: simulate N persons (if needed), ingest, build canonical; write rows/s and peak RSS.
+
+Usage: .venv/bin/python benchmarks/ingest.py --persons 100000
+Writes benchmarks/results/ingest_<N>.json. Work data lives in benchmarks/work/<N>/ (re-used when
+present; the lake and reports are wiped before each run so every file is loaded again).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import shutil
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--persons", type=int, default=100_000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--deliveries", type=int, default=1)
+    args = ap.parse_args()
+
+    from cdp.config import Settings
+    from pipelines.canonical import build_canonical
+    from pipelines.ingest import ingest
+
+    work = HERE / "work" / str(args.persons)
+    settings = Settings(data_dir=work)
+    out: dict = {"persons": args.persons, "seed": args.seed, "deliveries": args.deliveries,
+                 "machine": platform.platform(), "note": "2 cores shared with other jobs"}
+    if not (settings.paths.landing).is_dir():
+        from cdp.simulator.core import generate
+
+        t = time.perf_counter()
+        generate(persons=args.persons, seed=args.seed, deliveries=args.deliveries,
+                 out=settings.paths.landing, truth=settings.paths.truth)
+        out["simulate_seconds"] = round(time.perf_counter() - t, 2)
+    for d in (settings.paths.lake, settings.paths.reports):
+        shutil.rmtree(d, ignore_errors=True)
+
+    t0 = time.perf_counter()
+    report = ingest(settings)
+    t1 = time.perf_counter()
+    counts = build_canonical(settings)
+    t2 = time.perf_counter()
+
+    rows = sum(f.rows_read for f in report.files)
+    stage = {k: sum(f.seconds.get(k, 0.0) for f in report.files) for k in ("read", "rules", "ge", "write")}
+    out |= {
+        "files": len(report.files),
+        "files_failed": len(report.failed),
+        "rows_read": rows,
+        "rows_staged": sum(f.rows_staged for f in report.files),
+        "rows_quarantined": sum(f.rows_quarantined for f in report.files),
+        "ingest_seconds": round(t1 - t0, 2),
+        "canonical_seconds": round(t2 - t1, 2),
+        "total_seconds": round(t2 - t0, 2),
+        "stage_seconds": {k: round(v, 2) for k, v in stage.items()},
+        "rows_per_second": {
+            **{k: round(rows / v) if v else None for k, v in stage.items()},
+            "ingest": round(rows / (t1 - t0)),
+            "canonical": round(sum(counts.values()) / (t2 - t1)),
+        },
+        "canonical_rows": counts,
+        "ge_sample_rows": settings.ingest.ge_sample_rows,
+        "peak_rss_mb": round(_peak_rss_mb()),
+        "per_file": [{"file": f.file, "rows": f.rows_read, "status": f.status,
+                      "seconds": {k: round(v, 2) for k, v in f.seconds.items()}} for f in report.files],
+    }
+    res = HERE / "results" / f"ingest_{args.persons}.json"
+    res.parent.mkdir(parents=True, exist_ok=True)
+    res.write_text(json.dumps(out, indent=1))
+    print(json.dumps({k: v for k, v in out.items() if k != "per_file"}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
