@@ -16,6 +16,7 @@ import polars as pl
 from cdp.config import IdentitySettings
 
 VETO_SQL = resources.files("identity").joinpath("sql/veto.sql").read_text()
+MACROS_SQL = resources.files("identity").joinpath("sql/veto_macros.sql").read_text()
 STD_COLS = ["record_key", "first_name_std", "first_name_initials", "last_name_core", "name_suffix", "birth_date", "erp_key", "bonus_key"]
 
 
@@ -23,6 +24,7 @@ def vetoes(edges: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySettings) -> pl.
     """``record_key_l, record_key_r, veto`` (veto null when the pair is not contradicted)."""
     con = duckdb.connect()
     try:
+        con.execute(MACROS_SQL)
         con.register("edges", edges.select("record_key_l", "record_key_r").to_arrow())
         con.register("std", std.select(STD_COLS).to_arrow())
         rel = con.sql(VETO_SQL, params={"first_name_jw": cfg.veto_first_name_jw,

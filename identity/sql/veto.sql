@@ -1,6 +1,7 @@
 -- Hard-negative vetoes on scored pairs: evidence that two records are different people even
 -- when they share a household's address, e-mail and phone (twins, parent and child).
--- A shared trusted key (ERP customer number, bonus card) is stronger than any veto.
+-- A shared trusted key (ERP customer number, bonus card) is stronger than any veto; swapped
+-- first/last names are compared crosswise. Macros: veto_macros.sql.
 -- Inputs: edges(record_key_l, record_key_r), std (person_records_std).
 -- Parameters: $first_name_jw (below: first names disagree), $birth_year_gap (years apart: not one person).
 WITH pairs AS (
@@ -8,8 +9,7 @@ WITH pairs AS (
         e.record_key_l,
         e.record_key_r,
         l.first_name_std AS fl, r.first_name_std AS fr,
-        l.last_name_core AS ll, r.last_name_core AS lr,
-        l.first_name_initials AS il, r.first_name_initials AS ir,
+        coalesce(l.last_name_core, '') AS ll, coalesce(r.last_name_core, '') AS lr,
         l.name_suffix AS sl, r.name_suffix AS sr,
         l.birth_date AS dl, r.birth_date AS dr,
         (l.erp_key = r.erp_key OR l.bonus_key = r.bonus_key) AS trusted_key
@@ -23,16 +23,9 @@ SELECT
     CASE
         WHEN coalesce(trusted_key, false) THEN NULL
         WHEN fl IS NOT NULL AND fr IS NOT NULL
-             AND fl <> fr
-             -- swapped first/last name (also with a typo)
-             AND NOT (jaro_winkler_similarity(fl, coalesce(lr, '')) >= 0.85
-                      AND jaro_winkler_similarity(coalesce(ll, ''), fr) >= 0.85)
-             -- a shared name part: "hans peter" / "peter"
-             AND NOT list_has_any(string_split(fl, ' '), string_split(fr, ' '))
-             -- initials: "j h" / "jan", "h p" / "hans peter"
-             AND NOT ((regexp_matches(fl, '^([a-z] ?)+$') OR regexp_matches(fr, '^([a-z] ?)+$'))
-                      AND (starts_with(il, ir) OR starts_with(ir, il)))
-             AND jaro_winkler_similarity(fl, fr) < $first_name_jw
+             AND NOT first_names_compatible(fl, fr, $first_name_jw)
+             AND NOT (first_names_compatible(fl, lr, $first_name_jw) AND jaro_winkler_similarity(ll, fr) >= 0.85)
+             AND NOT (first_names_compatible(fr, ll, $first_name_jw) AND jaro_winkler_similarity(lr, fl) >= 0.85)
             THEN 'first_names_disagree'
         WHEN sl IS NOT NULL AND sr IS NOT NULL AND sl <> sr
             THEN 'senior_junior'
