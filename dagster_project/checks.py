@@ -100,17 +100,31 @@ def reconciliation_outcome(rows_read: int, rows_staged: int, rows_quarantined: i
     return CheckOutcome(True, ERROR, f"read {rows_read} = {accounted}", meta)
 
 
-def cluster_size_outcome(identity_link: pl.DataFrame, max_cluster_size: int) -> CheckOutcome:
-    """No customer holds more source records than ``max_cluster_size`` (a sign of over-merging)."""
-    sizes = identity_link.group_by("customer_id").len()
-    biggest = int(sizes["len"].max() or 0)
-    over = sizes.filter(pl.col("len") > max_cluster_size).sort("len", descending=True)
-    meta = {"customers": sizes.height, "largest_cluster": biggest, "limit": max_cluster_size,
-            "clusters_over_limit": over.height}
+def cluster_size_outcome(identity_link: pl.DataFrame, max_cluster_size: int,
+                         guest_keys: pl.Series | None = None) -> CheckOutcome:
+    """No customer holds more source records than ``max_cluster_size`` (a sign of over-merging).
+
+    Guest checkouts (``guest_keys``: their ``record_key``) are one record per order, so a loyal
+    guest shopper legitimately has many; they are reported but do not count towards the limit.
+    """
+    link = identity_link
+    if guest_keys is not None:
+        link = link.with_columns(is_guest=pl.col("record_key").is_in(guest_keys.implode()))
+    else:
+        link = link.with_columns(is_guest=pl.lit(False))
+    sizes = link.group_by("customer_id").agg(records=pl.len(), counted=(~pl.col("is_guest")).sum())
+    biggest = int(sizes["records"].max() or 0)
+    over = sizes.filter(pl.col("counted") > max_cluster_size).sort("counted", descending=True)
+    meta = {"customers": sizes.height, "largest_cluster": biggest,
+            "largest_cluster_without_guests": int(sizes["counted"].max() or 0),
+            "limit": max_cluster_size, "clusters_over_limit": over.height}
     if over.height:
-        ids = ", ".join(f"{r['customer_id']} ({r['len']})" for r in over.head(5).iter_rows(named=True))
-        return CheckOutcome(False, ERROR, f"{over.height} customer(s) above {max_cluster_size} records: {ids}", meta)
-    return CheckOutcome(True, ERROR, f"largest customer holds {biggest} records (limit {max_cluster_size})", meta)
+        ids = ", ".join(f"{r['customer_id']} ({r['counted']})" for r in over.head(5).iter_rows(named=True))
+        return CheckOutcome(False, ERROR, f"{over.height} customer(s) above {max_cluster_size} non-guest records: {ids}", meta)
+    return CheckOutcome(
+        True, ERROR,
+        f"largest customer holds {meta['largest_cluster_without_guests']} non-guest records "
+        f"({biggest} with guest checkouts; limit {max_cluster_size})", meta)
 
 
 def id_churn_outcome(churn: float, max_id_churn: float) -> CheckOutcome:

@@ -9,6 +9,8 @@ from typing import Any
 import polars as pl
 
 from cdp.config import Settings
+from cdp.lake import read_table
+from cdp.schema import PERSON_RECORD
 
 _FILE_COUNTS = {"file": pl.String, "load_date": pl.String, "status": pl.String, "rows_read": pl.Int64,
                 "rows_staged": pl.Int64, "rows_quarantined": pl.Int64, "rows_suppressed": pl.Int64,
@@ -49,6 +51,12 @@ def identity_outputs(settings: Settings) -> dict[str, pl.DataFrame]:
         "identity_link": pl.read_parquet(d / "identity_link.parquet"),
         "customer_id_history": pl.read_parquet(hist_path) if hist_path.is_file() else pl.DataFrame(),
     }
+
+
+def guest_keys(settings: Settings) -> pl.Series:
+    """``record_key`` of every guest-checkout person record in the canonical layer."""
+    records = read_table(settings.paths.canonical_table("person_records"), PERSON_RECORD)
+    return records.filter(pl.col("is_guest").fill_null(False)).select("record_key").collect().to_series()
 
 
 def identity_truth(settings: Settings) -> pl.DataFrame | None:

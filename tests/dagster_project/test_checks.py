@@ -46,15 +46,22 @@ def test_reconciliation_finds_lost_rows():
     assert not lost.passed and "lost 5" in lost.description and lost.metadata["difference"] == 5
 
 
-def _link(sizes):
-    rows = [(f"C{c:09d}", "crm", f"CRM-{c}-{i}") for c, n in enumerate(sizes) for i in range(n)]
-    return pl.DataFrame(rows, schema=["customer_id", "source_system", "source_record_id"], orient="row")
+def _link(sizes, source="crm"):
+    rows = [(f"C{c:09d}", source, f"R-{c}-{i}", f"{source}:R-{c}-{i}") for c, n in enumerate(sizes) for i in range(n)]
+    return pl.DataFrame(rows, schema=["customer_id", "source_system", "source_record_id", "record_key"], orient="row")
 
 
 def test_cluster_size_flags_an_over_merged_customer():
     assert checks.cluster_size_outcome(_link([3, 2, 1]), max_cluster_size=3).passed
     out = checks.cluster_size_outcome(_link([30, 2]), max_cluster_size=25)
     assert not out.passed and "C000000000 (30)" in out.description
+
+
+def test_cluster_size_does_not_count_a_frequent_guest_shoppers_checkouts():
+    guests = _link([30], source="shop")
+    assert checks.cluster_size_outcome(guests, 25, guest_keys=guests["record_key"]).passed
+    mixed = pl.concat([guests, _link([26])])
+    assert not checks.cluster_size_outcome(mixed, 25, guest_keys=guests["record_key"]).passed
 
 
 def test_id_churn_limit():
