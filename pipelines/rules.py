@@ -175,19 +175,23 @@ def evaluate(raw: pl.DataFrame, entity: Entity, rel: str) -> Verdicts:
         + [pl.when(pl.col(f"__fail__{r.name}")).then(pl.lit(f"{r.reason} (rule {r.name})")) for r in rules],
         separator="; ", ignore_nulls=True,
     )
-    df = df.with_columns(_failed_rules=failed, _reason_body=reasons)
-    bad = pl.col("_failed_rules").list.len() > 0
-    quarantined = df.filter(bad).select(
+    fail_cols = [f"__fail__{r.name}" for r in rules]
+    bad = pl.col("_read_error").is_not_null()
+    if fail_cols:
+        bad = bad | pl.any_horizontal(fail_cols)
+    df = df.with_columns(__bad=bad)
+    # Rule lists and reasons are built only for the (few) failing rows.
+    quarantined = df.filter(pl.col("__bad")).with_columns(_failed_rules=failed, _reason_body=reasons).select(
         "_row_number", "_raw",
         "_failed_rules",
         pl.concat_str([pl.lit(f"{rel} row "), pl.col("_row_number").cast(pl.String), pl.lit(": "),
                        pl.col("_reason_body")]).alias("_reason"),
     )
-    staged = df.filter(~bad).select(
+    staged = df.filter(~pl.col("__bad")).select(
         "_row_number", *[pl.col(f"{f.name}__typed").alias(f.name) for f in entity.fields], "_extra")
     counts = {r.name: int(df[f"__fail__{r.name}"].sum()) for r in rules}
     for k in read_reasons:
         counts[k] = int((df["_read_error"] == k).sum())
-    evaluated = df.drop("_failed_rules", "_reason_body")
+    evaluated = df.drop("__bad")
     return Verdicts(staged=staged, quarantined=quarantined, rule_counts=counts, evaluated=evaluated,
                     rules=rules)
