@@ -131,6 +131,26 @@ class ExportSettings:
     console_host: str = "127.0.0.1"
     console_port: int = 8765
     timeline_page_size: int = 25
+    # What the console shows: "agent" (need-to-know) or "steward" (full lineage, for data stewards).
+    console_role: str = "agent"
+    # Search: most results listed; a name token matches a known token at this Jaro-Winkler
+    # similarity (after folding umlauts) or within this many edits (Damerau-Levenshtein).
+    search_limit: int = 25
+    name_min_similarity: float = 0.88
+    name_max_edits: int = 1
+    # Audience exports: channel picked among the consented, reachable ones when the customer's
+    # preferred channel is not among them.
+    audience_channel_order: list[str] = field(
+        default_factory=lambda: ["email", "letter", "sms", "phone"]
+    )
+    # Suppression lists (files relative to the data dir with a customer_id column); a listed
+    # customer is never exported and is counted under the reason. Missing files are skipped.
+    suppression_lists: list[dict] = field(
+        default_factory=lambda: [
+            {"reason": "erased", "file": "privacy/erasures.parquet", "column": "customer_id"},
+            {"reason": "restricted", "file": "privacy/restrictions.parquet", "column": "customer_id"},
+        ]
+    )
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""The read-only agent console (``cdp serve``)."""

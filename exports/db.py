@@ -1,0 +1,50 @@
+"""Read-only access to the profile database and the exports' SQL files."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from cdp.config import Settings
+
+
+def sql_text(name: str) -> str:
+    """The SQL of one export query (``exports/sql/<name>.sql``)."""
+    return resources.files("exports").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+
+
+def connect_profiles(settings: Settings) -> duckdb.DuckDBPyConnection:
+    """Open ``data/cdp.duckdb`` read-only (exports never write to the profile database).
+
+    Raises:
+        FileNotFoundError: when the database has not been built (run ``cdp build-profiles``).
+    """
+    db = settings.paths.duckdb
+    if not db.is_file():
+        raise FileNotFoundError(f"{db} does not exist; run `cdp build-profiles` first")
+    con = duckdb.connect(str(db), read_only=True)
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
+def rows(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """All rows of the last query as dicts."""
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether the profile database has a table or view of that name."""
+    return con.execute(
+        "SELECT count(*) FROM (SELECT table_name AS n FROM duckdb_tables() "
+        "UNION ALL SELECT view_name FROM duckdb_views()) WHERE n = ?", [name]).fetchone()[0] > 0
+
+
+def atomic_target(path: Path) -> Path:
+    """A temp path beside ``path`` (same directory) for write-then-rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.with_name(f".tmp-{path.name}.partial")
