@@ -124,3 +124,25 @@ def test_incremental_agrees_with_full_run(tmp_path, trained, data):
     j = partition(s_inc).join(partition(s_full), on="record_key")
     assert j.height == recs.height
     assert (j["m"] == j["m_right"]).mean() >= 0.995
+
+
+def test_explain_pair_and_customer(settings):
+    from identity.explain import explain_customer, explain_pair
+
+    link = _link(settings)
+    big = link.group_by("customer_id").len().filter(pl.col("len") >= 2).sort("customer_id")["customer_id"][0]
+    a, b = link.filter(pl.col("customer_id") == big)["record_key"].sort().to_list()[:2]
+    res = explain_pair(settings, a, b)
+    assert res["same_customer"] is True
+    assert {f["comparison"] for f in res["fields"]} >= {"name", "birth_date", "email", "address", "phone"}
+    assert all(f["level"] for f in res["fields"])
+    import json
+    import math
+
+    from identity.model import latest_model
+
+    prior = json.loads(latest_model(settings).path.read_text())["probability_two_random_records_match"]
+    total = math.log2(prior / (1 - prior)) + sum(f["match_weight"] + f["tf_adjustment"] for f in res["fields"])
+    assert abs(res["match_weight"] - total) < 0.05  # the fields explain the whole score
+    cust = explain_customer(settings, big)
+    assert {r["record_key"] for r in cust["records"]} >= {a, b} and cust["edges"]
