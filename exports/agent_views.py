@@ -98,10 +98,13 @@ def source_loads(settings: Settings) -> list[dict]:
                 "WHERE _load_id IS NOT NULL", [files]).fetchall()}
         if not paths.load_log.is_file():
             return [{"load_id": i} for i in sorted(used)]
+        present = {r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)",
+                                             [str(paths.load_log)]).fetchall()}
+        wanted = ["load_id", "source", "entity", "file", "load_date", "status", "finished_at"]
+        # a load log from an older ingest may lack columns: NULL, not an error
+        select = ", ".join(f'CAST("{c}" AS VARCHAR)' if c in present else "NULL" for c in wanted)
         log_rows = con.execute(
-            "SELECT load_id, source, entity, file, CAST(load_date AS VARCHAR), status, "
-            "CAST(finished_at AS VARCHAR) FROM read_parquet(?) ORDER BY source, entity, load_id",
-            [str(paths.load_log)]).fetchall()
+            f"SELECT {select} FROM read_parquet(?) ORDER BY 2, 3, 1", [str(paths.load_log)]).fetchall()
     finally:
         con.close()
     out = []

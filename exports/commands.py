@@ -42,7 +42,7 @@ def register(app: typer.Typer) -> None:
     def audience_cmd(
         ctx: typer.Context,
         purpose: str = typer.Option(..., "--purpose", help="consent purpose: marketing or service"),
-        out: Path = typer.Option(..., "--out", help="output file (.csv, .parquet or .jsonl)"),
+        out: Path = typer.Option(..., "--out", help="output file (.csv, .parquet or .jsonl)"),  # noqa: B008
         product_model: str = typer.Option(None, "--product-model", help="only buyers of this product model"),
         segment: str = typer.Option(None, "--segment", help="only this RFM segment, e.g. Champions"),
         channel: str = typer.Option(None, "--channel", help="only this channel (email, phone, sms, letter)"),

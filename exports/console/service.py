@@ -72,22 +72,28 @@ class ConsoleData:
         with self._lock:
             if self._con is not None and stamp == self._stamp:
                 return
+            rebuilt = False
             if not search_index.index_is_current(self.settings):
                 t0 = time.perf_counter()
                 search_index.build_search_index(self.settings)
+                rebuilt = True
                 log.info("console index rebuilt in %.1f s", time.perf_counter() - t0)
-            old = self._con
+            # DuckDB shares one database instance per path inside a process: the old connection
+            # must go before the new file can be opened under the same path.
+            if self._con is not None:
+                self._con.close()
+                self._con = None
             con = duckdb.connect(str(self.settings.paths.duckdb), read_only=True)
             con.execute("SET TimeZone = 'UTC'")
             con.execute("SET enable_progress_bar = false")
             idx = str(search_index.index_path(self.settings)).replace("'", "''")
+            if rebuilt:
+                con.execute("DETACH DATABASE IF EXISTS idx")
             # ATTACH cannot bind the path; it is our own data directory, quoted.
-            con.execute(f"ATTACH '{idx}' AS idx (READ_ONLY)")
+            con.execute(f"ATTACH IF NOT EXISTS '{idx}' AS idx (READ_ONLY)")
             self.levels = {(c, g): lbl for c, g, lbl in
                            con.execute("SELECT comparison, gamma, label FROM idx.comparison_level").fetchall()}
             self._con, self._stamp = con, stamp
-            if old is not None:
-                old.close()
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A fresh cursor for one request (reconnects first if the database was rebuilt)."""

@@ -1,0 +1,115 @@
+"""The agent console through Flask's test client: search, profile, redirects, roles, safety."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from cdp.cli import app as cli
+from exports.commands import is_loopback
+from exports.console.app import create_app
+
+from .conftest import XSS_NAME
+
+
+@pytest.fixture(scope="module")
+def client(built):
+    built.exports.console_role = "agent"
+    app = create_app(built)
+    yield app.test_client()
+    app.extensions["cdp_console"].close()
+
+
+def _found(resp) -> list[str]:
+    return re.findall(r'href="/customer/(C\d+)"', resp.get_data(as_text=True))
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("Anna Müller", "C000000001"),
+    ("anna mueller", "C000000001"),
+    ("Ana Muller", "C000000001"),          # typos and a folded umlaut
+    ("Mülller", "C000000001"),
+    ("Schmitd Bernd", "C000000002"),       # transposition, reversed order
+    ("ANNA@EXAMPLE.DE", "C000000001"),
+    ("+49 151 1111111", "C000000001"),     # phone in another format -> E.164
+    ("0151/1111111", "C000000001"),
+    ("C000000002", "C000000002"),
+    ("C000000009", "C000000001"),          # retired id finds the survivor
+    ("10000004", "C000000004"),            # ERP customer number
+])
+def test_search_finds_the_customer(client, query, expected):
+    resp = client.get("/", query_string={"q": query})
+    assert resp.status_code == 200
+    assert _found(resp)[:1] == [expected]
+
+
+def test_unrelated_name_finds_nobody(client):
+    assert _found(client.get("/?q=Zacharias+Oberhuber")) == []
+
+
+def test_profile_shows_channel_consent_timeline_and_open_ticket(client):
+    html = client.get("/customer/C000000001").get_data(as_text=True)
+    assert "Anna" in html and "Müller" in html
+    marketing = html[html.index('id="channel-marketing"'):html.index('id="open-issues"')]
+    assert "Letter" in marketing  # the only granted marketing channel
+    consent = html[html.index('id="consent"'):html.index('id="golden"')]
+    assert consent.count("st-withdrawn") == 2 and consent.count("st-granted") == 1
+    assert "Lieferung beschädigt" in html[html.index('id="open-issues"'):]
+    assert "35 contacts" in html and "page 1 of 2" in html
+    assert "the same e-mail address, the same name and the same address" in html
+
+
+def test_timeline_pages(client):
+    p2 = client.get("/customer/C000000001?page=2").get_data(as_text=True)
+    assert "page 2 of 2" in p2 and "call 0" in p2 and "call 27" not in p2
+
+
+def test_retired_id_redirects_to_survivor(client):
+    resp = client.get("/customer/C000000009")
+    assert resp.status_code == 302 and "/customer/C000000001" in resp.headers["Location"]
+    assert "was merged into" in client.get(resp.headers["Location"]).get_data(as_text=True)
+
+
+def test_agent_view_masks_birth_date_and_card(client):
+    html = client.get("/customer/C000000001").get_data(as_text=True)
+    assert "1980 (year only)" in html and "01.04.1980" not in html and "1980-04-01" not in html
+    assert "0.998" not in html  # no match probabilities for agents
+
+
+def test_steward_view_shows_more(built):
+    built.exports.console_role = "steward"
+    try:
+        app = create_app(built)
+        html = app.test_client().get("/customer/C000000001").get_data(as_text=True)
+        app.extensions["cdp_console"].close()
+    finally:
+        built.exports.console_role = "agent"
+    assert "1980-04-01" in html and "0.9980" in html
+
+
+def test_names_are_escaped_and_no_script_can_run(client):
+    resp = client.get("/customer/C000000003")
+    html = resp.get_data(as_text=True)
+    assert XSS_NAME not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "script-src" not in resp.headers["Content-Security-Policy"]  # default-src 'none'
+    assert "<script>" not in client.get("/", query_string={"q": XSS_NAME}).get_data(as_text=True)
+
+
+def test_no_write_path(client):
+    for method in ("post", "put", "delete", "patch"):
+        assert getattr(client, method)("/customer/C000000001").status_code == 405
+    assert client.get("/customer/C000000001").headers["Cache-Control"] == "no-store"
+
+
+def test_unknown_id_is_404(client):
+    assert client.get("/customer/C123456789").status_code == 404
+    assert client.get("/customer/'; DROP TABLE customer; --").status_code == 404
+
+
+def test_serve_refuses_a_public_host_without_allow_remote(built):
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0")
+    res = CliRunner().invoke(cli, ["--data-dir", str(built.data_dir), "serve", "--host", "0.0.0.0"])
+    assert res.exit_code == 2 and "refusing" in res.output
