@@ -108,17 +108,39 @@ def _rows(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 def get_profile(con: duckdb.DuckDBPyConnection, customer_id: str) -> dict[str, Any] | None:
     """One customer's 360° profile: the ``customer_360`` row plus consent and channel rows.
 
+    Reads the tables behind the ``customer_360`` view directly (each is sorted by customer_id),
+    which is several times faster than filtering the view at a million customers; the result's
+    ``customer`` dict has exactly the view's columns and values.
+
     Returns:
         ``{"customer": {...}, "consent": [...], "preferred_channel": [...]}`` or ``None`` when the
         customer id is unknown.
     """
-    rows = _rows(con.execute("SELECT * FROM customer_360 WHERE customer_id = ?", [customer_id]))
+    rows = _rows(con.execute("SELECT * FROM customer WHERE customer_id = ?", [customer_id]))
     if not rows:
         return None
+    customer = rows[0]
+    value = _rows(con.execute("SELECT * FROM customer_value WHERE customer_id = ?", [customer_id]))
+    customer.update({k: v for k, v in (value[0] if value else {}).items() if k != "customer_id"})
     consent = _rows(con.execute(
         "SELECT purpose, channel, state, decided_at, source, method, evidence FROM consent "
         "WHERE customer_id = ? ORDER BY purpose, channel", [customer_id]))
     channels = _rows(con.execute(
         "SELECT purpose, channel, contact_point, reason, allowed_channels FROM preferred_channel "
         "WHERE customer_id = ? ORDER BY purpose", [customer_id]))
-    return {"customer": rows[0], "consent": consent, "preferred_channel": channels}
+    by_purpose = {r["purpose"]: r for r in channels}
+    for purpose in ("marketing", "service"):
+        r = by_purpose.get(purpose, {})
+        customer[f"{purpose}_channel"] = r.get("channel")
+        customer[f"{purpose}_contact_point"] = r.get("contact_point")
+        customer[f"{purpose}_channel_reason"] = r.get("reason")
+    customer["granted_consents"] = [f"{r['purpose']}:{r['channel']}" for r in consent if r["state"] == "granted"]
+    customer["withdrawn_consents"] = [f"{r['purpose']}:{r['channel']}" for r in consent if r["state"] == "withdrawn"]
+    count, last = con.execute(
+        "SELECT count(*), max(ts) FROM contact_history WHERE customer_id = ?", [customer_id]).fetchone()
+    customer["contact_count"], customer["last_contact_at"] = count, last
+    customer["recent_contacts"] = _rows(con.execute(
+        "SELECT ts, source, channel, direction, type, summary, outcome, status, amount, contact_id "
+        "FROM contact_history WHERE customer_id = ? ORDER BY ts DESC NULLS LAST, contact_id "
+        "LIMIT (SELECT recent_contacts FROM profile_build)", [customer_id]))
+    return {"customer": customer, "consent": consent, "preferred_channel": channels}

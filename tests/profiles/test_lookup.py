@@ -40,3 +40,11 @@ def test_get_profile(con):
     assert len(p["consent"]) == 12
     assert {r["purpose"] for r in p["preferred_channel"]} == {"marketing", "service"}
     assert get_profile(con, "C999999999") is None
+
+
+def test_get_profile_equals_the_customer_360_view(con):
+    cur = con.execute("SELECT * FROM customer_360 ORDER BY customer_id")
+    cols = [d[0] for d in cur.description]
+    for row in cur.fetchall():
+        view = dict(zip(cols, row, strict=True))
+        assert get_profile(con, view["customer_id"])["customer"] == view
