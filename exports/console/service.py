@@ -39,6 +39,7 @@ KEY_WORDS = {
 }
 _EMAILISH = re.compile(r"@")
 _LETTERS = re.compile(r"[^\W\d_]", re.UNICODE)
+_DIGITS = re.compile(r"\d")
 
 
 @dataclass
@@ -134,17 +135,39 @@ def search(cur: duckdb.DuckDBPyConnection, settings: Settings, query: str) -> li
         order = list(KEY_WORDS)
         for cid, kind in sorted(found, key=lambda r: order.index(r[1]) if r[1] in order else 99):
             hits.setdefault(cid, Hit(cid, KEY_WORDS.get(kind, kind), 1.0))
-    if _LETTERS.search(query) and not _EMAILISH.search(query):
-        tokens = [t for t in normalize_name(query).replace("-", " ").split() if len(t) >= 2][:5]
-        if tokens:
-            min_tokens = len(tokens) if len(tokens) <= 2 else len(tokens) - 1
-            for cid, score, _n in cur.execute(sql_text("search_names"), {
-                    "tokens": tokens, "min_similarity": cfg.name_min_similarity,
-                    "max_edits": cfg.name_max_edits, "min_tokens": min_tokens,
-                    "limit": cfg.search_limit}).fetchall():
-                if cid not in hits:
-                    hits[cid] = Hit(cid, "name" if score >= 0.999 else "similar name", float(score))
+    if _LETTERS.search(query) and not _EMAILISH.search(query) and not _DIGITS.search(query):
+        for cid, score in fuzzy_names(cur, settings, query):
+            if cid not in hits:
+                hits[cid] = Hit(cid, "name" if score >= 0.999 else "similar name", score)
     return list(hits.values())[: cfg.search_limit]
+
+
+def _deletions(token: str) -> list[str]:
+    return [token] + [token[:i] + token[i + 1:] for i in range(len(token))]
+
+
+def fuzzy_names(cur: duckdb.DuckDBPyConnection, settings: Settings, query: str) -> list[tuple[str, float]]:
+    """(customer id, score 0..1) for a name query, typos and umlaut spellings tolerated."""
+    cfg = settings.exports
+    tokens = [t for t in normalize_name(query).replace("-", " ").split() if len(t) >= 2][:5]
+    if not tokens:
+        return []
+    vq, vv = [], []
+    for i, t in enumerate(tokens, start=1):
+        for v in dict.fromkeys(_deletions(t)):
+            vq.append(i)
+            vv.append(v)
+    matched = cur.execute(sql_text("search_names"), {
+        "tokens": tokens, "vq": vq, "vv": vv, "min_similarity": cfg.name_min_similarity,
+        "max_edits": cfg.name_max_edits}).fetchall()
+    if not matched:
+        return []
+    min_tokens = len(tokens) if len(tokens) <= 2 else len(tokens) - 1
+    found = cur.execute(sql_text("search_customers"), {
+        "qi": [m[0] for m in matched], "tokens": [m[1] for m in matched],
+        "sim": [float(m[2]) for m in matched], "n": len(tokens), "min_tokens": min_tokens,
+        "limit": cfg.search_limit}).fetchall()
+    return [(cid, float(score)) for cid, score, _n in found]
 
 
 def result_rows(cur: duckdb.DuckDBPyConnection, hits: list[Hit]) -> list[dict[str, Any]]:

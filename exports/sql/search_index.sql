@@ -18,3 +18,16 @@ SELECT token, count(*) AS customers, length(token) AS len
 FROM customer_token
 GROUP BY token
 ORDER BY token;
+
+-- name_variant: every vocabulary token and each of its one-letter deletions (a symmetric-delete
+-- index): a query token within one or two edits (insertion, deletion, substitution,
+-- transposition) of a known token shares a variant with it, found by an equality join.
+CREATE OR REPLACE TABLE name_variant AS
+SELECT DISTINCT variant, token FROM (
+    SELECT token AS variant, token FROM name_token
+    UNION ALL
+    SELECT substr(token, 1, i - 1) || substr(token, i + 1), token
+    FROM name_token, range(1, 13) r(i)
+    WHERE i <= len
+)
+ORDER BY variant;
