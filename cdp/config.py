@@ -66,6 +66,10 @@ class IdentitySettings:
     # Share of records used to estimate the prior / EM (training samples at large sizes).
     train_max_records: int = 600_000
     engine: str = "duckdb"
+    # Spark backend (`cdp resolve --engine spark`): master URL ("local[2]" on one machine,
+    # "spark://host:7077", "yarn", "k8s://..." on a cluster) and driver memory.
+    spark_master: str = "local[2]"
+    spark_driver_memory: str = "4g"
     # Hard-negative vetoes (identity/veto.py): a scored pair whose first names are less similar
     # than this (Jaro-Winkler, after folding; initials and shared name parts are compatible) or
     # whose birth dates are more than this many years apart never links (0 disables).
@@ -159,7 +163,15 @@ class PrivacySettings:
 
     # Salt for tombstone hashes and pseudonyms; set CDP_PRIVACY__SECRET in production.
     secret: str = "change-me-local-demo-secret"
+    # Guest checkouts never linked to a registered customer are dropped this many days after
+    # their last activity; a contract's ``retention: {guest_days: N}`` overrides it per source
+    # (0 = keep).
     guest_retention_days: int = 730
+    # Reference date for retention: "today" (production), an ISO date, or empty = the newest
+    # event in the data (like profiles.as_of; right for replayed or simulated histories).
+    retention_as_of: str = ""
+    # Rebuild profiles and re-export agent views right after ``cdp forget`` / ``cdp restrict``.
+    rebuild_after_change: bool = True
 
 
 @dataclass

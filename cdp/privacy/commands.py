@@ -1,9 +1,92 @@
-"""CLI commands of this stage (registered by cdp.cli)."""
+"""CLI commands of data protection: ``cdp sar``, ``cdp forget``, ``cdp restrict``, ``cdp audit``."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import typer
 
 
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to the ``cdp`` app. Import heavy modules inside the commands."""
+
+    @app.command("sar")
+    def sar_cmd(
+        ctx: typer.Context,
+        query: str = typer.Argument(..., help="customer id, e-mail, phone, name, ERP or card number"),
+        out: Path = typer.Option(..., "--out", help="directory for the JSON and HTML export"),  # noqa: B008
+        reason: str = typer.Option(None, "--reason", help="request reference (audit log)"),
+        actor: str = typer.Option(None, "--actor", help="who (default: OS user)"),
+    ) -> None:
+        """Subject-access export (Art. 15/20 GDPR) of one person as JSON and HTML."""
+        from cdp.privacy.sar import sar
+        from cdp.privacy.subject import SubjectNotFound
+
+        try:
+            paths = sar(ctx.obj, query, out, actor=actor, reason=reason)
+        except SubjectNotFound as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from exc
+        typer.echo(f"subject access export -> {paths['json']}\n                      -> {paths['html']}")
+
+    @app.command("forget")
+    def forget_cmd(
+        ctx: typer.Context,
+        query: str = typer.Argument(..., help="customer id, e-mail, phone, name, ERP or card number"),
+        reason: str = typer.Option(..., "--reason", help="request reference / legal ground"),
+        actor: str = typer.Option(None, "--actor", help="who (default: OS user)"),
+    ) -> None:
+        """Erase one person everywhere (Art. 17 GDPR) and keep them from coming back."""
+        from cdp.privacy.erase import forget
+        from cdp.privacy.subject import SubjectNotFound
+
+        try:
+            rep = forget(ctx.obj, query, reason, actor=actor)
+        except (SubjectNotFound, ValueError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from exc
+        typer.echo(f"erased {rep.customer_id}: {rep.record_keys} person records, "
+                   f"{rep.tombstone_hashes} tombstone hashes (tombstone {rep.tombstone_id})")
+        for k, v in rep.removed.items():
+            if v:
+                typer.echo(f"  removed {k}: {v}")
+        for f in rep.deleted_files:
+            typer.echo(f"  deleted {f}")
+        for k in rep.kept:
+            typer.echo(f"  kept {k}")
+
+    @app.command("restrict")
+    def restrict_cmd(
+        ctx: typer.Context,
+        query: str = typer.Argument(..., help="customer id, e-mail, phone, name, ERP or card number"),
+        reason: str = typer.Option(..., "--reason", help="request reference / legal ground"),
+        lift: bool = typer.Option(False, "--lift", help="lift the restriction"),
+        actor: str = typer.Option(None, "--actor", help="who (default: OS user)"),
+    ) -> None:
+        """Restrict processing (Art. 18 GDPR): kept, but out of profiling, audiences and exports."""
+        from cdp.privacy.restrict import restrict
+        from cdp.privacy.subject import SubjectNotFound
+
+        try:
+            r = restrict(ctx.obj, query, reason, actor=actor, lift=lift)
+        except (SubjectNotFound, ValueError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from exc
+        verb = "lifted restriction of" if lift else "restricted"
+        typer.echo(f"{verb} {r['customer_id']} ({r['records']} person records)")
+
+    @app.command("audit")
+    def audit_cmd(
+        ctx: typer.Context,
+        as_json: bool = typer.Option(False, "--json", help="JSON lines instead of a table"),
+    ) -> None:
+        """Show the data-protection audit log (sar, forget, restrict, overrides)."""
+        from cdp.privacy.store import read_audit_log
+
+        for e in read_audit_log(ctx.obj):
+            if as_json:
+                typer.echo(json.dumps(e, ensure_ascii=False))
+            else:
+                typer.echo(f"{e['at']}  {e['actor']:<12} {e['action']:<17} {e.get('subject') or '-':<12} "
+                           f"{e.get('reason') or ''}")

@@ -1,0 +1,393 @@
+"""``cdp forget``: erasure (Art. 17 GDPR) across every layer, and a tombstone that keeps it erased.
+
+Order of work, chosen so that a crash half-way never lets the person come back:
+
+1. find the customer and every person record of theirs (identity's cluster, plus records that
+   match its identifiers by the tombstone rule, e.g. an unlinked guest checkout with the same
+   name and e-mail);
+2. write the tombstone (keyed hashes only) and the minimal consent proof *first*: from now on
+   ingestion and the canonical build suppress the person whatever else fails;
+3. remove their rows from the staged and quarantined Parquet (and fix the load log counts:
+   the rows move to ``rows_suppressed``), rebuild canonical, remove them from the identity
+   outputs, the model's term-frequency tables and the stewards' override files;
+4. rebuild ``data/cdp.duckdb`` (atomic swap), re-export the agent views, remove them from every
+   other export, delete export / report files that still name them;
+5. append the audit entry.
+
+The landing directory is not touched: it holds the source systems' deliveries as received;
+the tombstone keeps them from re-entering (see docs/data-protection.md).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+
+from cdp.config import Settings
+from cdp.lake import write_parquet_atomic
+from cdp.privacy import identifiers as ids
+from cdp.privacy import store
+from cdp.privacy.subject import customer_record_keys, person_records, resolve_customer
+from cdp.privacy.suppression import quarantined_rows_to_drop, staged_rows_to_drop
+from cdp.schema import CONSENT_EVENT
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ForgetReport:
+    """What one erasure removed (counts and file names, no personal data)."""
+
+    customer_id: str
+    tombstone_id: str
+    record_keys: int
+    tombstone_hashes: int
+    removed: dict[str, int] = field(default_factory=dict)
+    deleted_files: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+
+
+def forget(settings: Settings, query: str, reason: str, actor: str | None = None) -> ForgetReport:
+    """Erase one person everywhere and tombstone their identifiers.
+
+    Args:
+        settings: the CDP settings.
+        query: customer id, e-mail, phone, name, ERP or card number (must name one customer).
+        reason: why (request reference, legal ground); required, goes to the audit log.
+        actor: who asked; default the OS user.
+
+    Returns:
+        A :class:`ForgetReport`.
+
+    Raises:
+        SubjectNotFound: the query names no customer or several.
+        ValueError: no reason given.
+    """
+    if not (reason or "").strip():
+        raise ValueError("--reason is required for an erasure (request reference / legal ground)")
+    customer_id = resolve_customer(settings, query)
+    keys = set(customer_record_keys(settings, customer_id))
+    people = person_records(settings)
+    std_all = ids.standardised(people)
+    for _ in range(3):  # records matching the person's identifiers (unlinked guest checkouts ...)
+        found = ids.identifier_hashes(settings, std_all.filter(pl.col("record_key").is_in(list(keys))))
+        more = set(ids.match_person_records(settings, std_all, found).to_list()) - keys
+        if not more:
+            break
+        keys |= more
+    key_list = sorted(keys)
+    subject_std = std_all.filter(pl.col("record_key").is_in(key_list))
+    subject_raw = people.filter(pl.col("record_key").is_in(key_list))
+    now = datetime.now(UTC)
+    tombstone_id = uuid.uuid4().hex
+    hashes = pl.concat([
+        ids.identifier_hashes(settings, subject_std).select("kind", "hash"),
+        pl.DataFrame({"kind": "record_key",
+                      "hash": [ids.keyed_hash(settings.privacy.secret, "record_key", k) for k in key_list]},
+                     schema={"kind": pl.String, "hash": pl.String}),
+    ]).unique()
+    tomb = hashes.with_columns(pl.lit(tombstone_id).alias("tombstone_id"),
+                               pl.lit(now).cast(pl.Datetime("us", "UTC")).alias("erased_at"))
+    cids = _customer_ids(settings, customer_id)
+    plain = _plain_values(subject_raw, subject_std, key_list, cids)
+
+    # 2. tombstone and proof first
+    store.append(settings, "tombstones.parquet", ids.TOMBSTONE, tomb)
+    proof = _consent_proof(settings, key_list, tombstone_id)
+    if proof.height:
+        store.append(settings, "consent_proof.parquet", store.CONSENT_PROOF, proof)
+    store.append(settings, "erasures.parquet", store.ERASURE, pl.DataFrame(
+        {"customer_id": [customer_id], "tombstone_id": [tombstone_id], "erased_at": [now]},
+        schema=store.ERASURE))
+    rep = ForgetReport(customer_id, tombstone_id, len(key_list), tomb.height)
+
+    # 3. lake, identity, model, overrides, restrictions
+    rep.removed.update(_scrub_lake(settings, tomb, plain))
+    from pipelines.canonical import build_canonical
+
+    before = {t: n for t, n in _canonical_counts(settings).items()}
+    after = build_canonical(settings)
+    rep.removed.update({f"canonical.{t}": before.get(t, 0) - n for t, n in after.items()})
+    rep.removed.update(_scrub_identity(settings, key_list, cids))
+    rep.removed["model.tf_rows"] = _scrub_tf_tables(settings, subject_std,
+                                                    std_all.filter(~pl.col("record_key").is_in(key_list)))
+    rep.removed["overrides"] = _scrub_overrides(settings, set(key_list))
+    restr = store.read_restrictions(settings)
+    if restr.height:
+        left = restr.filter(~pl.col("record_key").is_in(key_list))
+        rep.removed["restrictions"] = restr.height - left.height
+        store.replace(settings, "restrictions.parquet", left)
+
+    # 4. profiles and exports
+    if settings.privacy.rebuild_after_change and settings.paths.duckdb.is_file():
+        from profiles.build import build_profiles
+
+        build_profiles(settings)
+        rebuild_agent_views(settings)
+    removed, deleted = _scrub_files(settings, cids, plain)
+    rep.removed.update(removed)
+    rep.deleted_files = deleted
+    rep.kept = ["data/privacy/tombstones.parquet (keyed hashes)",
+                f"data/privacy/consent_proof.parquet ({proof.height} consent events, no identifiers)",
+                "data/privacy/erasures.parquet (customer id, for export suppression)",
+                "data/privacy/audit_log.jsonl (this action)"]
+    store.audit(settings, "forget", customer_id, reason, actor, {
+        "tombstone_id": tombstone_id, "record_keys": len(key_list), "tombstone_hashes": tomb.height,
+        "removed": {k: v for k, v in rep.removed.items() if v}, "deleted_files": deleted})
+    log.info("erased customer %s: %d records, %d tombstone hashes", customer_id, len(key_list), tomb.height)
+    return rep
+
+
+def _customer_ids(settings: Settings, customer_id: str) -> list[str]:
+    """The customer id and the retired ids that redirect to it."""
+    hist = settings.paths.identity / "customer_id_history.parquet"
+    out = {customer_id}
+    if hist.is_file():
+        h = pl.read_parquet(hist)
+        if h.height:
+            out |= set(h.filter(pl.col("new_customer_id") == customer_id)["old_customer_id"].to_list())
+    return sorted(out)
+
+
+def _plain_values(raw: pl.DataFrame, std: pl.DataFrame, keys: list[str], cids: list[str]) -> list[str]:
+    """Plain identifiers for scrubbing free text; held in memory during the erasure only."""
+    vals: set[str] = set(keys) | set(cids)
+    vals |= set(raw["source_record_id"].drop_nulls().to_list())
+    for col in ("email", "phone", "mobile"):
+        vals |= {v.strip() for v in raw[col].drop_nulls().to_list()}
+    for col in ("email_std", "phone_e164", "mobile_e164"):
+        vals |= set(std[col].drop_nulls().to_list())
+    return sorted(v for v in vals if len(v) >= 6)
+
+
+def _consent_proof(settings: Settings, keys: list[str], tombstone_id: str) -> pl.DataFrame:
+    from cdp.lake import read_table
+
+    ev = read_table(settings.paths.canonical_table("consent_events"), CONSENT_EVENT).collect()
+    ev = ev.filter(pl.col("person_record_key").is_in(keys))
+    return ev.with_columns(pl.lit(tombstone_id).alias("tombstone_id")).select(store.CONSENT_PROOF.names())
+
+
+def _canonical_counts(settings: Settings) -> dict[str, int]:
+    out = {}
+    for t in ("person_records", "contact_events", "consent_events"):
+        p = settings.paths.canonical_table(t) / f"{t}.parquet"
+        out[t] = pl.scan_parquet(p).select(pl.len()).collect().item() if p.is_file() else 0
+    return out
+
+
+def _contains_any(col: str, plain: list[str]) -> pl.Expr:
+    if not plain:
+        return pl.lit(False)
+    return pl.col(col).str.contains(names_pattern(plain)).fill_null(False)
+
+
+def _scrub_lake(settings: Settings, tomb: pl.DataFrame, plain: list[str]) -> dict[str, int]:
+    """Remove the person's rows from staged and quarantined files; move the counts in the load log."""
+    from pipelines.contracts import load_contracts
+    from pipelines.ingest import read_load_log, resolve_contracts_dir
+
+    contracts = load_contracts(resolve_contracts_dir(settings))
+    ll = read_load_log(settings)
+    root = settings.paths.root
+    staged_n = quarantined_n = 0
+    changes: dict[str, tuple[int, int]] = {}
+    for row in ll.filter(pl.col("status") == "loaded").iter_rows(named=True):
+        contract = contracts.get(row["source"])
+        entity = next((e for e in contract.entities if e.name == row["entity"]), None) if contract else None
+        ds = dq = 0
+        if entity is not None and row["staged_path"] and (root / row["staged_path"]).is_file():
+            p = root / row["staged_path"]
+            df = pl.read_parquet(p)
+            drop = staged_rows_to_drop(settings, entity, df, tomb)
+            if drop.len():
+                kept = df.filter(~pl.col("_row_number").is_in(drop.implode()))
+                ds = df.height - kept.height
+                write_parquet_atomic(kept, p)
+        if row["quarantine_path"] and (root / row["quarantine_path"]).is_file():
+            p = root / row["quarantine_path"]
+            df = pl.read_parquet(p)
+            hit = quarantined_rows_to_drop(settings, row["source"], df, tomb)
+            mask = pl.int_range(pl.len(), dtype=pl.UInt32).is_in(hit.implode()) | _contains_any("_raw", plain)
+            kept = df.filter(~mask)
+            dq = df.height - kept.height
+            if dq:
+                write_parquet_atomic(kept, p)
+        if ds or dq:
+            changes[row["load_id"]] = (ds, dq)
+            staged_n += ds
+            quarantined_n += dq
+    if changes:
+        ds_map = {k: v[0] for k, v in changes.items()}
+        dq_map = {k: v[1] for k, v in changes.items()}
+        ll = ll.with_columns(
+            (pl.col("rows_staged") - pl.col("load_id").replace_strict(ds_map, default=0)).alias("rows_staged"),
+            (pl.col("rows_quarantined") - pl.col("load_id").replace_strict(dq_map, default=0)).alias("rows_quarantined"),
+            (pl.col("rows_suppressed").fill_null(0)
+             + pl.col("load_id").replace_strict(ds_map, default=0)
+             + pl.col("load_id").replace_strict(dq_map, default=0)).alias("rows_suppressed"),
+        )
+        write_parquet_atomic(ll, settings.paths.load_log)
+    return {"staged_rows": staged_n, "quarantined_rows": quarantined_n}
+
+
+def _scrub_identity(settings: Settings, keys: list[str], cids: list[str]) -> dict[str, int]:
+    from identity.io import OUTPUTS, output_path
+
+    out = {}
+    for name in OUTPUTS:
+        p = output_path(settings, name)
+        if not p.is_file():
+            continue
+        df = pl.read_parquet(p)
+        keep = pl.lit(True)
+        if "record_key" in df.columns:
+            keep = ~pl.col("record_key").is_in(keys)
+        if "record_key_l" in df.columns:
+            keep = keep & ~pl.col("record_key_l").is_in(keys) & ~pl.col("record_key_r").is_in(keys)
+        if "old_customer_id" in df.columns:
+            keep = keep & ~pl.col("old_customer_id").is_in(cids) & ~pl.col("new_customer_id").is_in(cids)
+        kept = df.filter(keep)
+        if kept.height != df.height:
+            write_parquet_atomic(kept, p)
+        out[f"identity.{name}"] = df.height - kept.height
+    return out
+
+
+def _scrub_tf_tables(settings: Settings, subject_std: pl.DataFrame, rest_std: pl.DataFrame) -> int:
+    """Drop term-frequency rows whose value only the erased person had."""
+    from identity.model import splink_input
+
+    tf_dirs = [d for d in settings.paths.models.rglob("*_tf") if d.is_dir()]
+    if not tf_dirs or subject_std.height == 0:
+        return 0
+    mine, rest = splink_input(subject_std), splink_input(rest_std)
+    n = 0
+    for d in tf_dirs:
+        for p in d.glob("tf_*.parquet"):
+            df = pl.read_parquet(p)
+            col = p.stem[3:]
+            if col not in df.columns or col not in mine.columns:
+                continue
+            gone = set(mine[col].drop_nulls().cast(pl.String).to_list()) \
+                - set(rest[col].drop_nulls().cast(pl.String).to_list())
+            if not gone:
+                continue
+            kept = df.filter(~pl.col(col).cast(pl.String).is_in(list(gone)))
+            if kept.height != df.height:
+                n += df.height - kept.height
+                write_parquet_atomic(kept, p)
+    return n
+
+
+def _scrub_overrides(settings: Settings, keys: set[str]) -> int:
+    """Remove steward override rows that name an erased record (the CSVs are rewritten)."""
+    n = 0
+    for p in sorted(settings.paths.overrides.glob("*.csv")):
+        with p.open(newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            fields, rows = reader.fieldnames or [], list(reader)
+        kept = [r for r in rows if (r.get("record_a") or "").strip() not in keys
+                and (r.get("record_b") or "").strip() not in keys]
+        if len(kept) != len(rows):
+            n += len(rows) - len(kept)
+            tmp = p.with_name(f".tmp-{p.name}")
+            with tmp.open("w", newline="", encoding="utf-8") as fh:
+                w = csv.DictWriter(fh, fieldnames=fields)
+                w.writeheader()
+                w.writerows(kept)
+            tmp.replace(p)
+    return n
+
+
+def rebuild_agent_views(settings: Settings) -> None:
+    """Re-export the agent views in their last format when they were exported before."""
+    manifest = settings.paths.exports / "agent_views" / "manifest.json"
+    if not manifest.is_file():
+        return
+    from exports.agent_views import export_agent_views
+
+    fmt = json.loads(manifest.read_text(encoding="utf-8")).get("format", "parquet")
+    export_agent_views(settings, fmt)
+
+
+_TABULAR = {".parquet", ".csv", ".jsonl"}
+
+
+def _read_tabular(p: Path) -> pl.DataFrame:
+    if p.suffix == ".parquet":
+        return pl.read_parquet(p)
+    if p.suffix == ".csv":
+        return pl.read_csv(p, infer_schema=False)
+    return pl.read_ndjson(p)
+
+
+def _write_tabular(df: pl.DataFrame, p: Path) -> None:
+    if p.suffix == ".parquet":
+        write_parquet_atomic(df, p)
+        return
+    tmp = p.with_name(f".tmp-{p.name}")
+    df.write_csv(tmp) if p.suffix == ".csv" else df.write_ndjson(tmp)
+    tmp.replace(p)
+
+
+def _scrub_files(settings: Settings, cids: list[str], plain: list[str]) -> tuple[dict[str, int], list[str]]:
+    """Exports: drop the customer's rows from tabular files; delete any export or report file
+    that still names them (a subject-access export, a hand-made extract)."""
+    root = settings.paths.root
+    pattern = names_pattern(plain) if plain else ""
+    rows = 0
+    deleted = []
+    for base in (settings.paths.exports, settings.paths.reports):
+        if not base.is_dir():
+            continue
+        for p in sorted(x for x in base.rglob("*") if x.is_file()):
+            df = None
+            if p.suffix in _TABULAR:
+                try:
+                    df = _read_tabular(p)
+                except Exception:  # unreadable: the byte scan decides
+                    df = None
+            if df is not None:
+                if "customer_id" in df.columns:
+                    kept = df.filter(~pl.col("customer_id").cast(pl.String).is_in(cids))
+                    if kept.height != df.height:
+                        rows += df.height - kept.height
+                        _write_tabular(kept, p)
+                    df = kept
+                named = _frame_names_any(df, plain)
+            else:
+                named = bool(plain) and re.search(pattern, p.read_bytes().decode("utf-8", "replace")) is not None
+            if named:
+                p.unlink()
+                deleted.append(p.relative_to(root).as_posix())
+    return {"export_rows": rows}, deleted
+
+
+def names_pattern(plain: list[str]) -> str:
+    """A case-insensitive regex matching any of the values as a whole token (not inside a
+    longer number or id: ``10000035`` does not match ``2760100000352``)."""
+    alts = "|".join(re.escape(v) for v in sorted(plain, key=len, reverse=True))
+    return rf"(?i)(?:^|[^0-9a-z])(?:{alts})(?:[^0-9a-z]|$)"
+
+
+def _frame_names_any(df: pl.DataFrame, plain: list[str]) -> bool:
+    """Whether any cell of a frame (nested values as JSON text) holds one of the values."""
+    if not plain or df.height == 0:
+        return False
+    pattern = names_pattern(plain)
+    for c, t in df.schema.items():
+        col = pl.col(c).cast(pl.String) if not t.is_nested() else pl.col(c).map_elements(
+            lambda v: json.dumps(v.to_list() if isinstance(v, pl.Series) else v, default=str),
+            return_dtype=pl.String)
+        if df.select(col.str.contains(pattern).fill_null(False).any()).item():
+            return True
+    return False

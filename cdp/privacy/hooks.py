@@ -1,0 +1,70 @@
+"""Calls other stages make into data protection (one line each on their side).
+
+* :func:`apply_to_profiles` — ``profiles.build.build_profiles`` after its tables are built, before
+  the swap: restriction of processing and the pseudonymised analyst tables.
+* :func:`agent_view_where` — ``exports.agent_views``: restricted customers are not exported.
+* ``pipelines.ingest`` / ``pipelines.canonical`` call :mod:`cdp.privacy.suppression`.
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib import resources
+
+import duckdb
+import polars as pl
+
+from cdp.config import Settings
+from cdp.privacy import identifiers as ids
+from cdp.privacy import store
+
+log = logging.getLogger(__name__)
+
+
+def sql_text(name: str) -> str:
+    """The SQL of one data-protection step (``cdp/privacy/sql/<name>.sql``)."""
+    return resources.files("cdp.privacy").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+
+
+def apply_to_profiles(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Restrict processing of restricted customers and build schema ``pseudo`` in the new database.
+
+    Expects the profile build's temp table ``src_identity_link`` and the built tables
+    ``customer_value``, ``preferred_channel``, ``customer_360``, ``contact_history``, ``consent``.
+    Also refreshes the current customer id in ``data/privacy/restrictions.parquet`` (the
+    audience export's suppression list) from the identity link.
+    """
+    restr = store.read_restrictions(settings)
+    con.register("_privacy_restrictions", restr.to_arrow())
+    con.execute("CREATE OR REPLACE TEMP TABLE privacy_restricted_records AS "
+                "SELECT record_key, reason, restricted_at, actor FROM _privacy_restrictions")
+    con.unregister("_privacy_restrictions")
+    con.execute(sql_text("restriction"))
+    if restr.height:
+        current = pl.from_arrow(con.execute(
+            "SELECT record_key, customer_id FROM src_identity_link").to_arrow_table())
+        refreshed = restr.drop("customer_id").join(current, on="record_key", how="left") \
+            .select(store.RESTRICTION.names())
+        if not refreshed.equals(restr):
+            store.replace(settings, "restrictions.parquet", refreshed)
+    n_restricted = con.execute("SELECT count(*) FROM processing_restriction").fetchone()[0]
+
+    customers = pl.from_arrow(con.execute("SELECT customer_id FROM customer").to_arrow_table())
+    pseudo = customers.with_columns(
+        ids.hash_series(settings, "pseudonym", customers["customer_id"]).str.slice(0, 20)
+        .alias("pseudo_id"))
+    con.register("_privacy_pseudonym", pseudo.to_arrow())
+    con.execute("CREATE OR REPLACE TEMP TABLE privacy_pseudonym AS SELECT * FROM _privacy_pseudonym")
+    con.unregister("_privacy_pseudonym")
+    con.execute(sql_text("pseudo"))
+    log.info("privacy: %d customers restricted; pseudonymised tables built", n_restricted)
+
+
+def agent_view_where(con: duckdb.DuckDBPyConnection) -> str:
+    """A ``WHERE`` clause that leaves restricted customers out of ``agent_profile`` exports
+    (empty for a database built before restrictions existed)."""
+    has = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'processing_restriction'"
+                      ).fetchone()[0]
+    if not has:
+        return ""
+    return " WHERE customer_id NOT IN (SELECT customer_id FROM processing_restriction)"

@@ -1,0 +1,108 @@
+"""Retention: guest checkouts nobody registered behind are dropped after a configured period.
+
+The period is per source, in the contract (``retention: {guest_days: 730}`` at the top of
+``data_contracts/<source>.yml``), falling back to ``settings.privacy.guest_retention_days``
+(0 or negative: keep forever). A guest record expires when its last activity (the newest of
+``updated_at``, ``created_at`` and its contact and consent events) is older than the period
+before the reference date (``settings.privacy.retention_as_of``: ``today``, a date, or by default
+the newest event in the data) and it was never
+linked to a registered customer: the previous identity run put no non-guest record into its
+cluster, and no non-guest record has its e-mail address.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+import yaml
+
+from cdp.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+def guest_retention_days(settings: Settings) -> dict[str, int]:
+    """Guest retention in days per source (contract ``retention.guest_days`` or the default)."""
+    from pipelines.ingest import resolve_contracts_dir
+
+    out = {}
+    for p in sorted(Path(resolve_contracts_dir(settings)).glob("*.y*ml")):
+        doc = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        ret = doc.get("retention") or {}
+        if not isinstance(ret, dict):
+            raise ValueError(f"{p}: 'retention' must be a mapping like {{guest_days: 730}}")
+        days = ret.get("guest_days", settings.privacy.guest_retention_days)
+        try:
+            out[str(doc.get("source"))] = int(days)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{p}: retention.guest_days must be a number of days, got {days!r}") from exc
+    return out
+
+
+def reference_time(settings: Settings, tables: dict[str, pl.DataFrame]) -> datetime:
+    """The instant retention counts back from.
+
+    ``privacy.retention_as_of``: ``today`` (the wall clock; use this in production), an ISO date,
+    or empty: the newest contact or consent event in the data (as profiles' ``as_of``), so a
+    replayed or simulated history expires as it would have on its own last day.
+    """
+    as_of = settings.privacy.retention_as_of.strip().lower()
+    if as_of == "today":
+        return datetime.now(UTC)
+    if as_of:
+        t = datetime.fromisoformat(as_of)
+        return t if t.tzinfo else t.replace(tzinfo=UTC)
+    latest = [tables[t]["ts"].max() for t in ("contact_events", "consent_events") if tables[t].height]
+    latest = [x for x in latest if x is not None]
+    return max(latest) if latest else datetime.now(UTC)
+
+
+def expired_guest_keys(settings: Settings, tables: dict[str, pl.DataFrame]) -> pl.Series:
+    """Record keys of guest checkouts past their source's retention period and never linked."""
+    people = tables["person_records"]
+    empty = pl.Series("record_key", [], pl.String)
+    guests = people.filter(pl.col("is_guest").fill_null(False))
+    if guests.height == 0:
+        return empty
+    days = {s: d for s, d in guest_retention_days(settings).items() if d > 0}
+    if not days:
+        return empty
+    now = reference_time(settings, tables)
+    limits = pl.DataFrame({"source_system": list(days),
+                           "_cutoff": [now - timedelta(days=d) for d in days.values()]},
+                          schema={"source_system": pl.String, "_cutoff": pl.Datetime("us", "UTC")})
+    activity = pl.concat([
+        tables[t].select(pl.col("person_record_key").alias("record_key"), "ts")
+        for t in ("contact_events", "consent_events")
+    ]).group_by("record_key").agg(pl.col("ts").max().alias("_last_event"))
+    g = guests.join(limits, on="source_system", how="inner").join(activity, on="record_key", how="left")
+    g = g.with_columns(pl.max_horizontal("updated_at", "created_at", "_last_event").alias("_last"))
+    old = g.filter(pl.col("_last").is_null() | (pl.col("_last") < pl.col("_cutoff")))
+    if old.height == 0:
+        return empty
+    linked = _linked_to_registered(settings, people)
+    expired = old.filter(~pl.col("record_key").is_in(linked.implode()))["record_key"]
+    if expired.len():
+        log.info("retention: %d guest checkout records expired", expired.len())
+    return expired
+
+
+def _linked_to_registered(settings: Settings, people: pl.DataFrame) -> pl.Series:
+    """Guest record keys that share a cluster or an e-mail address with a non-guest record."""
+    from identity.standardise import email_std
+
+    parts = []
+    link_file = settings.paths.identity / "identity_link.parquet"
+    flags = people.select("record_key", pl.col("is_guest").fill_null(False))
+    if link_file.is_file():
+        link = pl.read_parquet(link_file, columns=["record_key", "customer_id"]).join(flags, on="record_key")
+        registered = link.filter(~pl.col("is_guest"))["customer_id"].unique()
+        parts.append(link.filter(pl.col("is_guest") & pl.col("customer_id").is_in(registered.implode()))
+                     ["record_key"])
+    mails = people.select("record_key", pl.col("is_guest").fill_null(False), email_std().alias("e"))
+    reg_mails = mails.filter(~pl.col("is_guest") & pl.col("e").is_not_null())["e"].unique()
+    parts.append(mails.filter(pl.col("is_guest") & pl.col("e").is_in(reg_mails.implode()))["record_key"])
+    return pl.concat(parts).unique()

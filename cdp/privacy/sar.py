@@ -1,0 +1,178 @@
+"""``cdp sar``: subject-access export (Art. 15 / 20 GDPR) as JSON and a readable HTML page.
+
+Everything the CDP holds about one person, each item with where it came from: the source
+records (current canonical state and every staged delivery with file, row and load id), every
+contact, every consent event with its evidence and the resulting consent state, the identity
+links (how each record was matched), and the derived attributes (golden record with the source
+of each attribute, value and segment, preferred channels) with the rule that derived them.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from cdp.config import Settings
+from cdp.privacy import store
+from cdp.privacy.subject import customer_record_keys, person_records, resolve_customer
+
+DERIVATION = {
+    "customer": "golden record: per attribute group the most trusted source (profiles.trust_ranking), "
+                "the newest value for recency_first groups; *_source columns name the source "
+                "(profiles/sql/customer.sql)",
+    "customer_value": "purchases and returns summed over contact_history; R/F/M scores by percent rank "
+                      "among purchasing customers; segment from the scores; CLV from net revenue and "
+                      "tenure (profiles/sql/customer_value.sql)",
+    "preferred_channel": "per purpose the consented channel with a contact point: stated preference, "
+                         "else observed use and response, else the fallback order "
+                         "(profiles/sql/preferred_channel.sql)",
+    "consent": "latest consent event per purpose x channel across all sources; withdrawal wins ties "
+               "(profiles/sql/consent.sql)",
+}
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> list[dict[str, Any]]:
+    cur = con.execute(sql, params)
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+def _staged_deliveries(settings: Settings, keys: list[str]) -> list[dict[str, Any]]:
+    """Every staged row (all deliveries) of the person records, with its lineage."""
+    from pipelines.canonical import map_to_canonical
+    from pipelines.contracts import load_contracts
+    from pipelines.ingest import read_load_log, resolve_contracts_dir
+
+    contracts = load_contracts(resolve_contracts_dir(settings))
+    out = []
+    for row in read_load_log(settings).filter(pl.col("status") == "loaded").iter_rows(named=True):
+        contract = contracts.get(row["source"])
+        entity = next((e for e in contract.entities if e.name == row["entity"]), None) if contract else None
+        if entity is None or "person_records" not in entity.canonical or not row["staged_path"]:
+            continue
+        p = settings.paths.root / row["staged_path"]
+        if not p.is_file():
+            continue
+        df = pl.read_parquet(p)
+        can = map_to_canonical(df, entity, "person_records", entity.canonical["person_records"])
+        hit = can.filter(pl.col("record_key").is_in(keys)).select("record_key", "_row_number")
+        if hit.height:
+            rows = df.join(hit, on="_row_number").drop("_extra", strict=False)
+            for r in rows.to_dicts():
+                r["_load_date"] = row["load_date"]
+                out.append(r)
+    return out
+
+
+def sar(settings: Settings, query: str, out_dir: str | Path, actor: str | None = None,
+        reason: str | None = None) -> dict[str, Path]:
+    """Write the subject-access export of one customer to ``out_dir``.
+
+    Args:
+        settings: the CDP settings.
+        query: customer id, e-mail, phone, name, ERP or card number (must name one customer).
+        out_dir: directory for ``sar_<customer_id>_<date>.json`` and ``.html``. Keep it outside
+            ``data/`` or under ``data/exports/sar/``; ``cdp forget`` deletes it there.
+        actor: who ran it (audit log); default the OS user.
+        reason: request reference (audit log).
+
+    Returns:
+        ``{"json": path, "html": path}``.
+    """
+    customer_id = resolve_customer(settings, query)
+    keys = customer_record_keys(settings, customer_id)
+    con = duckdb.connect(str(settings.paths.duckdb), read_only=True)
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        one = "WHERE customer_id = ?"
+        doc: dict[str, Any] = {
+            "subject": {"customer_id": customer_id, "record_keys": keys},
+            "generated_at": datetime.now(UTC).isoformat(),
+            "controller_note": "Export under Art. 15 and 20 GDPR of every personal data item the "
+                               "Customer Data Platform holds, with its source.",
+            "profile": {
+                "customer": _rows(con, f"SELECT * FROM customer {one}", [customer_id]),
+                "customer_value": _rows(con, f"SELECT * FROM customer_value {one}", [customer_id]),
+                "preferred_channel": _rows(con, f"SELECT * FROM preferred_channel {one} ORDER BY purpose",
+                                           [customer_id]),
+                "consent": _rows(con, f"SELECT * FROM consent {one} ORDER BY purpose, channel", [customer_id]),
+                "processing_restriction": _rows(
+                    con, f"SELECT * FROM processing_restriction {one}", [customer_id])
+                if _has(con, "processing_restriction") else [],
+                "derivation": DERIVATION,
+                "built": _rows(con, "SELECT * FROM profile_build", []),
+            },
+            "identity_links": _rows(con, f"SELECT * FROM identity_link {one} ORDER BY record_key", [customer_id]),
+            "contact_events": _rows(con, f"SELECT * FROM contact_history {one} ORDER BY ts, contact_id",
+                                    [customer_id]),
+            "consent_events": _rows(con, f"SELECT * FROM consent_event {one} ORDER BY ts", [customer_id]),
+        }
+    finally:
+        con.close()
+    people = person_records(settings).filter(pl.col("record_key").is_in(keys))
+    doc["source_records"] = people.to_dicts()
+    doc["source_deliveries"] = _staged_deliveries(settings, keys)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"sar_{customer_id}_{date.today():%Y%m%d}"
+    jpath, hpath = out_dir / f"{stem}.json", out_dir / f"{stem}.html"
+    text = json.dumps(doc, indent=2, ensure_ascii=False, default=str)
+    jpath.write_text(text, encoding="utf-8")
+    hpath.write_text(_html(json.loads(text)), encoding="utf-8")
+    store.audit(settings, "sar", customer_id, reason, actor, {
+        "records": len(keys), "contacts": len(doc["contact_events"]),
+        "consent_events": len(doc["consent_events"]), "files": [jpath.name, hpath.name]})
+    return {"json": jpath, "html": hpath}
+
+
+def _has(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchone()[0] > 0
+
+
+def _table(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "<p><em>none</em></p>"
+    cols = list(dict.fromkeys(c for r in rows for c in r))
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(_cell(r.get(c)))}</td>" for c in cols) + "</tr>" for r in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, list | dict):
+        return json.dumps(v, ensure_ascii=False)
+    return str(v)
+
+
+def _html(doc: dict[str, Any]) -> str:
+    p = doc["profile"]
+    sections = [
+        ("Your customer profile (golden record)", p["customer"], DERIVATION["customer"]),
+        ("Value and segment", p["customer_value"], DERIVATION["customer_value"]),
+        ("Preferred channels", p["preferred_channel"], DERIVATION["preferred_channel"]),
+        ("Consent (current state and evidence)", p["consent"], DERIVATION["consent"]),
+        ("Restriction of processing", p["processing_restriction"], ""),
+        ("Source records (current state)", doc["source_records"], "as delivered by each source system"),
+        ("Source deliveries (every delivery of each record)", doc["source_deliveries"],
+         "file, row number and load id of each delivery"),
+        ("How your records were matched", doc["identity_links"], "identity resolution"),
+        ("Contacts", doc["contact_events"], "every contact, with source file and row"),
+        ("Consent events", doc["consent_events"], "every grant and withdrawal, with method and evidence"),
+    ]
+    parts = [f"<h2>{html.escape(t)}</h2><p class='src'>{html.escape(d)}</p>{_table(r)}" for t, r, d in sections]
+    return ("<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+            f"<title>Subject access export {html.escape(doc['subject']['customer_id'])}</title>"
+            "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;font-size:12px}"
+            "td,th{border:1px solid #ccc;padding:2px 6px;vertical-align:top}.src{color:#555}</style>"
+            f"</head><body><h1>Subject access export</h1><p>Customer {html.escape(doc['subject']['customer_id'])}"
+            f", generated {html.escape(doc['generated_at'])}. {html.escape(doc['controller_note'])}</p>"
+            + "".join(parts) + "</body></html>")

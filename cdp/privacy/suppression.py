@@ -1,0 +1,143 @@
+"""Keeping erased persons out: suppression at ingestion and in the canonical build.
+
+The source systems keep delivering their full exports, erased persons included. Ingestion calls
+:func:`suppress_rows` for every file before it writes staged and quarantined rows: rows of an
+erased person are dropped and counted as ``rows_suppressed`` in the load log (read = staged +
+quarantined + suppressed). :func:`filter_canonical` applies the same rule once more to the
+canonical tables (for staged rows loaded before the erasure) and the guest retention rule.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from cdp.config import Settings
+from cdp.privacy import identifiers as ids
+from cdp.privacy.store import read_tombstones
+from cdp.schema import PERSON_RECORD, conform
+
+if TYPE_CHECKING:
+    from pipelines.contracts import Entity
+
+log = logging.getLogger(__name__)
+
+
+def _email_std(values: pl.Series) -> pl.Series:
+    from identity.standardise import email_std
+
+    return pl.DataFrame({"email": values.cast(pl.String)}).select(email_std())["email"] \
+        if values.len() else values.cast(pl.String)
+
+
+def staged_rows_to_drop(settings: Settings, entity: Entity, staged: pl.DataFrame,
+                        tombstones: pl.DataFrame) -> pl.Series:
+    """``_row_number`` of staged rows of one file that belong to an erased person.
+
+    Person rows match by :func:`cdp.privacy.identifiers.match_person_records`; event rows when
+    their person record key is tombstoned, or when they name no person record but carry an
+    erased e-mail address (a newsletter sign-up without an account).
+    """
+    from pipelines.canonical import map_to_canonical
+
+    drop: list[pl.Series] = []
+    keys = ids.hashes_of(tombstones, "record_key")
+    emails = ids.hashes_of(tombstones, "email")
+    for table, mapping in entity.canonical.items():
+        can = map_to_canonical(staged, entity, table, mapping)
+        if can.height == 0:
+            continue
+        if table == "person_records":
+            std = ids.standardised(conform(can, PERSON_RECORD))
+            hit = ids.match_person_records(settings, std, tombstones)
+            drop.append(can.filter(pl.col("record_key").is_in(hit.implode()))["_row_number"])
+        else:
+            h = ids.hash_series(settings, "record_key", can["person_record_key"])
+            drop.append(can.filter(h.is_in(list(keys)).fill_null(False))["_row_number"])
+    email_cols = [c for c, t in staged.schema.items()
+                  if "email" in c and "verified" not in c and t == pl.String]
+    if emails and email_cols and "person_records" not in entity.canonical:
+        for table, mapping in entity.canonical.items():
+            can = map_to_canonical(staged, entity, table, mapping)
+            orphan = staged.join(can.filter(pl.col("person_record_key").is_null())
+                                 .select("_row_number"), on="_row_number", how="semi") \
+                if "person_record_key" in can.columns else staged.head(0)
+            for c in email_cols:
+                h = ids.hash_series(settings, "email", _email_std(orphan[c]))
+                drop.append(orphan.filter(h.is_in(list(emails)).fill_null(False))["_row_number"])
+    if not drop:
+        return pl.Series("_row_number", [], pl.Int64)
+    return pl.concat(drop).unique()
+
+
+def quarantined_rows_to_drop(settings: Settings, source: str, quarantined: pl.DataFrame,
+                             tombstones: pl.DataFrame) -> pl.Series:
+    """Row positions of quarantined rows whose raw text holds an erased record id or e-mail.
+
+    Quarantined rows failed parsing, so they are matched on the tokens of their raw text: each
+    token as ``<source>:<token>`` against record-key hashes, each token with an ``@`` as a
+    standardised e-mail against e-mail hashes.
+    """
+    keys = ids.hashes_of(tombstones, "record_key")
+    emails = ids.hashes_of(tombstones, "email")
+    if quarantined.height == 0 or not (keys or emails):
+        return pl.Series("idx", [], pl.UInt32)
+    tok = quarantined.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("idx"),
+                             pl.col("_raw").map_elements(ids.raw_tokens, return_dtype=pl.List(pl.String))
+                             .alias("tok")).explode("tok").drop_nulls("tok")
+    by_key = ids.hash_series(settings, "record_key", tok["tok"].str.replace(r"^", f"{source}:"))
+    mail = tok["tok"].str.contains("@")
+    by_mail = ids.hash_series(settings, "email", _email_std(tok["tok"].filter(mail)))
+    hits = pl.concat([tok["idx"].filter(by_key.is_in(list(keys)).fill_null(False)),
+                      tok["idx"].filter(mail).filter(by_mail.is_in(list(emails)).fill_null(False))])
+    return hits.unique()
+
+
+def suppress_rows(settings: Settings, entity: Entity, staged: pl.DataFrame,
+                  quarantined: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """Ingestion hook: drop the rows of erased persons from one file's staged and quarantined rows.
+
+    Returns:
+        ``(staged, quarantined, rows_suppressed)``.
+    """
+    tombstones = read_tombstones(settings)
+    if tombstones.height == 0:
+        return staged, quarantined, 0
+    drop = staged_rows_to_drop(settings, entity, staged, tombstones)
+    q_drop = quarantined_rows_to_drop(settings, entity.source, quarantined, tombstones)
+    n = len(drop) + len(q_drop)
+    if n:
+        staged = staged.filter(~pl.col("_row_number").is_in(drop.implode()))
+        quarantined = quarantined.with_row_index("_i").filter(
+            ~pl.col("_i").is_in(q_drop.implode())).drop("_i")
+        log.info("%s/%s: %d rows of erased persons suppressed", entity.source, entity.name, n)
+    return staged, quarantined, n
+
+
+def filter_canonical(settings: Settings, tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """Canonical-build hook: drop erased persons and expired guest checkouts, with their events."""
+    from cdp.privacy.retention import expired_guest_keys
+
+    people = tables["person_records"]
+    drop_keys = expired_guest_keys(settings, tables)
+    tombstones = read_tombstones(settings)
+    if tombstones.height and people.height:
+        erased = ids.match_person_records(settings, ids.standardised(people), tombstones)
+        drop_keys = pl.concat([drop_keys, erased]).unique()
+    key_hashes = ids.hashes_of(tombstones, "record_key")
+    if drop_keys.len() == 0 and not key_hashes:
+        return tables
+    out = {"person_records": people.filter(~pl.col("record_key").is_in(drop_keys.implode()))}
+    for name in ("contact_events", "consent_events"):
+        ev = tables[name]
+        gone = pl.col("person_record_key").is_in(drop_keys.implode()).fill_null(False)
+        if key_hashes and ev.height:
+            gone = gone | ids.hash_series(settings, "record_key", ev["person_record_key"]) \
+                .is_in(list(key_hashes)).fill_null(False)
+        out[name] = ev.filter(~gone)
+    dropped = {k: tables[k].height - v.height for k, v in out.items()}
+    if any(dropped.values()):
+        log.info("canonical: rows of erased persons and expired guest checkouts dropped: %s", dropped)
+    return out
