@@ -18,13 +18,16 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         incremental: bool = typer.Option(False, "--incremental", help="Score only new/changed records"),
         force: bool = typer.Option(False, "--force", help="Write even if id churn is above the limit"),
-        engine: str = typer.Option("duckdb", "--engine", help="Splink backend (duckdb)"),
+        engine: str = typer.Option(None, "--engine",
+                                   help="Splink backend for scoring pairs: duckdb or spark (default: identity.engine)"),
     ) -> None:
         """Resolve person records into customers with stable customer ids."""
         from identity.resolve import ChurnLimitExceeded, resolve
 
-        if engine != "duckdb":
-            raise typer.BadParameter(f"engine {engine!r} is not available here; use duckdb")
+        engine = engine or ctx.obj.identity.engine
+        if engine not in ("duckdb", "spark"):
+            raise typer.BadParameter(f"engine {engine!r} is not known; use duckdb or spark")
+        ctx.obj.identity.engine = engine
         try:
             rep = resolve(ctx.obj, incremental=incremental, force=force)
         except ChurnLimitExceeded as exc:

@@ -28,7 +28,7 @@ UID = "record_key"
 #: Columns of the Splink input table (built from person_records_std by :func:`splink_input`).
 INPUT_COLUMNS = [
     "record_key", "source_system", "first_name_std", "first_name_first", "first_name_initials",
-    "first_is_initial", "last_name_core", "full_name", "birth_date", "email_std", "email_local",
+    "first_is_initial", "last_name_core", "full_name", "birth_date", "email_std", "email_mailbox", "email_local",
     "email_block", "phone_e164", "mobile_e164", "phone_block", "mobile_block", "street_std",
     "house_number_std", "postcode_std", "city_std", "erp_key", "bonus_key",
 ]
@@ -56,7 +56,7 @@ def comparisons() -> list:
             _lvl("full_name_l = full_name_r", "exact first and last",
                  tf_adjustment_column="full_name", tf_adjustment_weight=1.0),
             _lvl("first_name_std_l = last_name_core_r AND last_name_core_l = first_name_std_r",
-                 "first and last swapped"),
+                 "first and last swapped", tf_adjustment_column="full_name", tf_adjustment_weight=1.0),
             _lvl("last_name_core_l = last_name_core_r AND (first_name_first_l = first_name_first_r "
                  "OR ((first_is_initial_l OR first_is_initial_r) AND "
                  "first_name_initials_l = first_name_initials_r))",
@@ -92,6 +92,7 @@ def comparisons() -> list:
             cll.NullLevel("email_std"),
             _lvl("email_std_l = email_std_r", "exact", tf_adjustment_column="email_std",
                  tf_adjustment_weight=1.0),
+            _lvl("email_mailbox_l = email_mailbox_r", "same mailbox (Gmail ignores dots)"),
             _lvl("email_local_l = email_local_r", "same local part, other domain"),
             _lvl(f"{jw}(email_std_l, email_std_r) >= 0.9", "similar (JW>=0.9)"),
             cll.ElseLevel(),
@@ -105,6 +106,7 @@ def comparisons() -> list:
             _lvl("mobile_e164_l = mobile_e164_r OR mobile_e164_l = phone_e164_r OR "
                  "phone_e164_l = mobile_e164_r", "same mobile"),
             _lvl("phone_e164_l = phone_e164_r", "same landline"),
+            _lvl("mobile_e164_l IS NOT NULL AND mobile_e164_r IS NOT NULL", "both have a mobile, different"),
             cll.ElseLevel(),
         ],
     )
@@ -139,6 +141,15 @@ def comparisons() -> list:
         )
 
     return [name, dob, email, phone, address, key("erp_key", Source.ERP), key("bonus_key", Source.BONUS)]
+
+
+#: Gamma values that count as evidence independent of the name (see :func:`comparisons`):
+#: birth date exact or one typo, e-mail exact or same mailbox, same mobile or landline, same
+#: street + number (+ postcode or a postcode typo), a shared ERP / bonus key.
+INDEPENDENT_EVIDENCE = {"gamma_birth_date": 3, "gamma_email": 3, "gamma_phone": 2, "gamma_address": 3,
+                        "gamma_erp_key": 1, "gamma_bonus_key": 1}
+#: "Both present and different" gammas: e-mail else level, phone "different mobiles" or else.
+EMAIL_DIFFERENT, PHONE_DIFFERENT_MAX = 0, 1
 
 
 def blocking_rules() -> list:

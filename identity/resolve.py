@@ -22,7 +22,7 @@ from identity.deterministic import deterministic_edges
 from identity.ids import assign_ids, format_id, id_number
 from identity.io import load_overrides, load_person_records, output_path, read_output
 from identity.standardise import standardise
-from identity.veto import apply_vetoes
+from identity.veto import SOFT_VETOES, apply_vetoes, conflict_pairs
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,7 @@ class ResolveReport:
     record_churn: float = 0.0
     cannot_link_edges_dropped: int = 0
     vetoed_edges: int = 0
+    cluster_conflicts: int = 0
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -84,6 +85,10 @@ def predict_edges(settings: Settings, inp: pl.DataFrame, model: m.ModelRef,
     With ``new_keys`` only pairs touching those records are scored (incremental): new vs the
     rest (``predict_between``) and new vs new (``predict_within``), using the model's TF tables.
     """
+    if settings.identity.engine == "spark":
+        from identity.spark import predict_edges_spark
+
+        return predict_edges_spark(settings, inp, model, new_keys)
     thr = settings.identity.predict_threshold
     db_api = m.duckdb_api(settings)
     if new_keys is None:
@@ -145,7 +150,9 @@ def resolve(settings: Settings, incremental: bool = False, force: bool = False,
     t = time.perf_counter()
     if records is None:
         records = load_person_records(settings)
-    std = standardise(records)
+    prev_std = read_output(settings, "person_records_std")
+    # unchanged records keep their standardised row from the last run (keyed by raw_hash)
+    std = standardise(records, cache=prev_std)
     timings["standardise_s"] = time.perf_counter() - t
 
     model = m.latest_model(settings)
@@ -159,7 +166,6 @@ def resolve(settings: Settings, incremental: bool = False, force: bool = False,
         model = m.latest_model(settings)
     assert model is not None
 
-    prev_std = read_output(settings, "person_records_std")
     prev_edges = read_output(settings, "edges")
     prev_runs = read_output(settings, "runs")
     mode = "full"
@@ -201,6 +207,8 @@ def resolve(settings: Settings, incremental: bool = False, force: bool = False,
     t = time.perf_counter()
     prob = apply_vetoes(prob.drop("veto", strict=False), std, ids)
     vetoed = prob.filter(pl.col("veto").is_not_null() & (pl.col("match_probability") >= ids.match_threshold))
+    # soft vetoes only withhold the link; the others are cannot-links for clustering
+    hard_vetoed = vetoed.filter(~pl.col("veto").is_in(SOFT_VETOES))
     rep.vetoed_edges = vetoed.height
     timings["veto_s"] = time.perf_counter() - t
 
@@ -209,13 +217,19 @@ def resolve(settings: Settings, incremental: bool = False, force: bool = False,
     det = _normalise_pairs(det)
     all_edges = pl.concat([det, prob], how="diagonal_relaxed")
     cluster_edges = all_edges.filter(pl.col("veto").is_null())
-    cannot_all = pl.concat([cannot, vetoed.select("record_key_l", "record_key_r")]).unique()
-    clusters, crep = cluster_records(
-        std["record_key"], cluster_edges, ids.match_threshold, must, cannot_all,
-        ids.max_cluster_size, ids.split_thresholds,
-        exclusive_source=std.filter(pl.col("source_system").is_in(ids.duplicate_free_sources))
-        .select("record_key", "source_system"),
-    )
+    cannot_all = pl.concat([cannot, hard_vetoed.select("record_key_l", "record_key_r")
+                            .join(must, on=["record_key_l", "record_key_r"], how="anti")]).unique()
+    exclusive = std.filter(pl.col("source_system").is_in(ids.duplicate_free_sources)).select("record_key", "source_system")
+    clusters, crep = cluster_records(std["record_key"], cluster_edges, ids.match_threshold, must, cannot_all,
+                                     ids.max_cluster_size, ids.split_thresholds, exclusive_source=exclusive)
+    # records joined only through others: birth dates / sen-jun that contradict within a cluster
+    # a steward's must-link outranks a data conflict
+    conflicts = conflict_pairs(clusters, std, ids).join(must, on=["record_key_l", "record_key_r"], how="anti")
+    rep.cluster_conflicts = conflicts.height
+    if conflicts.height:
+        clusters, crep = cluster_records(std["record_key"], cluster_edges, ids.match_threshold, must,
+                                         pl.concat([cannot_all, conflicts]).unique(), ids.max_cluster_size,
+                                         ids.split_thresholds, exclusive_source=exclusive)
     timings["cluster_s"] = time.perf_counter() - t
 
     t = time.perf_counter()

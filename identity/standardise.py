@@ -12,11 +12,17 @@ Folding rules (documented because they decide matches):
   particles (``von``, ``van``, ``zu``, ``de`` …) are kept in ``last_name_std`` and removed in
   ``last_name_core``; hyphens in first names become spaces (``Hans-Peter`` = ``Hans Peter``)
   and ``first_name_initials`` holds ``hp`` for ``Hans-Peter``, ``H.-P.`` and ``H. P.``;
-* e-mail is trimmed and lower-cased; dots and ``+tag`` are dropped only for providers that
-  document it (Gmail dots and plus; plus-addressing at Outlook/Hotmail, iCloud, Posteo,
-  Fastmail, Proton); ``googlemail.com`` is ``gmail.com``;
-* phones are parsed with ``phonenumbers`` (default region DE) and written as E.164; this runs
-  on the unique values only;
+* e-mail is trimmed and lower-cased; ``+tag`` is dropped only for providers that document
+  plus-addressing (Gmail, Outlook/Hotmail, iCloud, Posteo, Fastmail, Proton); ``googlemail.com``
+  is ``gmail.com``. Gmail's documented dot rule is *not* applied to ``email_std`` (the trusted
+  key): name-built addresses such as ``anna.mueller@`` and ``annamueller@`` belong to different
+  people in our data. ``email_mailbox`` holds the dot-free Gmail form, a weaker comparison level;
+* phones are written as E.164 (default region DE): common German formats by a vectorised rule,
+  everything else by ``phonenumbers``, on the distinct values only. A German mobile number
+  (``+4915…``, ``+4916…``, ``+4917…``) delivered in the landline field is moved to ``mobile_e164``;
+* every text rule runs once per distinct input value (names, streets and cities repeat a lot),
+  and :func:`standardise` can reuse an earlier run's rows for records whose input is unchanged
+  (``raw_hash``), so an incremental run standardises only new or changed records;
 * streets: ``Straße``/``Strasse``/``Str.`` → ``str``, the house number and its suffix are split
   off (``Hauptstr. 12 A`` → ``hauptstr`` + ``12a``); postcodes keep digits only, a German
   4-digit postcode gets its lost leading zero back.
@@ -52,8 +58,9 @@ PLACEHOLDER_BIRTH_DATES = ["1900-01-01", "1901-01-01", "1970-01-01", "1899-12-30
 STD_COLUMNS = [
     "record_key", "source_system", "source_record_id", "first_name_std", "first_name_first",
     "first_name_initials", "last_name_std", "last_name_core", "name_suffix", "email_std", "email_local",
+    "email_mailbox",
     "phone_e164", "mobile_e164", "street_std", "house_number_std", "postcode_std", "city_std",
-    "birth_date", "erp_key", "bonus_key", "record_hash",
+    "birth_date", "erp_key", "bonus_key", "raw_hash", "record_hash",
 ]
 
 
@@ -117,8 +124,14 @@ def email_std(col: str = "email") -> pl.Expr:
     local = e.str.extract(r"^([^@]+)@", 1)
     domain = e.str.extract(r"@([^@]+)$", 1).replace(DOMAIN_ALIASES)
     local = pl.when(domain.is_in(PLUS_PROVIDERS)).then(local.str.replace(r"\+.*$", "")).otherwise(local)
-    local = pl.when(domain.is_in(DOTLESS_PROVIDERS)).then(local.str.replace_all(".", "", literal=True)).otherwise(local)
     return pl.when(valid).then(pl.concat_str([local, pl.lit("@"), domain])).otherwise(None)
+
+
+def email_mailbox(std: pl.Expr) -> pl.Expr:
+    """The mailbox an address delivers to: ``email_std`` with Gmail's ignored dots removed."""
+    local, domain = std.str.extract(r"^([^@]+)@", 1), std.str.extract(r"@([^@]+)$", 1)
+    local = pl.when(domain.is_in(DOTLESS_PROVIDERS)).then(local.str.replace_all(".", "", literal=True)).otherwise(local)
+    return pl.concat_str([local, pl.lit("@"), domain])
 
 
 def _e164(value: str | None, region: str = "DE") -> str | None:
@@ -136,12 +149,32 @@ def _e164(value: str | None, region: str = "DE") -> str | None:
     return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
 
 
+#: German numbers the vectorised rule handles: +49 / 0049 / 0 then 6-13 digits (no trunk 0).
+_DE_FAST = r"^\+49[1-9]\d{5,12}$"
+
+
+def _fast_de(raw: pl.Expr) -> pl.Expr:
+    """E.164 for plain German numbers (``030 1234567``, ``+49 (30) 123``, ``0049…``); else null."""
+    d = raw.str.replace_all(r"\(0\)", "").str.replace_all(r"[\s/\-().]", "")
+    d = (pl.when(d.str.starts_with("00")).then(pl.lit("+") + d.str.slice(2))
+         .when(d.str.starts_with("+")).then(d)
+         .when(d.str.contains(r"^0[1-9]")).then(pl.lit("+49") + d.str.slice(1))
+         .otherwise(None))
+    return pl.when(d.str.contains(_DE_FAST)).then(d)
+
+
 def phones_to_e164(series: pl.Series, region: str = "DE") -> pl.Series:
-    """E.164 for a column of phone numbers, parsing each distinct value once."""
-    uniq = series.drop_nulls().unique()
-    mapping = pl.DataFrame(
-        {"raw": uniq, "e164": pl.Series([_e164(v, region) for v in uniq.to_list()], dtype=pl.String)}
-    )
+    """E.164 for a column of phone numbers: a vectorised rule for plain German numbers, and
+    ``phonenumbers`` for the rest, each distinct value once."""
+    uniq = series.drop_nulls().unique().to_frame("raw")
+    if region == "DE":
+        uniq = uniq.with_columns(_fast_de(pl.col("raw")).alias("e164"))
+    else:
+        uniq = uniq.with_columns(pl.lit(None, pl.String).alias("e164"))
+    rest = uniq.filter(pl.col("e164").is_null())["raw"].to_list()
+    slow = pl.DataFrame({"raw": pl.Series(rest, dtype=pl.String),
+                         "slow": pl.Series([_e164(v, region) for v in rest], dtype=pl.String)})
+    mapping = uniq.join(slow, on="raw", how="left").select("raw", pl.coalesce("e164", "slow").alias("e164"))
     return (
         series.to_frame("raw").join(mapping, on="raw", how="left", maintain_order="left")["e164"]
         .alias(series.name)
@@ -193,45 +226,81 @@ def birth_date_std(col: str = "birth_date") -> pl.Expr:
     return pl.when(bad).then(None).otherwise(d)
 
 
-def standardise(records: pl.DataFrame, region: str = "DE") -> pl.DataFrame:
-    """Canonical person records → the standardised matching fields (see ``STD_COLUMNS``)."""
+#: Input columns of the canonical record that standardisation reads (``raw_hash`` covers them).
+RAW_COLUMNS = [
+    "source_system", "source_record_id", "first_name", "last_name", "email", "phone", "mobile",
+    "street", "house_number", "postcode", "city", "country", "birth_date", "xref_erp_customer_no",
+    "xref_bonus_card_no",
+]
+MOBILE_PREFIX = r"^\+491[567]"
+
+
+def _per_unique(df: pl.DataFrame, cols: list[str], exprs: list[pl.Expr]) -> pl.DataFrame:
+    """Evaluate ``exprs`` once per distinct value of ``cols`` and join the results back."""
+    u = df.select(cols).unique().with_columns(exprs)
+    return df.join(u, on=cols, how="left", nulls_equal=True, maintain_order="left")
+
+
+def raw_hash(records: pl.DataFrame) -> pl.Series:
+    """A hash of the fields standardisation reads (same input → same standardised row)."""
+    return records.select(pl.struct(RAW_COLUMNS).hash(seed=11).cast(pl.String).alias("raw_hash"))["raw_hash"]
+
+
+def standardise(records: pl.DataFrame, region: str = "DE", cache: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Canonical person records → the standardised matching fields (see ``STD_COLUMNS``).
+
+    Args:
+        records: canonical person records.
+        region: default phone region.
+        cache: an earlier ``person_records_std`` (with ``raw_hash``): its rows are reused for
+            records whose key and input fields are unchanged, only the rest is standardised.
+    """
+    records = records.with_columns(raw_hash(records))
+    reused = None
+    if cache is not None and cache.height and "raw_hash" in cache.columns and \
+            set(STD_COLUMNS) <= set(cache.columns):
+        reused = cache.select(STD_COLUMNS).join(records.select("record_key", "raw_hash"),
+                                                on=["record_key", "raw_hash"], how="semi")
+        records = records.join(reused.select("record_key"), on="record_key", how="anti")
+    out = _standardise(records, region)
+    if reused is not None and reused.height:
+        out = pl.concat([reused, out], how="vertical_relaxed")
+    return out
+
+
+def _standardise(records: pl.DataFrame, region: str) -> pl.DataFrame:
     df = records.with_columns(
         pl.col("phone").str.strip_chars(), pl.col("mobile").str.strip_chars()
     )
+    phone, mobile = phones_to_e164(df["phone"], region), phones_to_e164(df["mobile"], region)
+    # a German mobile number delivered in the landline field matches as a mobile
+    moved = phone.str.contains(MOBILE_PREFIX).fill_null(False) & mobile.is_null()
     df = df.with_columns(
-        phones_to_e164(df["phone"], region).alias("phone_e164"),
-        phones_to_e164(df["mobile"], region).alias("mobile_e164"),
+        pl.when(moved).then(None).otherwise(phone).alias("phone_e164"),
+        pl.when(moved).then(phone).otherwise(mobile).alias("mobile_e164"),
     )
-    fn = first_name_std()
-    ln = last_name_std()
-    df = df.with_columns(
-        fn.alias("first_name_std"),
-        ln.alias("last_name_std"),
-        name_suffix().alias("name_suffix"),
-        email_std().alias("email_std"),
-        *street_parts(),
-        postcode_std().alias("postcode_std"),
-        city_std().alias("city_std"),
-        birth_date_std().alias("birth_date_std"),
-    )
+    df = _per_unique(df, ["first_name"], [first_name_std().alias("first_name_std")])
+    df = _per_unique(df, ["last_name"], [last_name_std().alias("last_name_std"), name_suffix().alias("name_suffix")])
+    df = _per_unique(df, ["email"], [email_std().alias("email_std")])
+    df = _per_unique(df, ["street", "house_number"], street_parts())
+    df = _per_unique(df, ["postcode", "country"], [postcode_std().alias("postcode_std")])
+    df = _per_unique(df, ["city"], [city_std().alias("city_std")])
+    df = df.with_columns(birth_date_std().alias("birth_date"))
     df = df.with_columns(
         pl.col("first_name_std").str.split(" ").list.first().alias("first_name_first"),
         first_name_initials(pl.col("first_name_std")).alias("first_name_initials"),
         last_name_core(pl.col("last_name_std")).alias("last_name_core"),
         # local part without any +tag: fuzzy evidence only (email_std keeps documented rules)
         pl.col("email_std").str.extract(r"^([^@+]+)", 1).alias("email_local"),
+        email_mailbox(pl.col("email_std")).alias("email_mailbox"),
         # one column per trusted key: the id a record *is* or *claims* in that system
         pl.when(pl.col("source_system") == "erp").then(pl.col("source_record_id"))
         .otherwise(pl.col("xref_erp_customer_no").str.strip_chars()).alias("erp_key"),
         pl.when(pl.col("source_system") == "bonus").then(pl.col("source_record_id"))
         .otherwise(pl.col("xref_bonus_card_no").str.replace_all(r"\s", "")).alias("bonus_key"),
     )
-    # a mobile number delivered in the landline field still matches as a mobile
-    df = df.with_columns(
-        pl.col("birth_date_std").alias("birth_date"),
-    )
     out = df.select([c for c in STD_COLUMNS if c != "record_hash"])
     return out.with_columns(
-        pl.struct([c for c in STD_COLUMNS if c not in ("record_key", "record_hash")]).hash(seed=7)
+        pl.struct([c for c in STD_COLUMNS if c not in ("record_key", "record_hash", "raw_hash")]).hash(seed=7)
         .cast(pl.String).alias("record_hash")
     )
