@@ -7,7 +7,7 @@ from dataclasses import asdict
 
 import typer
 
-identity_app = typer.Typer(help="Identity model: training.", no_args_is_help=True)
+identity_app = typer.Typer(help="Identity model: training, steward overrides.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -113,5 +113,41 @@ def register(app: typer.Typer) -> None:
         from identity.train import train
 
         typer.echo(f"saved {train(ctx.obj)}")
+
+    @identity_app.command("override")
+    def override_cmd(
+        ctx: typer.Context,
+        decision: str = typer.Argument(..., help="must-link or cannot-link"),
+        rec_a: str = typer.Argument(..., help="record key, e.g. erp:10004711"),
+        rec_b: str = typer.Argument(..., help="second record key"),
+        reason: str = typer.Option(..., "--reason", help="why (kept for the audit trail)"),
+        actor: str = typer.Option(None, "--actor", help="steward name (default: $USER)"),
+    ) -> None:
+        """Record a steward's must-link / cannot-link; honoured from the next `cdp resolve` on."""
+        import getpass
+
+        from identity.io import OverrideError, add_override
+
+        try:
+            row = add_override(ctx.obj, rec_a, rec_b, decision, reason, actor or getpass.getuser())
+        except OverrideError as exc:
+            raise typer.BadParameter(str(exc)) from exc
+        typer.echo(f"{row['decision']} {row['record_a']} {row['record_b']} by {row['steward']} "
+                   f"at {row['decided_at']} (applied on the next cdp resolve)")
+
+    @identity_app.command("overrides")
+    def overrides_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:
+        """List the steward overrides in data/overrides/ (later rows win for the same pair)."""
+        from identity.io import list_overrides
+
+        rows = list_overrides(ctx.obj)
+        if as_json:
+            typer.echo(json.dumps(rows, indent=1))
+            return
+        if not rows:
+            typer.echo(f"no overrides in {ctx.obj.paths.overrides}")
+        for r in rows:
+            typer.echo(f"{r['file']}:{r['row']}  {r['decision']:11s} {r['record_a']} {r['record_b']}  "
+                       f"{r['steward'] or '-'} {r['decided_at'] or '-'}  {r['reason']}")
 
     app.add_typer(identity_app, name="identity")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -64,3 +65,50 @@ def load_overrides(settings: Settings) -> tuple[pl.DataFrame, pl.DataFrame]:
     must = df.filter(pl.col("decision") == "must_link").select("record_key_l", "record_key_r")
     cannot = df.filter(pl.col("decision") == "cannot_link").select("record_key_l", "record_key_r")
     return must, cannot
+
+
+#: The file ``cdp identity override`` appends to (read with every other ``*.csv`` there).
+STEWARD_FILE = "steward_overrides.csv"
+OVERRIDE_HEADER = ["record_a", "record_b", "decision", "reason", "steward", "decided_at"]
+
+
+def add_override(settings: Settings, record_a: str, record_b: str, decision: str, reason: str,
+                 actor: str) -> dict:
+    """Append one steward decision to ``data/overrides/steward_overrides.csv``.
+
+    Args:
+        decision: ``must_link`` or ``cannot_link`` (``must-link`` / ``cannot-link`` accepted).
+        record_a, record_b: record keys like ``erp:10004711``.
+
+    Returns:
+        The row written. Raises :class:`OverrideError` for a bad decision, key or empty reason.
+    """
+    dec = decision.strip().lower().replace("-", "_")
+    a, b = record_a.strip(), record_b.strip()
+    if dec not in OVERRIDE_DECISIONS:
+        raise OverrideError(f"decision {decision!r} is not must-link/cannot-link")
+    if ":" not in a or ":" not in b or a == b:
+        raise OverrideError("give two different record keys like erp:10004711 crm:CRM-0000001")
+    if not reason.strip():
+        raise OverrideError("--reason must say why (it is kept for the audit trail)")
+    row = {"record_a": a, "record_b": b, "decision": dec, "reason": reason.strip(), "steward": actor,
+           "decided_at": datetime.now(UTC).isoformat(timespec="seconds")}
+    path = settings.paths.overrides / STEWARD_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    new = not path.exists() or path.stat().st_size == 0
+    with path.open("a", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=OVERRIDE_HEADER)
+        if new:
+            w.writeheader()
+        w.writerow(row)
+    return row
+
+
+def list_overrides(settings: Settings) -> list[dict]:
+    """Every steward decision in ``data/overrides/*.csv`` in file order, with ``file`` and ``row``."""
+    out = []
+    for path in sorted(settings.paths.overrides.glob("*.csv")):
+        with path.open(newline="", encoding="utf-8") as fh:
+            for i, r in enumerate(csv.DictReader(fh), start=1):
+                out.append({**{k: (r.get(k) or "") for k in OVERRIDE_HEADER}, "file": path.name, "row": i})
+    return out
