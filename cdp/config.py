@@ -64,7 +64,7 @@ class IdentitySettings:
     # Records in a cluster above max_cluster_size are re-clustered at these stricter thresholds.
     split_thresholds: list[float] = field(default_factory=lambda: [0.99, 0.999, 0.9999])
     # Share of records used to estimate the prior / EM (training samples at large sizes).
-    train_max_records: int = 600_000
+    train_max_records: int = 400_000
     engine: str = "duckdb"
     # Spark backend (`cdp resolve --engine spark`): master URL ("local[2]" on one machine,
     # "spark://host:7077", "yarn", "k8s://..." on a cluster) and driver memory.
