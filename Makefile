@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 DEMO_PERSONS ?= 2000
 DEMO_SEED ?= 42
 
-.PHONY: install demo test lint browser clean-data
+.PHONY: install demo test lint browser spark clean-data
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -28,7 +28,20 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
 	  || echo "WARNING: could not install chromium; browser tests will be skipped"; }
 
-test: install browser
+## Java (Debian's headless JRE, skipped when `java` is present) and pyspark for
+## `cdp resolve --engine spark` and its test.
+SPARK_STAMP := $(VENV)/.spark-stamp
+$(SPARK_STAMP): $(STAMP)
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "installing Debian's headless JRE for Spark"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null) \
+	  || echo "WARNING: could not install Java; the Spark tests will be skipped"; }
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[spark]"
+	@touch $(SPARK_STAMP)
+
+spark: $(SPARK_STAMP)
+
+test: install browser spark
 	$(BIN)/pytest -q
 
 lint: install

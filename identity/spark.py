@@ -67,6 +67,8 @@ def spark_session(settings: Settings):
         .config("spark.driver.memory", ids.spark_driver_memory)
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
+        # Splink only uses temp views; keep Spark's default ./spark-warehouse out of the cwd
+        .config("spark.sql.warehouse.dir", str((Path(settings.data_dir) / "tmp" / "spark-warehouse").resolve()))
     )
     cores = re.fullmatch(r"local\[(\d+)\]", ids.spark_master)
     if cores:
