@@ -41,15 +41,17 @@ def apply_to_profiles(con: duckdb.DuckDBPyConnection, settings: Settings) -> Non
     con.unregister("_privacy_restrictions")
     con.execute(sql_text("restriction"))
     if restr.height:
-        current = pl.from_arrow(con.execute(
-            "SELECT record_key, customer_id FROM src_identity_link").to_arrow_table())
+        current = pl.DataFrame(
+            con.execute("SELECT record_key, customer_id FROM src_identity_link").fetchall(),
+            schema={"record_key": pl.String, "customer_id": pl.String}, orient="row")
         refreshed = restr.drop("customer_id").join(current, on="record_key", how="left") \
             .select(store.RESTRICTION.names())
         if not refreshed.equals(restr):
             store.replace(settings, "restrictions.parquet", refreshed)
     n_restricted = con.execute("SELECT count(*) FROM processing_restriction").fetchone()[0]
 
-    customers = pl.from_arrow(con.execute("SELECT customer_id FROM customer").to_arrow_table())
+    customers = pl.DataFrame(con.execute("SELECT customer_id FROM customer").fetchall(),
+                             schema={"customer_id": pl.String}, orient="row")
     pseudo = customers.with_columns(
         ids.hash_series(settings, "pseudonym", customers["customer_id"]).str.slice(0, 20)
         .alias("pseudo_id"))
@@ -57,7 +59,32 @@ def apply_to_profiles(con: duckdb.DuckDBPyConnection, settings: Settings) -> Non
     con.execute("CREATE OR REPLACE TEMP TABLE privacy_pseudonym AS SELECT * FROM _privacy_pseudonym")
     con.unregister("_privacy_pseudonym")
     con.execute(sql_text("pseudo"))
+    _comment_pseudo_columns(con)
     log.info("privacy: %d customers restricted; pseudonymised tables built", n_restricted)
+
+
+_PSEUDO_COMMENTS = {
+    "pseudo_id": "Pseudonym of the customer: HMAC-SHA256 of the customer id under the installation "
+                 "secret (first 20 hex digits); stable across builds, the same in every pseudo table.",
+    "birth_year": "Year of birth (the birth date is left out).",
+    "postcode_area": "First two digits of the postcode (the address is left out).",
+    "has_email": "Whether an e-mail address is known (the address itself is left out).",
+    "has_phone": "Whether a phone or mobile number is known (the number itself is left out).",
+}
+
+
+def _comment_pseudo_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """Every pseudo column carries the comment of the main-schema column it passes through."""
+    cols = con.execute("SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'pseudo'"
+                       ).fetchall()
+    known = dict(con.execute(
+        "SELECT column_name, first(comment ORDER BY table_name) FROM duckdb_columns() "
+        "WHERE schema_name = 'main' AND coalesce(comment, '') <> '' GROUP BY 1").fetchall())
+    for table, column in cols:
+        text = _PSEUDO_COMMENTS.get(column) or known.get(column) or f"As {column} in the main schema."
+        # COMMENT ON cannot take a bound parameter; the text is our own, quoted here.
+        literal = "'" + text.replace("'", "''") + "'"
+        con.execute(f'COMMENT ON COLUMN pseudo."{table}"."{column}" IS {literal}')
 
 
 def agent_view_where(con: duckdb.DuckDBPyConnection) -> str:
