@@ -59,6 +59,8 @@ class Direction(StrEnum):
 class ConsentStatus(StrEnum):
     GRANTED = "granted"
     WITHDRAWN = "withdrawn"
+    #: signed up but the double opt-in is not confirmed yet: recorded as evidence, never a grant
+    PENDING = "pending"
 
 
 class EventType(StrEnum):
@@ -156,7 +158,7 @@ CONSENT_EVENT = pl.Schema(
         "person_record_key": pl.String,
         "purpose": pl.String,  # Purpose
         "channel": pl.String,  # one of CONSENT_CHANNELS
-        "status": pl.String,  # ConsentStatus
+        "status": pl.String,  # ConsentStatus (pending = unconfirmed double opt-in, not a grant)
         "ts": UTC_TS,
         "method": pl.String,  # double_opt_in, web_form, phone_call, paper_form, store, checkout ...
         "evidence": pl.String,  # consent text id / version, confirmation reference ...

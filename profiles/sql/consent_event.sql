@@ -28,7 +28,7 @@ COMMENT ON COLUMN consent_event.source_entity IS 'Source entity the event came f
 COMMENT ON COLUMN consent_event.source_event_id IS 'Id of the event in its source system.';
 COMMENT ON COLUMN consent_event.purpose IS 'Purpose: marketing, profiling, service.';
 COMMENT ON COLUMN consent_event.channel IS 'Channel the consent covers: email, phone, sms, letter.';
-COMMENT ON COLUMN consent_event.status IS 'granted or withdrawn.';
+COMMENT ON COLUMN consent_event.status IS 'granted, withdrawn, or pending (a newsletter sign-up whose double opt-in is not confirmed: evidence only, never a grant).';
 COMMENT ON COLUMN consent_event.ts IS 'When the person gave or withdrew the consent (UTC).';
 COMMENT ON COLUMN consent_event.method IS 'How it was obtained: double_opt_in, web_form, phone_call, paper_form, store, checkout ...';
 COMMENT ON COLUMN consent_event.evidence IS 'Evidence: consent text id/version, confirmation reference, where the source delivers one.';
