@@ -50,11 +50,13 @@ def prepare(data_dir: Path, persons: int, profile: str, synthetic: bool, seed: i
         write_parquet_atomic(recs, settings.paths.canonical_table("person_records") / "part-0.parquet")
         write_parquet_atomic(truth, settings.paths.truth / "identity_truth.parquet")
         return {"records": recs.height, "prepare_s": round(time.perf_counter() - t, 2), "source": "synthetic"}
-    cmd = [sys.executable, "-m", "cdp.cli"]
-    subprocess.run([*cmd[:1], "-c", "from cdp.cli import main; main()", "--data-dir", str(data_dir), "generate",
+    # the console script, not `python -c`: under -c pyspark (imported by Great Expectations when
+    # installed) believes it runs doctests and exits 0 without doing anything
+    cdp = str(Path(sys.executable).parent / "cdp")
+    subprocess.run([cdp, "--data-dir", str(data_dir), "generate",
                     "--persons", str(persons), "--profile", profile, "--seed", str(seed)], check=True, cwd=ROOT)
     gen_s = time.perf_counter() - t
-    subprocess.run([sys.executable, "-c", "from cdp.cli import main; main()", "--data-dir", str(data_dir), "ingest"],
+    subprocess.run([cdp, "--data-dir", str(data_dir), "ingest"],
                    check=True, cwd=ROOT)
     from identity.io import load_person_records
 
