@@ -11,12 +11,14 @@ Readers are polars/DuckDB native: no Python loops over rows.
 
 from __future__ import annotations
 
-import io
+import codecs
 import re
 from dataclasses import dataclass, field
 
 import duckdb
+import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from pipelines.contracts import Entity
 
@@ -25,6 +27,7 @@ from pipelines.contracts import Entity
 MOJIBAKE = r"[ÃÂ][\x{80}-\x{BF}\x{152}\x{153}\x{160}\x{161}\x{178}\x{17D}\x{17E}\x{192}\x{2013}-\x{2122}]"
 # A file whose rows are mostly undecodable is rejected as a whole rather than row by row.
 MAX_UNDECODABLE_SHARE = 0.5
+BOM = "\ufeff".encode()
 
 
 class FileRejected(Exception):
@@ -66,18 +69,20 @@ def read_raw(data: bytes, rel: str, entity: Entity) -> RawFile:
             f"{where}: undecodable as {entity.encoding} (NUL bytes: binary or UTF-16?), rule file:encoding",
             "file:encoding")
     try:
-        text = data.decode(entity.encoding)
-    except UnicodeDecodeError:
-        text = data.decode(entity.encoding, errors="replace")
+        utf8 = _to_utf8(data, entity.encoding)
     except LookupError as exc:
         raise FileRejected(f"{where}: unknown encoding {entity.encoding!r}", "contract:encoding") from exc
-    text = text.removeprefix("\ufeff")
-    if entity.format == "csv":
-        raw = _read_csv(text, where, entity)
-    elif entity.format == "jsonl":
-        raw = _read_jsonl(text, where, entity)
-    else:
-        raw = _read_json_array(text, where, entity)
+    utf8 = utf8.removeprefix(BOM)
+    con = duckdb.connect()  # one connection per file for decoding and JSON extraction
+    try:
+        if entity.format == "csv":
+            raw = _read_csv(utf8, con, where, entity)
+        elif entity.format == "jsonl":
+            raw = _read_jsonl(utf8, con, where, entity)
+        else:
+            raw = _read_json_array(utf8, con, where, entity)
+    finally:
+        con.close()
     df = raw.frame
     if df.height == 0:
         # A header-only CSV or "[]" is a delivery without records (a quiet delta), not an error.
@@ -95,6 +100,15 @@ def read_raw(data: bytes, rel: str, entity: Entity) -> RawFile:
     return raw
 
 
+def _to_utf8(data: bytes, encoding: str) -> bytes:
+    """The content as UTF-8 bytes. UTF-8 input is passed through as is (invalid bytes are
+    replaced line by line in :func:`_lines`); other encodings are decoded once, in bulk, with
+    undecodable bytes replaced by U+FFFD."""
+    if codecs.lookup(encoding).name == "utf-8":
+        return data
+    return data.decode(encoding, errors="replace").encode("utf-8")
+
+
 def _empty_frame(entity: Entity) -> pl.DataFrame:
     cols = {"_row_number": pl.Int64, "_raw": pl.String}
     cols |= {f.name: (pl.List(pl.String) if f.type == "list" and entity.format != "csv" else pl.String)
@@ -102,14 +116,37 @@ def _empty_frame(entity: Entity) -> pl.DataFrame:
     return pl.DataFrame(schema=cols | {"_extra": pl.String, "_read_error": pl.String})
 
 
-def _lines(text: str) -> pl.DataFrame:
-    """One row per line with its 1-based line number; the trailing newline adds no line."""
-    # str.split runs in C and beats polars' split of one huge string; no per-row Python code.
-    return (
-        pl.DataFrame({"_raw": pl.Series(text.split("\n"), dtype=pl.String)})
-        .with_row_index("_line", offset=1)
-        .with_columns(pl.col("_raw").str.strip_suffix("\r"), pl.col("_line").cast(pl.Int64))
-    )
+def _lines(utf8: bytes, con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """One row per line (``_line``, 1-based, and ``_raw``); the trailing newline adds no line.
+
+    The line boundaries are found with numpy and the lines handed to DuckDB as one Arrow binary
+    array without copying; DuckDB decodes them (``try(decode(...))``). Lines that are not valid
+    UTF-8 (only those, usually a handful) are decoded in Python with U+FFFD replacements, so
+    they break ``row:encoding`` later.
+    """
+    n = len(utf8)
+    buf = np.frombuffer(utf8, dtype=np.uint8)
+    ends = np.flatnonzero(buf == 10)
+    offsets = np.empty(len(ends) + 2, dtype=np.int64)
+    offsets[0] = 0
+    offsets[1:-1] = ends + 1
+    offsets[-1] = n
+    if len(ends) and ends[-1] == n - 1:
+        offsets = offsets[:-1]  # "a\nb\n" is two lines
+    count = len(offsets) - 1
+    binary = pa.LargeBinaryArray.from_buffers(
+        pa.large_binary(), count, [None, pa.py_buffer(offsets), pa.py_buffer(utf8)])
+    con.register("lines_bin", pa.table({"b": binary}))
+    text = con.sql("SELECT try(decode(b)) AS _raw FROM lines_bin").to_arrow_table()
+    con.unregister("lines_bin")
+    lines = pl.from_arrow(text).with_row_index("_line", offset=1)
+    bad = lines.filter(pl.col("_raw").is_null())["_line"].to_list()
+    if bad:
+        fixed = [bytes(binary[i - 1].as_py()).decode("utf-8", errors="replace") for i in bad]
+        lines = lines.update(pl.DataFrame({"_line": pl.Series(bad, dtype=lines["_line"].dtype),
+                                           "_raw": fixed}), on="_line")
+    return lines.with_columns(pl.col("_raw").str.strip_suffix("\n").str.strip_suffix("\r"),
+                              pl.col("_line").cast(pl.Int64))
 
 
 def _clean(expr: pl.Expr) -> pl.Expr:
@@ -117,12 +154,13 @@ def _clean(expr: pl.Expr) -> pl.Expr:
     return pl.when(s == "").then(None).otherwise(s)
 
 
-def _read_csv(text: str, where: str, entity: Entity) -> RawFile:
-    lines = _lines(text)
+def _read_csv(utf8: bytes, con: duckdb.DuckDBPyConnection, where: str, entity: Entity) -> RawFile:
+    lines = _lines(utf8, con)
     body = lines.slice(1).filter(pl.col("_raw").str.strip_chars() != "")
     try:
+        # utf8-lossy: invalid bytes become U+FFFD here exactly as in the lines (row:encoding)
         parsed = pl.read_csv(
-            io.BytesIO(text.encode("utf-8")), separator=entity.delimiter, quote_char=entity.quote or None,
+            utf8, separator=entity.delimiter, quote_char=entity.quote or None, encoding="utf8-lossy",
             has_header=True, infer_schema=False, truncate_ragged_lines=True, raise_if_empty=False,
         )
     except pl.exceptions.PolarsError as exc:
@@ -188,73 +226,93 @@ def _json_path(path: str) -> str:
     return "$." + ".".join(parts)
 
 
-def _extract_json(df: pl.DataFrame, where: str, entity: Entity) -> RawFile:
-    """Extract contract fields from ``_raw`` JSON objects (DuckDB JSON functions, bound paths)."""
-    con = duckdb.connect()
-    con.register("src", df.select("_row_number", "_raw"))
-    valid = _pl(con, 
-        "SELECT _row_number, CASE WHEN json_valid(_raw) THEN json_type(_raw) = 'OBJECT' ELSE false END AS ok "
-        "FROM src"
-    )
-    df = df.join(valid, on="_row_number", how="left")
-    good = df.filter(pl.col("ok"))
-    con.register("good", good.select("_row_number", "_raw"))
+def _top_key(path: str) -> str:
+    return path.split(".")[0].split("[")[0]
+
+
+def _extract_json(df: pl.DataFrame, con: duckdb.DuckDBPyConnection, where: str, entity: Entity) -> RawFile:
+    """Extract contract fields from ``_raw`` JSON objects (DuckDB JSON functions, bound paths).
+
+    One pass over the rows: every scalar field comes from one multi-path
+    ``json_extract_string`` (the object is parsed once for all of them); list and JSON fields
+    take one more call each. Top-level keys are collected once for the schema-drift check.
+    """
+    con.register("src", df.select("_row_number", "_raw").to_arrow())
+    scalar = [f for f in entity.fields if f.type not in ("list", "json")]
+    other = [f for f in entity.fields if f.type in ("list", "json")]
     selects, params = [], []
-    for f in entity.fields:
+    if scalar:
+        selects.append("CASE WHEN ok THEN json_extract_string(_raw, ?::VARCHAR[]) END AS __v")
+        params.append([_json_path(f.source) for f in scalar])
+    for i, f in enumerate(other):
         path = _json_path(f.source)
         if f.type == "list":
-            p = path if "[*]" in path else path + "[*]"
-            selects.append("json_extract_string(_raw, ?)")
-            params.append(p)
-        elif f.type == "json":
-            selects.append("CAST(json_extract(_raw, ?) AS VARCHAR)")
-            params.append(path)
+            selects.append(f"CASE WHEN ok THEN json_extract_string(_raw, ?) END AS __o{i}")
+            params.append(path if "[*]" in path else path + "[*]")
         else:
-            selects.append("json_extract_string(_raw, ?)")
+            selects.append(f"CASE WHEN ok THEN CAST(json_extract(_raw, ?) AS VARCHAR) END AS __o{i}")
             params.append(path)
-    sql = "SELECT _row_number, " + ", ".join(f'{s} AS "c{i}"' for i, s in enumerate(selects)) + " FROM good"
-    fields = _pl(con, sql, params)
-    fields.columns = ["_row_number"] + [f.name for f in entity.fields]
+    known = sorted({_top_key(f.source) for f in entity.fields})
+    # rows with keys outside the contract (schema drift), to be kept in _extra
+    selects.append("CASE WHEN ok THEN NOT list_has_all(?::VARCHAR[], json_keys(_raw)) END AS __drift")
+    params.append(known)
+    sql = ("WITH v AS (SELECT _row_number, _raw, CASE WHEN json_valid(_raw) THEN json_type(_raw) = 'OBJECT' "
+           "ELSE false END AS ok FROM src) SELECT _row_number, ok, " + ", ".join(selects) + " FROM v")
+    got = _pl(con, sql, params)
+    cols = [pl.col("__v").list.get(i, null_on_oob=True).alias(f.name) for i, f in enumerate(scalar)]
+    cols += [pl.col(f"__o{i}").alias(f.name) for i, f in enumerate(other)]
+    fields = got.select("_row_number", "ok", "__drift", *cols)
     warnings: list[str] = []
+    n_ok = int(fields["ok"].sum())
     # A required key absent from every row is the JSON form of a missing required column.
-    if good.height:
-        exists = con.execute(
-            "SELECT " + ", ".join(f"count(*) FILTER (WHERE json_exists(_raw, ?)) AS e{i}"
-                                  for i in range(len(entity.fields))) + " FROM good",
-            [_json_path(f.source).replace("[*]", "") for f in entity.fields],
-        ).fetchone()
-        for f, n in zip(entity.fields, exists, strict=True):
-            if n == 0 and f.required:
-                raise FileRejected(f"{where}: missing required key {f.source!r} in every record, "
-                                   f"rule {f.name}:required", f"{f.name}:required", rows_read=df.height)
-        known = {f.source.split(".")[0].split("[")[0] for f in entity.fields}
-        keys = [r[0] for r in con.execute(
-            "SELECT DISTINCT unnest(json_keys(_raw)) FROM good ORDER BY 1").fetchall()]
-        extra = [k for k in keys if k not in known]
+    if n_ok:
+        drift = fields.filter(pl.col("__drift").fill_null(False)).select("_row_number")
+        present: set[str] = set(known)
+        extra: list[str] = []
+        if drift.height:
+            con.register("drift_rows", df.join(drift, on="_row_number", how="semi").select("_row_number", "_raw")
+                         .to_arrow())
+            keys = [r[0] for r in con.execute(
+                "SELECT DISTINCT unnest(json_keys(_raw)) FROM drift_rows ORDER BY 1").fetchall()]
+            extra = [k for k in keys if k not in present]
+        required = [f for f in entity.fields if f.required]
+        absent = [f for f in required if fields[f.name].null_count() == fields.height]
+        if absent:
+            # every value is null: is the key missing everywhere, or present with null values?
+            exists = con.execute(
+                "SELECT " + ", ".join(f"count(*) FILTER (WHERE json_exists(_raw, ?)) AS e{i}"
+                                      for i in range(len(absent)))
+                + " FROM src WHERE CASE WHEN json_valid(_raw) THEN json_type(_raw) = 'OBJECT' ELSE false END",
+                [_json_path(f.source).replace("[*]", "") for f in absent],
+            ).fetchone()
+            for f, n in zip(absent, exists, strict=True):
+                if n == 0:
+                    raise FileRejected(f"{where}: missing required key {f.source!r} in every record, "
+                                       f"rule {f.name}:required", f"{f.name}:required", rows_read=df.height)
         if extra:
             warnings.append(f"{where}: unexpected key(s) {extra} kept in _extra (schema drift)")
             obj = ", ".join("?, json_extract(_raw, ?)" for _ in extra)
             ps = [x for k in extra for x in (k, _json_path(k))]
-            ex = _pl(con, f"SELECT _row_number, CAST(json_object({obj}) AS VARCHAR) AS _extra FROM good", ps)
+            ex = _pl(con, f"SELECT _row_number, CAST(json_object({obj}) AS VARCHAR) AS _extra FROM drift_rows", ps)
             fields = fields.join(ex, on="_row_number", how="left")
-    con.close()
     if "_extra" not in fields.columns:
         fields = fields.with_columns(_extra=pl.lit(None, dtype=pl.String))
-    str_cols = [f.name for f in entity.fields if f.type not in ("list", "json")]
-    fields = fields.with_columns([_clean(pl.col(c)).alias(c) for c in str_cols])
-    out = df.select("_row_number", "_raw", "ok").join(fields, on="_row_number", how="left").with_columns(
-        pl.when(pl.col("ok")).then(None).otherwise(pl.lit("row:malformed_json")).cast(pl.String).alias("_read_error")
-    ).drop("ok").sort("_row_number")
+    fields = fields.with_columns([_clean(pl.col(f.name)).alias(f.name) for f in scalar])
+    out = pl.concat([df.select("_raw"), fields], how="horizontal").select(
+        "_row_number", "_raw", *[f.name for f in entity.fields], "_extra",
+        pl.when(pl.col("ok")).then(None).otherwise(pl.lit("row:malformed_json")).cast(pl.String)
+        .alias("_read_error"),
+    )
     return RawFile(out, warnings)
 
 
-def _read_jsonl(text: str, where: str, entity: Entity) -> RawFile:
-    lines = _lines(text).filter(pl.col("_raw").str.strip_chars() != "").rename({"_line": "_row_number"})
-    return _extract_json(lines, where, entity)
+def _read_jsonl(utf8: bytes, con: duckdb.DuckDBPyConnection, where: str, entity: Entity) -> RawFile:
+    lines = _lines(utf8, con).filter(pl.col("_raw").str.strip_chars() != "").rename({"_line": "_row_number"})
+    return _extract_json(lines.select("_row_number", "_raw"), con, where, entity)
 
 
-def _read_json_array(text: str, where: str, entity: Entity) -> RawFile:
-    con = duckdb.connect()
+def _read_json_array(utf8: bytes, con: duckdb.DuckDBPyConnection, where: str, entity: Entity) -> RawFile:
+    text = utf8.decode("utf-8", errors="replace")
     try:
         rows = _pl(
             con,
@@ -266,9 +324,8 @@ def _read_json_array(text: str, where: str, entity: Entity) -> RawFile:
     except duckdb.Error as exc:
         msg = str(exc).splitlines()[0][:200]
         raise FileRejected(f"{where}: malformed JSON array ({msg}), rule file:json_array", "file:json_array") from exc
-    finally:
-        con.close()
+    del text
     if rows.height and rows["ty"][0] != "ARRAY":
         raise FileRejected(f"{where}: expected a JSON array of objects, rule file:json_array", "file:json_array")
     rows = rows.select(pl.col("_row_number").cast(pl.Int64), "_raw")
-    return _extract_json(rows, where, entity)
+    return _extract_json(rows, con, where, entity)
