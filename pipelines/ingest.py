@@ -23,6 +23,7 @@ import polars as pl
 
 from cdp.config import Settings
 from cdp.lake import partition_dir, write_parquet_atomic
+from cdp.privacy.suppression import suppress_rows
 from cdp.schema import UTC_TS
 from pipelines.contracts import Contract, Entity, load_contracts
 from pipelines.expectations import GEOutcome, Validator
@@ -278,6 +279,8 @@ def _load_file(settings: Settings, data: bytes, rel: Path, entity: Entity, res: 
         *[pl.col(f.name).cast(typed_dtype(f)) for f in entity.fields], "_extra",
         "_source_file", "_row_number", "_load_id", "_ingested_at")
     quarantined = verdicts.quarantined.with_columns(lineage).select(QUARANTINE.names())
+    # Data protection: rows of erased persons never enter the lake (counted as suppressed).
+    staged, quarantined, res.rows_suppressed = suppress_rows(settings, entity, staged, quarantined)
     part = f"{entity.source}/{entity.name}"
     staged_file = partition_dir(settings.paths.staged / part, res.load_date) / f"{res.load_id}.parquet"
     write_parquet_atomic(staged, staged_file)
