@@ -17,6 +17,7 @@ import polars as pl
 
 from cdp.config import Settings
 from cdp.lake import write_parquet_atomic
+from cdp.privacy.suppression import filter_canonical
 from cdp.schema import CANONICAL_TABLES, LINEAGE, UTC_TS, conform
 from pipelines.contracts import Entity, load_contracts
 from pipelines.ingest import LOADED, read_load_log, resolve_contracts_dir
@@ -35,7 +36,7 @@ def build_canonical(settings: Settings) -> dict[str, int]:
     Returns:
         Row counts per canonical table.
     """
-    tables = current_tables(settings)
+    tables = filter_canonical(settings, current_tables(settings))
     # Every canonical row passes through ``tables`` here, between building and writing: this is
     # where person records (and the events whose person_record_key points at them) are filtered
     # when data protection requires it.
