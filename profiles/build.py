@@ -27,6 +27,7 @@ from pathlib import Path
 import duckdb
 
 from cdp.config import Settings
+from cdp.privacy.hooks import apply_to_profiles
 from cdp.schema import CANONICAL_TABLES, duckdb_ddl
 
 log = logging.getLogger(__name__)
@@ -134,6 +135,8 @@ def build_profiles(settings: Settings) -> dict[str, int]:
                 t0 = time.perf_counter()
                 con.execute(sql_text(name))
                 log.info("built %s in %.1f s", name, time.perf_counter() - t0)
+            # Data protection: restriction of processing and the pseudonymised analyst tables.
+            apply_to_profiles(con, settings)
             _inherit_view_comments(con)
             _check_comments(con)
             counts = _counts(con)
