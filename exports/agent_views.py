@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from cdp.config import Settings
+from cdp.privacy.hooks import agent_view_where
 from exports.db import atomic_target, connect_profiles
 
 log = logging.getLogger(__name__)
@@ -48,19 +49,20 @@ def export_agent_views(settings: Settings, fmt: str = "parquet") -> Path:
             "WHERE table_name = 'agent_profile' ORDER BY column_index").fetchall()
         if not schema:
             raise RuntimeError(f"{settings.paths.duckdb}: view agent_profile is missing; rebuild profiles")
-        select = "SELECT * FROM agent_profile ORDER BY customer_id"
+        where = agent_view_where(con)  # data protection: restricted customers are not exported
+        select = f"SELECT * FROM agent_profile{where} ORDER BY customer_id"
         if fmt == "csv":
             # CSV has no lists: nested columns go out as JSON text.
             cols = ", ".join(
                 f'to_json("{c}")::VARCHAR AS "{c}"' if ("[]" in t or t.startswith("STRUCT")) else f'"{c}"'
                 for c, t, _ in schema)
-            select = f"SELECT {cols} FROM agent_profile ORDER BY customer_id"
+            select = f"SELECT {cols} FROM agent_profile{where} ORDER BY customer_id"
         options = {"parquet": "(FORMAT parquet, COMPRESSION zstd)",
                    "csv": "(FORMAT csv, HEADER true)",
                    "jsonl": "(FORMAT json)"}[fmt]
         # COPY cannot bind the file name; it is our own path, quoted.
         con.execute(f"COPY ({select}) TO '{_quote(tmp)}' {options}")
-        rows = con.execute("SELECT count(*) FROM agent_profile").fetchone()[0]
+        rows = con.execute(f"SELECT count(*) FROM agent_profile{where}").fetchone()[0]
         build = con.execute("SELECT built_at, as_of FROM profile_build").fetchone()
     finally:
         con.close()
