@@ -101,6 +101,10 @@ def add_override(settings: Settings, record_a: str, record_b: str, decision: str
         if new:
             w.writeheader()
         w.writerow(row)
+    from cdp.privacy.store import audit  # data stewards' decisions belong in the audit trail
+
+    audit(settings, "override", f"{a} {b}", row["reason"], actor=actor or None,
+          details={"decision": dec, "file": path.name})
     return row
 
 
