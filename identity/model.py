@@ -195,7 +195,7 @@ def splink_settings(settings: Settings) -> SettingsCreator:
 def splink_input(std: pl.DataFrame) -> pl.DataFrame:
     """person_records_std → the Splink input table (adds blocking helper columns)."""
     df = std.with_columns(
-        pl.col("first_name_std").str.contains(r"^([a-z] ?)+$").fill_null(False).alias("first_is_initial"),
+        pl.col("first_name_std").str.contains(r"^[a-z]( [a-z])*$").fill_null(False).alias("first_is_initial"),
         pl.concat_str(["first_name_std", "last_name_core"], separator=" ").alias("full_name"),
     )
     for src, dst in (("email_std", "email_block"), ("phone_e164", "phone_block"), ("mobile_e164", "mobile_block")):

@@ -35,7 +35,11 @@ def vetoes(edges: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySettings) -> pl.
 
 
 #: Veto reasons that only stop a link (the pair is not evidence enough) and are not cannot-links.
-SOFT_VETOES = ("name_only_evidence", "contacts_disagree")
+SOFT_VETOES = ("name_only_evidence", "contacts_disagree", "ambiguous_household")
+#: Records with equal values here form a name-at-address group (see :func:`ambiguous_groups`).
+HOUSEHOLD_NAME_COLUMNS = ["first_name_first", "last_name_core", "postcode_std"]
+#: Groups larger than this are not checked (a very common name in a big postcode area).
+MAX_HOUSEHOLD_GROUP = 60
 
 
 def evidence_vetoes(edges: pl.DataFrame) -> pl.DataFrame:
@@ -64,6 +68,70 @@ def evidence_vetoes(edges: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _distinct_persons(cfg: IdentitySettings) -> pl.Expr:
+    """On a self-joined frame (``_r`` suffix): the two records cannot be one person."""
+    gap_days = 365.25 * cfg.veto_birth_year_gap
+    ymd = lambda c: pl.col(c).dt.strftime("%Y%m%d")  # noqa: E731
+    digits_differ = pl.sum_horizontal([ymd("birth_date").str.slice(i, 1) != ymd("birth_date_r").str.slice(i, 1)
+                                       for i in range(8)])
+    dates = ((cfg.veto_birth_year_gap > 0)
+             & ((pl.col("birth_date") - pl.col("birth_date_r")).dt.total_days().abs() > gap_days)
+             & (digits_differ > 1)).fill_null(False)
+    suffix = (pl.col("name_suffix") != pl.col("name_suffix_r")).fill_null(False)
+    trusted = ((pl.col("erp_key") == pl.col("erp_key_r")) | (pl.col("bonus_key") == pl.col("bonus_key_r"))).fill_null(False)
+    return (dates | suffix) & ~trusted
+
+
+def ambiguous_groups(std: pl.DataFrame, cfg: IdentitySettings) -> pl.DataFrame:
+    """``record_key, household_group`` of records in a name-at-address group of several persons.
+
+    Records with one first name, last name and postcode (:data:`HOUSEHOLD_NAME_COLUMNS`) are
+    usually one person — unless the group itself shows two: birth dates years apart, a ``sen``
+    or ``jun`` (it exists because someone else there has the name), or two records of one
+    duplicate-free source (``duplicate_free_sources``; their own master data holds two customers
+    of that name there). Then name + address say nothing about which of them a record without a
+    birth date belongs to.
+    """
+    empty = pl.DataFrame(schema={"record_key": pl.String, "household_group": pl.UInt64})
+    cols = ["record_key", "source_system", "birth_date", "name_suffix", "erp_key", "bonus_key"]
+    g = (std.select(*cols, *HOUSEHOLD_NAME_COLUMNS)
+         .filter(pl.all_horizontal(pl.col(c).is_not_null() for c in HOUSEHOLD_NAME_COLUMNS))
+         .with_columns(pl.struct(HOUSEHOLD_NAME_COLUMNS).hash().alias("household_group"))
+         .filter(pl.len().over("household_group") <= MAX_HOUSEHOLD_GROUP)
+         .select(*cols, "household_group"))
+    if g.height == 0:
+        return empty
+    suffixed = g.filter(pl.col("name_suffix").is_not_null()).select("household_group")
+    g2 = g.filter(pl.len().over("household_group") > 1)
+    p = g2.join(g2, on="household_group", suffix="_r").filter(pl.col("record_key") < pl.col("record_key_r"))
+    same_exclusive = ((pl.col("source_system") == pl.col("source_system_r"))
+                      & pl.col("source_system").is_in(list(cfg.duplicate_free_sources)))
+    many = pl.concat([suffixed, p.filter(_distinct_persons(cfg) | same_exclusive).select("household_group")]).unique()
+    return g.join(many, on="household_group", how="semi").select("record_key", "household_group")
+
+
+def household_vetoes(edges: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySettings) -> pl.DataFrame:
+    """Soft veto ``ambiguous_household`` on scored pairs touching an :func:`ambiguous_groups`
+    record whose only evidence is name + address (no birth date, e-mail, phone or trusted key
+    agrees): with two persons of that name there, such a pair could be either of them."""
+    from identity.model import INDEPENDENT_EVIDENCE
+
+    need = [c for c in INDEPENDENT_EVIDENCE if c != "gamma_address"]
+    if edges.height == 0 or not cfg.ambiguous_household_veto or not set(need) <= set(edges.columns):
+        return edges
+    grp = ambiguous_groups(std, cfg)
+    if grp.height == 0:
+        return edges
+    e = (edges.join(grp.rename({"record_key": "record_key_l", "household_group": "_gl"}), on="record_key_l", how="left")
+         .join(grp.rename({"record_key": "record_key_r", "household_group": "_gr"}), on="record_key_r", how="left"))
+    strong = pl.any_horizontal([pl.col(c).fill_null(-1) >= INDEPENDENT_EVIDENCE[c] for c in need])
+    ambiguous = (pl.col("_gl").is_not_null() | pl.col("_gr").is_not_null()) & ~strong
+    return e.with_columns(
+        pl.when(pl.col("veto").is_null() & ambiguous).then(pl.lit("ambiguous_household"))
+        .otherwise(pl.col("veto")).alias("veto")
+    ).drop("_gl", "_gr")
+
+
 def conflict_pairs(clusters: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySettings) -> pl.DataFrame:
     """Record pairs in one cluster that cannot be one person (``record_key_l, record_key_r``).
 
@@ -79,17 +147,7 @@ def conflict_pairs(clusters: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySetti
     if x.height == 0:
         return pl.DataFrame(schema={"record_key_l": pl.String, "record_key_r": pl.String})
     p = x.join(x, on="cluster", suffix="_r").filter(pl.col("record_key") < pl.col("record_key_r"))
-    gap_days = 365.25 * cfg.veto_birth_year_gap
-    ymd = lambda c: pl.col(c).dt.strftime("%Y%m%d")  # noqa: E731
-    digits_differ = pl.sum_horizontal([ymd("birth_date").str.slice(i, 1) != ymd("birth_date_r").str.slice(i, 1)
-                                       for i in range(8)])
-    dates = ((cfg.veto_birth_year_gap > 0)
-             & ((pl.col("birth_date") - pl.col("birth_date_r")).dt.total_days().abs() > gap_days)
-             & (digits_differ > 1)).fill_null(False)
-    suffix = (pl.col("name_suffix") != pl.col("name_suffix_r")).fill_null(False)
-    trusted = ((pl.col("erp_key") == pl.col("erp_key_r")) | (pl.col("bonus_key") == pl.col("bonus_key_r"))).fill_null(False)
-    return p.filter((dates | suffix) & ~trusted).select(
-        pl.col("record_key").alias("record_key_l"), "record_key_r")
+    return p.filter(_distinct_persons(cfg)).select(pl.col("record_key").alias("record_key_l"), "record_key_r")
 
 
 def apply_vetoes(edges: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySettings) -> pl.DataFrame:
@@ -97,4 +155,5 @@ def apply_vetoes(edges: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySettings) 
     if edges.height == 0:
         return edges.with_columns(pl.lit(None, pl.String).alias("veto"))
     v = vetoes(edges, std, cfg)
-    return evidence_vetoes(edges.join(v, on=["record_key_l", "record_key_r"], how="left"))
+    e = evidence_vetoes(edges.join(v, on=["record_key_l", "record_key_r"], how="left"))
+    return household_vetoes(e, std, cfg)

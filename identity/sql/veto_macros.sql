@@ -1,12 +1,15 @@
+-- is_initials(a): only single letters ("h", "h p"), not a whole name.
 -- first_names_compatible(a, b): two standardised first names may belong to one person:
--- equal, similar (Jaro-Winkler >= jw), a shared name part ("hans peter" / "peter"), or one is
+-- equal, similar (Jaro-Winkler >= jw), a shared name part ("hans peter" / "peter"), first parts one
+-- typo or transposition apart ("mka" / "mia", "kral" / "karl heinz"), or one is
 -- initials that fit the other ("j h" / "jan", "h p" / "hans peter").
 CREATE OR REPLACE TEMP MACRO initials(a) AS
     array_to_string(list_transform(string_split(a, ' '), lambda x: left(x, 1)), '');
-CREATE OR REPLACE TEMP MACRO is_initials(a) AS regexp_matches(a, '^([a-z] ?)+$');
+CREATE OR REPLACE TEMP MACRO is_initials(a) AS regexp_matches(a, '^[a-z]( [a-z])*$');
 CREATE OR REPLACE TEMP MACRO first_names_compatible(a, b, jw) AS
     a = b
     OR jaro_winkler_similarity(a, b) >= jw
     OR list_has_any(string_split(a, ' '), string_split(b, ' '))
+    OR damerau_levenshtein(string_split(a, ' ')[1], string_split(b, ' ')[1]) <= 1
     OR ((is_initials(a) OR is_initials(b))
         AND (starts_with(initials(a), initials(b)) OR starts_with(initials(b), initials(a))));

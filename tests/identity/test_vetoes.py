@@ -1,0 +1,88 @@
+"""Hard-negative vetoes: first names, and households with two persons of one name."""
+
+from datetime import date
+
+import polars as pl
+
+from cdp.config import IdentitySettings
+from cdp.schema import PERSON_RECORD, conform
+from identity.cluster import cluster_records
+from identity.standardise import standardise
+from identity.veto import SOFT_VETOES, apply_vetoes, vetoes
+
+CFG = IdentitySettings()
+ADDRESS = {"street": "Mühlenweg 4", "postcode": "45248", "city": "Essen", "last_name": "Friedrich"}
+
+
+def _records(rows):
+    rows = [{**ADDRESS, "birth_date": None, **r} for r in rows]
+    return standardise(conform(pl.DataFrame(rows, schema_overrides={"birth_date": pl.Date}), PERSON_RECORD))
+
+
+def _rec(key, **fields):
+    src, rid = key.split(":")
+    return {"record_key": key, "source_system": src, "source_record_id": rid, **fields}
+
+
+def _veto(std, a, b):
+    return vetoes(pl.DataFrame({"record_key_l": [a], "record_key_r": [b]}), std, CFG)["veto"][0]
+
+
+def test_a_whole_first_name_is_not_an_initial():
+    std = _records([_rec("crm:1", first_name="Horst"), _rec("shop:1", first_name="Heidrun"),
+                    _rec("shop:2", first_name="H."), _rec("shop:3", first_name="Mka"),
+                    _rec("shop:4", first_name="Mia"), _rec("shop:5", first_name="Kral"),
+                    _rec("shop:6", first_name="Karl-Heinz")])
+    assert _veto(std, "crm:1", "shop:1") == "first_names_disagree"  # same initial, other name
+    assert _veto(std, "crm:1", "shop:2") is None  # "H." may be Horst
+    assert _veto(std, "shop:3", "shop:4") is None  # one transposition
+    assert _veto(std, "shop:5", "shop:6") is None  # typo in the first part
+
+
+def _edge(a, b, dob=-1, email=0, phone=-1):
+    return {"record_key_l": a, "record_key_r": b, "match_probability": 0.999, "link_method": "probabilistic",
+            "gamma_name": 8, "gamma_birth_date": dob, "gamma_email": email, "gamma_phone": phone,
+            "gamma_address": 5, "gamma_erp_key": -1, "gamma_bonus_key": -1}
+
+
+def _clusters(std, edges):
+    e = apply_vetoes(pl.DataFrame(edges), std, CFG)
+    out, _ = cluster_records(std["record_key"], e.filter(pl.col("veto").is_null()), CFG.match_threshold)
+    groups = sorted(sorted(g) for g in out.group_by("cluster").agg("record_key")["record_key"].to_list())
+    return e, groups
+
+
+def test_record_without_birth_date_is_not_attached_to_one_of_two_same_name_persons():
+    # mother (sen.) and daughter share name and address; shop:2 writes from the daughter's
+    # e-mail; shop:3 has nothing beyond name + address
+    std = _records([
+        _rec("crm:1", first_name="Christa", last_name="Friedrich sen.", birth_date=date(1950, 3, 2), email="c.f@web.de"),
+        _rec("shop:1", first_name="Christa", birth_date=date(1988, 7, 11), email="christa8@gmx.de"),
+        _rec("shop:2", first_name="Christa", email="christa8@gmx.de"),
+        _rec("shop:3", first_name="Christa", email="friedrich.christa@gmx.de"),
+    ])
+    edges = [_edge("shop:1", "shop:2", email=4), _edge("crm:1", "shop:3"), _edge("shop:1", "shop:3"),
+             _edge("crm:1", "shop:2")]
+    e, groups = _clusters(std, edges)
+    assert groups == [["crm:1"], ["shop:1", "shop:2"], ["shop:3"]]
+    vetoed = dict(zip(zip(e["record_key_l"], e["record_key_r"]), e["veto"]))
+    assert vetoed[("crm:1", "shop:3")] == "ambiguous_household" and "ambiguous_household" in SOFT_VETOES
+    assert vetoed[("shop:1", "shop:2")] is None
+
+
+def test_one_person_at_an_address_still_links_on_name_and_address():
+    std = _records([_rec("crm:1", first_name="Christa", birth_date=date(1950, 3, 2)),
+                    _rec("shop:3", first_name="Christa", email="friedrich.christa@gmx.de")])
+    _, groups = _clusters(std, [_edge("crm:1", "shop:3")])
+    assert groups == [["crm:1", "shop:3"]]
+
+
+def test_two_records_of_a_duplicate_free_source_make_the_household_ambiguous():
+    std = _records([_rec("erp:1", first_name="Christa", email="a@web.de"),
+                    _rec("erp:2", first_name="Christa", email="b@web.de"),
+                    _rec("shop:3", first_name="Christa")])
+    _, groups = _clusters(std, [_edge("erp:1", "shop:3"), _edge("erp:2", "shop:3")])
+    assert groups == [["erp:1"], ["erp:2"], ["shop:3"]]
+    off = IdentitySettings(ambiguous_household_veto=False)
+    e = apply_vetoes(pl.DataFrame([_edge("erp:1", "shop:3")]), std, off)
+    assert e["veto"][0] is None
