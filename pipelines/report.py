@@ -83,8 +83,10 @@ def write_load_report(settings: Settings, res: FileResult, entity: Entity, ge: G
         + "<h2>Quarantine by rule (polars verdicts)</h2>"
         + (f"<table><tr><th>rule</th><th>rows</th></tr>{rules}</table>" if rules else "<p>no rows quarantined</p>")
         + "<h2>Great Expectations results vs. polars verdicts</h2>"
-        "<p>Scope <b>full</b>: whole file as one columnar batch; <b>sample</b>: seeded random sample "
-        "(date/time format checks, which GE evaluates row by row in Python).</p>"
+        "<p>Scope <b>full</b>: every row, vectorised and aggregate expectations (not null, column "
+        "min/max, unique proportion, row count); <b>sample</b>: seeded random sample, per-value "
+        "expectations (types, formats, patterns, allowed values, ranges). Polars checks every rule "
+        "on every row.</p>"
         "<table><tr><th>rule</th><th>expectation</th><th>column</th><th>scope</th><th>rows</th>"
         f"<th>GE unexpected</th><th>polars failed</th><th>agree</th></tr>{''.join(rows)}</table>"
         f"<p>GE result JSON: <a href='{_esc(res.load_id)}.json'>{_esc(res.load_id)}.json</a></p>"

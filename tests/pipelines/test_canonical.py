@@ -63,7 +63,8 @@ def test_consent_events_from_crm_and_newsletter(built):
     ce = _table(built, "consent_events")
     nl = ce.filter(pl.col("source_entity") == "newsletter").sort("source_event_id")
     assert nl["purpose"].to_list() == ["marketing"] * 3 and nl["channel"].to_list() == ["email"] * 3
-    assert nl["status"].to_list() == ["granted", "granted", "withdrawn"]
+    # NL-0000002 was never confirmed: an unconfirmed sign-up is pending, not a grant
+    assert nl["status"].to_list() == ["granted", "pending", "withdrawn"]
     assert nl["method"].to_list() == ["double_opt_in", "web_form", "web_form"]
     crm = ce.filter(pl.col("source_system") == "crm").row(0, named=True)
     assert crm["method"] == "double_opt_in" and crm["evidence"] == "DS-2023-02"

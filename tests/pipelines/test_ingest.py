@@ -176,3 +176,27 @@ def test_second_delivery_date_partitions(settings, landing):
     assert sum(f.status == "skipped_duplicate" for f in report.files) == 8  # identical content
     dates = sorted(p.name for p in (settings.paths.staged / "erp" / "customers").iterdir())
     assert dates == ["load_date=2024-03-08", "load_date=2024-03-09"]
+
+
+def test_ge_whole_file_checks_see_rows_outside_the_sample(settings):
+    """With a 10-row GE sample, GE's whole-file expectations still catch a bad row among 300."""
+    settings.ingest.ge_sample_rows = 10
+    rows = ["transaction_id,card_number,store_id,transaction_at,amount,points,type"]
+    rows += [f"T-{i},2760000000001,S01,2024-03-05 10:00:00,1.00,1,purchase" for i in range(1, 301)]
+    rows[200] = "T-200,2760000000001,S01,2024-03-05 10:00:00,-9.00,1,purchase"  # row 200: below min 0
+    rows[250] = "T-1,2760000000001,S01,2024-03-05 10:00:00,1.00,1,purchase"  # row 250: duplicate id
+    p = settings.paths.landing / "bonus" / "2024-03-08" / "transactions_20240308.csv"
+    p.parent.mkdir(parents=True)
+    p.write_text("\n".join(rows) + "\n")
+    (f,) = ingest(settings).loaded
+    assert f.rows_quarantined == 3  # row 200, and rows 1 and 250 (same id)
+    assert f.ge_success is False and f.ge_disagreements == []
+    doc = json.loads((settings.paths.reports / "ingest" / f"{f.load_id}.json").read_text())
+    full = {c["rule"]: c for c in doc["ge_vs_polars"] if c["scope"] == "full"}
+    assert full["amount:min"]["expectation"] == "expect_column_min_to_be_between"
+    assert full["amount:min"]["success"] is False and full["amount:min"]["polars_unexpected"] == 1
+    assert full["transaction_id:unique"]["success"] is False
+    assert full["amount:required"]["success"] is True
+    sample = [c for c in doc["ge_vs_polars"] if c["scope"] == "sample"]
+    assert sample and all(c["element_count"] <= 10 for c in sample)
+    assert doc["ge_sample_rows"] == 10
