@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 DEMO_PERSONS ?= 2000
 DEMO_SEED ?= 42
 
-.PHONY: install demo test lint browser spark clean-data
+.PHONY: install demo test lint browser spark clean-data dagster
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -20,6 +20,10 @@ install: $(STAMP)
 demo: install
 	$(BIN)/cdp generate --persons $(DEMO_PERSONS) --seed $(DEMO_SEED) --out data/landing --truth data/truth
 	$(BIN)/cdp run
+
+## The Dagster UI over the demo's data, with the run history of `cdp run` / `make demo`.
+dagster: install
+	DAGSTER_HOME=$(CURDIR)/data/dagster_home CDP_DATA_DIR=$(CURDIR)/data $(BIN)/dagster dev
 
 ## Headless Chromium for the console's browser tests (Debian packages; skipped when present).
 browser:

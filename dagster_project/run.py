@@ -1,11 +1,13 @@
-"""``cdp run``: execute ``cdp_job`` in-process (no daemon, ephemeral instance) and summarise it."""
+"""``cdp run``: execute ``cdp_job`` in-process (no daemon, persistent instance) and summarise it."""
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -85,12 +87,39 @@ def _progress_logger(echo: Echo) -> dg.LoggerDefinition:
     return dg.LoggerDefinition(_make, description="One line per asset for `cdp run`")
 
 
+INSTANCE_YAML = """\
+# Written by `cdp run`. One run at a time, one step per pool: data/cdp.duckdb has one writer.
+concurrency:
+  runs:
+    max_concurrent_runs: 1
+  pools:
+    default_limit: 1
+telemetry:
+  enabled: false
+"""
+
+
+def dagster_home(settings: Settings) -> Path:
+    """``$DAGSTER_HOME`` if set, else ``<data dir>/dagster_home`` (shared by `cdp run` and `make dagster`)."""
+    home = Path(os.environ.get("DAGSTER_HOME") or settings.paths.root / "dagster_home").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():
+        (home / "dagster.yaml").write_text(INSTANCE_YAML, encoding="utf-8")
+    return home
+
+
+def dagster_instance(settings: Settings) -> dg.DagsterInstance:
+    """The persistent Dagster instance whose run history `dagster dev` shows."""
+    return dg.DagsterInstance.from_config(str(dagster_home(settings)))
+
+
 def run_pipeline(settings: Settings, *, incremental: bool = False, force: bool = False,
                  echo: Echo = print) -> RunSummary:
     """Materialise the whole graph over every load date under ``data/landing/``.
 
-    The same ``cdp_job`` that ``dagster dev`` shows, run in-process on an ephemeral instance:
-    one run spanning the first to the last load date (a single-run partition range).
+    The same ``cdp_job`` that ``dagster dev`` shows, run in-process (no daemon) on the persistent
+    instance of :func:`dagster_instance`, so ``make dagster`` shows its runs, materialisations
+    and checks: one run spanning the first to the last load date (a single-run partition range).
 
     Raises:
         FileNotFoundError: when ``data/landing/`` has no dated deliveries.
@@ -107,7 +136,7 @@ def run_pipeline(settings: Settings, *, incremental: bool = False, force: bool =
         "loggers": {"progress": {}},
     }
     echo(f"cdp run: load dates {dates[0]} … {dates[-1]} ({len(dates)} load date{'s' if len(dates) != 1 else ''}), data dir {settings.paths.root}")
-    with dg.DagsterInstance.ephemeral() as instance:
+    with dagster_instance(settings) as instance:
         result = job.execute_in_process(run_config=run_config, instance=instance,
                                         tags=range_tags(dates), raise_on_error=False)
     return summarise(result, dates)
@@ -185,7 +214,7 @@ def summary_lines(summary: RunSummary, settings: Settings) -> list[str]:
         "Next:",
         f"  duckdb {paths.duckdb}   (e.g. SELECT * FROM customer_360 LIMIT 10)",
         f"  reports in {paths.reports}/  (ingest: one report per loaded file; quarantine in {paths.quarantine}/)",
-        "  dagster dev   (from the repository root: asset graph, checks, sensor and schedule)",
-        "  cdp serve     (the agent console)",
+        f"  make dagster  (Dagster UI with this run's history: DAGSTER_HOME={dagster_home(settings)} dagster dev)",
+        "  cdp serve     (the agent console on http://127.0.0.1:8765)",
     ]
     return lines
