@@ -83,6 +83,12 @@ class IdentitySettings:
     # apart, sen/jun, two records of one duplicate-free source): a pair among them links only on
     # evidence beyond name + address (birth date, e-mail, phone, trusted key).
     ambiguous_household_veto: bool = True
+    # A scored pair whose e-mails are both present and differ, with no phone, birth date or
+    # trusted key agreeing, does not link on its own (off: only when both phones differ too).
+    veto_differing_emails: bool = True
+    # A saved model trained for other comparisons (settings fingerprint in its JSON) is retrained
+    # by `cdp resolve` (logged); False: resolve stops and asks for `cdp identity train`.
+    retrain_stale_model: bool = True
     # DuckDB threads and memory limit for Splink (empty: DuckDB defaults).
     duckdb_threads: int = 2
     duckdb_memory_limit: str = "6GB"

@@ -28,9 +28,11 @@ def register(app: typer.Typer) -> None:
         if engine not in ("duckdb", "spark"):
             raise typer.BadParameter(f"engine {engine!r} is not known; use duckdb or spark")
         ctx.obj.identity.engine = engine
+        from identity.model import StaleModelError
+
         try:
             rep = resolve(ctx.obj, incremental=incremental, force=force)
-        except ChurnLimitExceeded as exc:
+        except (ChurnLimitExceeded, StaleModelError) as exc:
             typer.echo(f"stopped: {exc}", err=True)
             raise typer.Exit(2) from exc
         typer.echo(json.dumps(asdict(rep), indent=1, default=str))
@@ -90,7 +92,13 @@ def register(app: typer.Typer) -> None:
             return
         if not (rec_a and rec_b):
             raise typer.BadParameter("give two record keys, or --customer ID, or --dashboards")
-        res = explain.explain_pair(ctx.obj, rec_a, rec_b)
+        from identity.model import StaleModelError
+
+        try:
+            res = explain.explain_pair(ctx.obj, rec_a, rec_b)
+        except StaleModelError as exc:
+            typer.echo(f"stopped: {exc}", err=True)
+            raise typer.Exit(2) from exc
         if as_json:
             typer.echo(json.dumps(res, indent=1, default=str))
             return

@@ -56,6 +56,7 @@ def explain_pair(settings: Settings, rec_a: str, rec_b: str) -> dict:
     model = m.latest_model(settings)
     if model is None:
         raise FileNotFoundError("no trained identity model: run `cdp identity train`")
+    model.require_current()
     inp = m.splink_input(pair)
     db_api = m.duckdb_api(settings)
     linker = m.load_linker(settings, model, m.register_sources(db_api, inp))

@@ -7,6 +7,7 @@ parameters (u by random sampling, m by EM) and saves them as versioned JSON unde
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -34,6 +35,9 @@ INPUT_COLUMNS = [
 ]
 #: Columns with term-frequency adjustments (their TF tables are saved with the model).
 TF_COLUMNS = ["full_name", "last_name_core", "email_std", "postcode_std", "first_name_first"]
+#: Bump when :func:`splink_input` derives a column differently (the comparison SQL may be the
+#: same while its inputs changed). 2: ``first_is_initial`` only for single letters ("h p").
+INPUT_VERSION = 2
 #: A blocking value shared by more records than this is not used for blocking (placeholder
 #: phones, family e-mails at a shop's counter); other rules still find the true pairs.
 MAX_BLOCK_VALUE_RECORDS = 30
@@ -225,12 +229,44 @@ def register_sources(db_api: DuckDBAPI, frame: pl.DataFrame, prefix: str = "") -
     return sdfs
 
 
+def settings_fingerprint() -> str:
+    """A hash of what a trained model's parameters depend on: the comparisons' levels (SQL, null
+    levels, TF columns), the input columns and :data:`INPUT_VERSION` (not the m/u values)."""
+    comps = []
+    for c in comparisons():
+        d = c.get_comparison("duckdb").as_dict()
+        comps.append([d["output_column_name"]] + [
+            [lv["sql_condition"], bool(lv.get("is_null_level")), lv.get("tf_adjustment_column")]
+            for lv in d["comparison_levels"]])
+    blob = json.dumps({"comparisons": comps, "input": INPUT_COLUMNS, "input_version": INPUT_VERSION}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+class StaleModelError(RuntimeError):
+    """The saved model was trained for other comparisons than the current code defines."""
+
+
 @dataclass
 class ModelRef:
     """A saved model: its JSON path, version string and TF tables directory."""
 
     path: Path
     version: str
+    #: ``settings_fingerprint()`` at training time (None: a model saved before fingerprints).
+    fingerprint: str | None = None
+
+    @property
+    def is_current(self) -> bool:
+        """Trained for the comparisons and inputs the code defines now."""
+        return self.fingerprint == settings_fingerprint()
+
+    def require_current(self) -> None:
+        """Raise :class:`StaleModelError` (naming the file and the fix) unless current."""
+        if not self.is_current:
+            raise StaleModelError(
+                f"{self.path} was trained for other comparisons (settings fingerprint "
+                f"{self.fingerprint or 'missing'}, current {settings_fingerprint()}): "
+                "retrain with `cdp identity train`")
 
     @property
     def tf_dir(self) -> Path:
@@ -252,7 +288,8 @@ def latest_model(settings: Settings) -> ModelRef | None:
     if not found:
         return None
     n, p = max(found)
-    return ModelRef(p, json.loads(p.read_text()).get("cdp_model_version", f"v{n}"))
+    d = json.loads(p.read_text())
+    return ModelRef(p, d.get("cdp_model_version", f"v{n}"), (d.get("cdp_trained_on") or {}).get("settings_fingerprint"))
 
 
 def load_linker(settings: Settings, model: ModelRef, sdfs: list) -> Linker:

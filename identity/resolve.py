@@ -156,10 +156,16 @@ def resolve(settings: Settings, incremental: bool = False, force: bool = False,
     timings["standardise_s"] = time.perf_counter() - t
 
     model = m.latest_model(settings)
+    if model is not None and not model.is_current:
+        if not ids.retrain_stale_model:
+            model.require_current()
+        log.warning("identity model %s was trained for other comparisons (settings fingerprint %s, current %s): "
+                    "retraining", model.version, model.fingerprint or "missing", m.settings_fingerprint())
+        model = None
     if model is None:
         from identity.train import train
 
-        log.info("no trained identity model yet: training one first")
+        log.info("no current trained identity model: training one first")
         t = time.perf_counter()
         train(settings, std)
         timings["train_s"] = time.perf_counter() - t

@@ -88,7 +88,7 @@ def train(settings: Settings, frame: pl.DataFrame | None = None) -> Path:
     version = f"v{n}"
     model_json["cdp_model_version"] = version
     model_json["cdp_trained_on"] = {
-        "records": inp.height, "sample_records": sample.height,
+        "records": inp.height, "sample_records": sample.height, "settings_fingerprint": m.settings_fingerprint(),
         "trained_at": datetime.now(UTC).isoformat(), **{k: round(v, 2) for k, v in timings.items()},
     }
     path = d / f"model_v{n}.json"

@@ -42,13 +42,14 @@ HOUSEHOLD_NAME_COLUMNS = ["first_name_first", "last_name_core", "postcode_std"]
 MAX_HOUSEHOLD_GROUP = 60
 
 
-def evidence_vetoes(edges: pl.DataFrame) -> pl.DataFrame:
+def evidence_vetoes(edges: pl.DataFrame, cfg: IdentitySettings | None = None) -> pl.DataFrame:
     """Soft vetoes from the comparison levels of scored pairs (``gamma_*`` columns).
 
     ``name_only_evidence``: nothing but the name (and a name-built e-mail, the city) agrees —
-    common names collide. ``contacts_disagree``: both e-mails and both phones are present and
-    differ and the birth dates do not agree — the household pattern of a parent and child with
-    one name. Such a pair does not link on its own; other edges may still join the two records.
+    common names collide. ``contacts_disagree``: both e-mails are present and differ, no phone
+    agrees (with ``cfg.veto_differing_emails`` off: both phones present and different) and the
+    birth dates do not agree — the household pattern of a parent and child with one name. Such
+    a pair does not link on its own; other edges may still join the two records.
     """
     from identity.model import EMAIL_DIFFERENT, INDEPENDENT_EVIDENCE, PHONE_DIFFERENT_MAX
 
@@ -56,8 +57,10 @@ def evidence_vetoes(edges: pl.DataFrame) -> pl.DataFrame:
     if edges.height == 0 or not need <= set(edges.columns):
         return edges
     strong = pl.any_horizontal([pl.col(c).fill_null(-1) >= v for c, v in INDEPENDENT_EVIDENCE.items()])
-    contacts = ((pl.col("gamma_email") == EMAIL_DIFFERENT)
-                & pl.col("gamma_phone").is_between(0, PHONE_DIFFERENT_MAX)
+    cfg = cfg or IdentitySettings()
+    phone_ok = (pl.col("gamma_phone") <= PHONE_DIFFERENT_MAX if cfg.veto_differing_emails
+                else pl.col("gamma_phone").is_between(0, PHONE_DIFFERENT_MAX))
+    contacts = ((pl.col("gamma_email") == EMAIL_DIFFERENT) & phone_ok
                 & (pl.col("gamma_birth_date") < INDEPENDENT_EVIDENCE["gamma_birth_date"])
                 & (pl.col("gamma_erp_key") < 1) & (pl.col("gamma_bonus_key") < 1))
     return edges.with_columns(
@@ -155,5 +158,5 @@ def apply_vetoes(edges: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySettings) 
     if edges.height == 0:
         return edges.with_columns(pl.lit(None, pl.String).alias("veto"))
     v = vetoes(edges, std, cfg)
-    e = evidence_vetoes(edges.join(v, on=["record_key_l", "record_key_r"], how="left"))
+    e = evidence_vetoes(edges.join(v, on=["record_key_l", "record_key_r"], how="left"), cfg)
     return household_vetoes(e, std, cfg)

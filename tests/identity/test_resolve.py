@@ -146,3 +146,49 @@ def test_explain_pair_and_customer(settings):
     assert abs(res["match_weight"] - total) < 0.05  # the fields explain the whole score
     cust = explain_customer(settings, big)
     assert {r["record_key"] for r in cust["records"]} >= {a, b} and cust["edges"]
+
+
+def _make_stale(settings):
+    """Pretend the saved model was trained before the comparison levels changed."""
+    import json
+
+    from identity.model import latest_model
+
+    p = latest_model(settings).path
+    d = json.loads(p.read_text())
+    d["cdp_trained_on"]["settings_fingerprint"] = "0000000000000000"
+    p.write_text(json.dumps(d))
+
+
+def test_fingerprint_changes_with_the_comparison_levels(monkeypatch):
+    import identity.model as m
+
+    before = m.settings_fingerprint()
+    real = m.comparisons
+    monkeypatch.setattr(m, "comparisons", lambda: real()[:-1])  # a comparison dropped
+    assert m.settings_fingerprint() != before
+
+
+def test_stale_model_is_retrained_or_refused(settings, data):
+    from typer.testing import CliRunner
+
+    from cdp.cli import app
+    from identity.model import latest_model
+
+    _make_stale(settings)
+    r = CliRunner().invoke(app, ["--data-dir", str(settings.data_dir), "resolve"],
+                           env={"CDP_IDENTITY__RETRAIN_STALE_MODEL": "false"})
+    assert r.exit_code == 2 and "cdp identity train" in r.output, r.output
+    assert latest_model(settings).version == "v1"
+    import logging
+
+    seen = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = lambda rec: seen.append(rec.getMessage())
+    logging.getLogger("identity.resolve").addHandler(handler)
+    try:
+        rep = resolve(settings, records=data[0])
+    finally:
+        logging.getLogger("identity.resolve").removeHandler(handler)
+    assert any("retraining" in msg for msg in seen)
+    assert rep.model_version == "v2" and latest_model(settings).is_current

@@ -39,14 +39,14 @@ def test_a_whole_first_name_is_not_an_initial():
     assert _veto(std, "shop:5", "shop:6") is None  # typo in the first part
 
 
-def _edge(a, b, dob=-1, email=0, phone=-1):
+def _edge(a, b, dob=-1, email=-1, phone=-1):
     return {"record_key_l": a, "record_key_r": b, "match_probability": 0.999, "link_method": "probabilistic",
             "gamma_name": 8, "gamma_birth_date": dob, "gamma_email": email, "gamma_phone": phone,
             "gamma_address": 5, "gamma_erp_key": -1, "gamma_bonus_key": -1}
 
 
-def _clusters(std, edges):
-    e = apply_vetoes(pl.DataFrame(edges), std, CFG)
+def _clusters(std, edges, cfg=CFG):
+    e = apply_vetoes(pl.DataFrame(edges), std, cfg)
     out, _ = cluster_records(std["record_key"], e.filter(pl.col("veto").is_null()), CFG.match_threshold)
     groups = sorted(sorted(g) for g in out.group_by("cluster").agg("record_key")["record_key"].to_list())
     return e, groups
@@ -56,12 +56,12 @@ def test_record_without_birth_date_is_not_attached_to_one_of_two_same_name_perso
     # mother (sen.) and daughter share name and address; shop:2 writes from the daughter's
     # e-mail; shop:3 has nothing beyond name + address
     std = _records([
-        _rec("crm:1", first_name="Christa", last_name="Friedrich sen.", birth_date=date(1950, 3, 2), email="c.f@web.de"),
+        _rec("crm:1", first_name="Christa", last_name="Friedrich sen.", birth_date=date(1950, 3, 2)),
         _rec("shop:1", first_name="Christa", birth_date=date(1988, 7, 11), email="christa8@gmx.de"),
         _rec("shop:2", first_name="Christa", email="christa8@gmx.de"),
         _rec("shop:3", first_name="Christa", email="friedrich.christa@gmx.de"),
     ])
-    edges = [_edge("shop:1", "shop:2", email=4), _edge("crm:1", "shop:3"), _edge("shop:1", "shop:3"),
+    edges = [_edge("shop:1", "shop:2", email=4), _edge("crm:1", "shop:3"), _edge("shop:1", "shop:3", email=0),
              _edge("crm:1", "shop:2")]
     e, groups = _clusters(std, edges)
     assert groups == [["crm:1"], ["shop:1", "shop:2"], ["shop:3"]]
@@ -86,3 +86,14 @@ def test_two_records_of_a_duplicate_free_source_make_the_household_ambiguous():
     off = IdentitySettings(ambiguous_household_veto=False)
     e = apply_vetoes(pl.DataFrame([_edge("erp:1", "shop:3")]), std, off)
     assert e["veto"][0] is None
+
+
+def test_differing_e_mails_without_other_contact_evidence_do_not_link_on_their_own():
+    std = _records([_rec("crm:1", first_name="Christa", email="c.f@web.de"),
+                    _rec("shop:3", first_name="Christa", email="friedrich.christa@gmx.de")])
+    e, groups = _clusters(std, [_edge("crm:1", "shop:3", email=0)])
+    assert groups == [["crm:1"], ["shop:3"]] and e["veto"][0] == "contacts_disagree"
+    _, groups = _clusters(std, [_edge("crm:1", "shop:3", email=0)], IdentitySettings(veto_differing_emails=False))
+    assert groups == [["crm:1", "shop:3"]]
+    _, groups = _clusters(std, [_edge("crm:1", "shop:3", email=0, phone=3)])  # same mobile
+    assert groups == [["crm:1", "shop:3"]]
