@@ -94,7 +94,7 @@ def run(persons: int, profile: str, seed: int, data_dir: Path, skip_baseline: bo
     """Run every stage on ``persons`` simulated persons; the result dict written as JSON."""
     # the console script, not `python -c`: under -c pyspark (imported by Great Expectations when
     # installed) believes it runs doctests and exits 0 without doing anything
-    cdp = [str(Path(sys.executable).parent / "cdp"), "--data-dir", str(data_dir), "--log-level", "WARNING"]
+    cdp = [str(Path(sys.executable).parent / "cdp"), "--data-dir", str(data_dir), "--log-level", "INFO"]
     logs = data_dir / "logs"
     landing_ok = reuse_landing and (data_dir / "landing").is_dir() and (data_dir / "truth").is_dir()
     for sub in ["lake", "reports", "models", "exports", "logs", "tmp", "cdp.duckdb"] + ([] if landing_ok else ["landing", "truth"]):
@@ -103,6 +103,8 @@ def run(persons: int, profile: str, seed: int, data_dir: Path, skip_baseline: bo
     result: dict = {
         "persons": persons, "profile": profile, "seed": seed, "engine": engine,
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "git_commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                     text=True).stdout.strip(),
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version(),
                     "note": "2 cores shared with other engineers' jobs: wall times are upper bounds"},
         "stages": {},

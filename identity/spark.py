@@ -108,9 +108,7 @@ def spark_model_dict(model: m.ModelRef) -> dict:
     Parameters (m, u, prior, TF settings) are untouched; blocking rules keep their
     ``sql_dialect: duckdb`` tag, which Splink translates itself.
     """
-    d = json.loads(model.path.read_text())
-    d.pop("cdp_model_version", None)
-    d.pop("cdp_trained_on", None)
+    d = {k: v for k, v in json.loads(model.path.read_text()).items() if not k.startswith("cdp_")}
     for comp in d["comparisons"]:
         for level in comp["comparison_levels"]:
             level["sql_condition"] = to_spark_sql(level["sql_condition"])
