@@ -108,7 +108,10 @@ def register(app: typer.Typer) -> None:
                        f"{'  (tf ' + format(f['tf_adjustment'], '+.2f') + ')' if f['tf_adjustment'] else ''}")
         typer.echo(f"  match weight {res['match_weight']:+.2f}  probability {res['match_probability']:.6f}")
         if res["veto"]:
-            typer.echo(f"  vetoed: {res['veto']} (never linked)")
+            from identity.veto import SOFT_VETOES
+
+            how = "does not link on its own" if res["veto"] in SOFT_VETOES else "never linked"
+            typer.echo(f"  vetoed: {res['veto']} ({how})")
         if res["trusted_keys"]:
             typer.echo(f"  trusted keys agree: {', '.join(res['trusted_keys'])}")
         if res["steward"]:

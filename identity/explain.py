@@ -17,7 +17,7 @@ from cdp.config import Settings
 from identity import model as m
 from identity.deterministic import deterministic_edges
 from identity.io import load_overrides, read_output
-from identity.veto import vetoes
+from identity.veto import apply_vetoes
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +61,10 @@ def explain_pair(settings: Settings, rec_a: str, rec_b: str) -> dict:
     db_api = m.duckdb_api(settings)
     linker = m.load_linker(settings, model, m.register_sources(db_api, inp))
     m.register_tf_tables(linker, db_api, model)
-    ra = inp.filter(pl.col("record_key") == rec_a).to_dicts()[0]
-    rb = inp.filter(pl.col("record_key") == rec_b).to_dicts()[0]
+    # typed one-row tables, not dicts: a missing birth date in a dict becomes an untyped NULL
+    # that DuckDB cannot pass to month()/day()
+    ra = db_api.register(inp.filter(pl.col("record_key") == rec_a).to_arrow(), dataset_display_name="explain_a")
+    rb = db_api.register(inp.filter(pl.col("record_key") == rec_b).to_arrow(), dataset_display_name="explain_b")
     res = linker.inference.score_pair(ra, rb).as_record_list()[0]
     levels = _levels(model)
     fields = []
@@ -73,7 +75,11 @@ def explain_pair(settings: Settings, rec_a: str, rec_b: str) -> dict:
             "match_weight": round(float(res.get(f"mw_{comp}") or 0.0), 3),
             "tf_adjustment": round(float(res.get(f"mw_tf_adj_{comp}") or 0.0), 3),
         })
-    v = vetoes(pl.DataFrame({"record_key_l": [rec_a], "record_key_r": [rec_b]}), std, settings.identity)["veto"][0]
+    # hard vetoes from the records, soft ones (name-only evidence, differing contacts, an
+    # ambiguous household) from the comparison levels, as resolve applies them
+    edge = pl.DataFrame({"record_key_l": [min(rec_a, rec_b)], "record_key_r": [max(rec_a, rec_b)],
+                         **{k: [res.get(k)] for k in res if k.startswith("gamma_")}})
+    v = apply_vetoes(edge, std, settings.identity)["veto"][0]
     det, _ = deterministic_edges(pair, settings.identity)
     must, cannot = load_overrides(settings)
     key = (min(rec_a, rec_b), max(rec_a, rec_b))

@@ -192,3 +192,21 @@ def test_stale_model_is_retrained_or_refused(settings, data):
         logging.getLogger("identity.resolve").removeHandler(handler)
     assert any("retraining" in msg for msg in seen)
     assert rep.model_version == "v2" and latest_model(settings).is_current
+
+
+def test_explain_pair_with_a_missing_birth_date_and_a_soft_veto(settings):
+    from identity.explain import explain_pair
+
+    std = pl.read_parquet(settings.paths.identity / "person_records_std.parquet")
+    no_dob = std.filter(pl.col("birth_date").is_null())["record_key"].sort()
+    with_dob = std.filter(pl.col("birth_date").is_not_null())["record_key"].sort()
+    res = explain_pair(settings, no_dob[0], with_dob[0])
+    dob = next(f for f in res["fields"] if f["comparison"] == "birth_date")
+    assert dob["gamma"] == -1 and "null" in dob["level"].lower()
+    edges = pl.read_parquet(settings.paths.identity / "edges.parquet")
+    from identity.veto import SOFT_VETOES
+
+    soft = edges.filter(pl.col("veto").is_in(SOFT_VETOES)).sort("record_key_l", "record_key_r")
+    assert soft.height  # the explanation names the soft veto that kept the pair apart in resolve
+    row = soft.row(0, named=True)
+    assert explain_pair(settings, row["record_key_l"], row["record_key_r"])["veto"] == row["veto"]
