@@ -63,6 +63,14 @@ def main() -> None:
     t0 = time.perf_counter()
     report = ingest(settings)
     t1 = time.perf_counter()
+    res = args.out or HERE / "results" / f"ingest_{args.persons}.json"
+    res.parent.mkdir(parents=True, exist_ok=True)
+    # keep the ingest numbers even if the canonical build dies (memory on a shared machine)
+    res.write_text(json.dumps(out | {"ingest_seconds": round(t1 - t0, 2), "canonical_seconds": None,
+                                     "stage_seconds": {k: round(sum(f.seconds.get(k, 0.0) for f in report.files), 2)
+                                                       for k in ("read", "rules", "ge", "write")},
+                                     "rows_read": sum(f.rows_read for f in report.files),
+                                     "peak_rss_mb": round(_peak_rss_mb())}, indent=1))
     counts = build_canonical(settings)
     t2 = time.perf_counter()
 
@@ -90,8 +98,6 @@ def main() -> None:
         "per_file": [{"file": f.file, "rows": f.rows_read, "status": f.status,
                       "seconds": {k: round(v, 2) for k, v in f.seconds.items()}} for f in report.files],
     }
-    res = args.out or HERE / "results" / f"ingest_{args.persons}.json"
-    res.parent.mkdir(parents=True, exist_ok=True)
     res.write_text(json.dumps(out, indent=1))
     print(json.dumps({k: v for k, v in out.items() if k != "per_file"}, indent=1))
 
