@@ -148,6 +148,9 @@ class ExportSettings:
     timeline_page_size: int = 25
     # What the console shows: "agent" (need-to-know) or "steward" (full lineage, for data stewards).
     console_role: str = "agent"
+    # After `cdp build-profiles` swapped the database, requests wait at most this long for the
+    # console to open the new file (and rebuild its search index) before answering from the old.
+    console_swap_wait_seconds: float = 30.0
     # Search: most results listed; a name token matches a known token at this Jaro-Winkler
     # similarity (after folding umlauts) or within this many edits (Damerau-Levenshtein).
     search_limit: int = 25

@@ -60,9 +60,9 @@ def export_agent_views(settings: Settings, fmt: str = "parquet") -> Path:
         options = {"parquet": "(FORMAT parquet, COMPRESSION zstd)",
                    "csv": "(FORMAT csv, HEADER true)",
                    "jsonl": "(FORMAT json)"}[fmt]
-        # COPY cannot bind the file name; it is our own path, quoted.
-        con.execute(f"COPY ({select}) TO '{_quote(tmp)}' {options}")
-        rows = con.execute(f"SELECT count(*) FROM agent_profile{where}").fetchone()[0]
+        # COPY cannot bind the file name; it is our own path, quoted. COPY returns the number of
+        # rows it wrote: that is the manifest's row count, so it always matches the file.
+        rows = con.execute(f"COPY ({select}) TO '{_quote(tmp)}' {options}").fetchone()[0]
         build = con.execute("SELECT built_at, as_of FROM profile_build").fetchone()
     finally:
         con.close()

@@ -43,6 +43,7 @@ BUILD_ORDER = [
     "preferred_channel",
     "customer_value",
     "customer_lookup",
+    "person_record",
     "customer_360",
     "agent_profile",
 ]
@@ -57,6 +58,7 @@ TABLES = [
     "preferred_channel",
     "customer_value",
     "customer_lookup",
+    "person_record",
     "profile_build",
 ]
 VIEWS = ["customer_360", "agent_profile"]

@@ -78,13 +78,15 @@ def create_app(settings: Settings) -> Flask:
         if request.method not in ("GET", "HEAD"):
             abort(405)
         g.t0 = time.perf_counter()
-        g.cur = data.cursor()
+        g.lease = data.lease()
+        g.cur = g.lease[1]
 
     @app.teardown_request
     def _close(_exc: BaseException | None) -> None:
-        cur = g.pop("cur", None)
-        if cur is not None:
-            cur.close()
+        g.pop("cur", None)
+        lease = g.pop("lease", None)
+        if lease is not None:
+            data.release(*lease)
 
     @app.after_request
     def _headers(resp):
@@ -116,7 +118,7 @@ def create_app(settings: Settings) -> Flask:
         except ValueError:
             page = 1
         contact_type = request.args.get("type") or None
-        p = service.profile(g.cur, settings, customer_id, data.levels, page, contact_type)
+        p = service.profile(g.cur, settings, customer_id, page, contact_type)
         if p is None:
             moved = service.survivor(g.cur, customer_id)
             if moved:

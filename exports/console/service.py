@@ -1,8 +1,8 @@
-"""The console's read path: search and the profile page, over one read-only connection.
+"""The console's read path: search and the profile page over the read-only profile database.
 
-The profile database is opened with ``read_only=True`` and the console's sidecar index attached
-read-only; every request works on its own cursor. When ``cdp build-profiles`` swaps in a new
-database the next request notices (file identity changed), rebuilds the sidecar and reconnects.
+The profile database and the console's sidecar index are attached read-only; every request works
+on its own cursor. When ``cdp build-profiles`` swaps in a new database the next request notices
+(file identity changed) and opens it as a new generation (see :class:`ConsoleData`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import duckdb
 
 from cdp.config import Settings
 from exports.console import index as search_index
-from exports.console.linkage import explain_links
 from exports.db import rows, sql_text
 from profiles.lookup import normalize_name, query_keys
 
@@ -51,60 +50,114 @@ class Hit:
     score: float
 
 
+class _Generation:
+    """One opened state of the profile database and its sidecar, with the requests using it."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, stamp: tuple[int, int]):
+        self.con = con
+        self.stamp = stamp
+        self.users = 0
+        self.retired = False
+
+
 class ConsoleData:
-    """Read-only access to ``data/cdp.duckdb`` plus the sidecar index, reconnecting on a rebuild."""
+    """Read-only access to ``data/cdp.duckdb`` plus the sidecar index, following rebuilds.
+
+    ``cdp build-profiles`` replaces the database file atomically (``os.replace``). Each state of
+    the file is opened as its own *generation*: a private in-memory DuckDB instance with the file
+    and the sidecar attached read-only (attaching avoids DuckDB's per-path instance cache, so the
+    old and the new file can be open side by side). A request leases a cursor of the current
+    generation; when the file changes, the next request opens the new generation (rebuilding
+    the sidecar first if needed) and makes it current, while requests still running on the old
+    one finish undisturbed; the old generation is closed when its last request ends. Requests
+    that arrive while a new generation is being opened wait for it, at most
+    ``exports.console_swap_wait_seconds``; after that they are answered from the old one.
+    """
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self._lock = threading.Lock()
-        self._con: duckdb.DuckDBPyConnection | None = None
-        self._stamp: tuple[int, int] | None = None
-        self.levels: dict[tuple[str, int], str] = {}
-        self._ensure()
+        self._lock = threading.Lock()          # guards _gen and the users counts
+        self._opening = threading.Lock()       # one thread opens a new generation at a time
+        self._gen: _Generation | None = None
+        with self._opening:
+            self._gen = self._open()
 
     def _file_stamp(self) -> tuple[int, int]:
         st = self.settings.paths.duckdb.stat()
         return (st.st_ino, st.st_mtime_ns)
 
-    def _ensure(self) -> None:
+    def _open(self) -> _Generation:
         stamp = self._file_stamp()
-        if self._con is not None and stamp == self._stamp:
-            return
-        with self._lock:
-            if self._con is not None and stamp == self._stamp:
-                return
-            rebuilt = False
-            if not search_index.index_is_current(self.settings):
-                t0 = time.perf_counter()
-                search_index.build_search_index(self.settings)
-                rebuilt = True
-                log.info("console index rebuilt in %.1f s", time.perf_counter() - t0)
-            # DuckDB shares one database instance per path inside a process: the old connection
-            # must go before the new file can be opened under the same path.
-            if self._con is not None:
-                self._con.close()
-                self._con = None
-            con = duckdb.connect(str(self.settings.paths.duckdb), read_only=True)
-            con.execute("SET TimeZone = 'UTC'")
-            con.execute("SET enable_progress_bar = false")
-            idx = str(search_index.index_path(self.settings)).replace("'", "''")
-            if rebuilt:
-                con.execute("DETACH DATABASE IF EXISTS idx")
-            # ATTACH cannot bind the path; it is our own data directory, quoted.
-            con.execute(f"ATTACH IF NOT EXISTS '{idx}' AS idx (READ_ONLY)")
-            self.levels = {(c, g): lbl for c, g, lbl in
-                           con.execute("SELECT comparison, gamma, label FROM idx.comparison_level").fetchall()}
-            self._con, self._stamp = con, stamp
+        if not search_index.index_is_current(self.settings):
+            t0 = time.perf_counter()
+            search_index.build_search_index(self.settings)
+            log.info("console index rebuilt in %.1f s", time.perf_counter() - t0)
+        con = duckdb.connect(":memory:")
+        con.execute("SET enable_progress_bar = false")
+        db = str(self.settings.paths.duckdb).replace("'", "''")
+        idx = str(search_index.index_path(self.settings)).replace("'", "''")
+        # ATTACH cannot bind the path; both are our own data directory, quoted.
+        con.execute(f"ATTACH '{db}' AS cdp (READ_ONLY)")
+        con.execute(f"ATTACH '{idx}' AS idx (READ_ONLY)")
+        return _Generation(con, stamp)
 
-    def cursor(self) -> duckdb.DuckDBPyConnection:
-        """A fresh cursor for one request (reconnects first if the database was rebuilt)."""
-        self._ensure()
-        return self._con.cursor()
+    def _refresh(self) -> None:
+        try:
+            stamp = self._file_stamp()
+        except FileNotFoundError:
+            return  # between an unlink and a rename: keep serving the open generation
+        if stamp == self._gen.stamp:
+            return
+        # Another request may be opening the new file: wait for it (bounded; a sidecar rebuild at
+        # a million customers takes a while), then answer from whatever generation is current.
+        if not self._opening.acquire(timeout=self.settings.exports.console_swap_wait_seconds):
+            return
+        try:
+            if self._file_stamp() == self._gen.stamp:
+                return
+            new = self._open()
+            with self._lock:
+                old, self._gen = self._gen, new
+                old.retired = True
+                idle = old.users == 0
+            if idle:
+                old.con.close()
+            log.info("console: profile database changed, new generation opened")
+        finally:
+            self._opening.release()
+
+    def lease(self) -> tuple[_Generation, duckdb.DuckDBPyConnection]:
+        """A cursor for one request on the current generation (give it back with :meth:`release`)."""
+        self._refresh()
+        with self._lock:
+            gen = self._gen
+            gen.users += 1
+        try:
+            cur = gen.con.cursor()
+            cur.execute("USE cdp")
+            cur.execute("SET TimeZone = 'UTC'")
+        except BaseException:
+            self.release(gen, None)
+            raise
+        return gen, cur
+
+    def release(self, gen: _Generation, cur: duckdb.DuckDBPyConnection | None) -> None:
+        """End a request: close its cursor; close a replaced generation once nobody uses it."""
+        if cur is not None:
+            cur.close()
+        with self._lock:
+            gen.users -= 1
+            idle = gen.retired and gen.users == 0
+        if idle:
+            gen.con.close()
 
     def close(self) -> None:
-        if self._con is not None:
-            self._con.close()
-            self._con = None
+        """Close the current generation (the app is shutting down)."""
+        with self._lock:
+            gen, self._gen.retired = self._gen, True
+            idle = gen.users == 0
+        if idle:
+            gen.con.close()
 
 
 def _search_keys(query: str) -> list[str]:
@@ -120,26 +173,28 @@ def search(cur: duckdb.DuckDBPyConnection, settings: Settings, query: str) -> li
 
     Exact keys (``customer_lookup``, phones normalised to E.164) come first; for a query with
     letters that is not an e-mail, fuzzy name matches follow (typos and umlaut spellings
-    tolerated).
+    tolerated), unless the exact name matches already fill the result list (fuzzy matches score
+    below 1 and would never be listed).
     """
     query = query.strip()[:200]
     if not query:
         return []
-    cfg = settings.exports
+    limit = settings.exports.search_limit
     hits: dict[str, Hit] = {}
     keys = _search_keys(query)
     if keys:
         found = cur.execute(
-            "SELECT customer_id, key_type FROM customer_lookup WHERE key IN (SELECT unnest(?::VARCHAR[]))",
+            "SELECT customer_id, key_type FROM customer_lookup WHERE key = ANY(?::VARCHAR[])",
             [keys]).fetchall()
         order = list(KEY_WORDS)
-        for cid, kind in sorted(found, key=lambda r: order.index(r[1]) if r[1] in order else 99):
+        for cid, kind in sorted(found, key=lambda r: (order.index(r[1]) if r[1] in order else 99, r[0])):
             hits.setdefault(cid, Hit(cid, KEY_WORDS.get(kind, kind), 1.0))
-    if _LETTERS.search(query) and not _EMAILISH.search(query) and not _DIGITS.search(query):
+    if (len(hits) < limit and _LETTERS.search(query) and not _EMAILISH.search(query)
+            and not _DIGITS.search(query)):
         for cid, score in fuzzy_names(cur, settings, query):
             if cid not in hits:
                 hits[cid] = Hit(cid, "name" if score >= 0.999 else "similar name", score)
-    return list(hits.values())[: cfg.search_limit]
+    return list(hits.values())[:limit]
 
 
 def _deletions(token: str) -> list[str]:
@@ -147,7 +202,12 @@ def _deletions(token: str) -> list[str]:
 
 
 def fuzzy_names(cur: duckdb.DuckDBPyConnection, settings: Settings, query: str) -> list[tuple[str, float]]:
-    """(customer id, score 0..1) for a name query, typos and umlaut spellings tolerated."""
+    """(customer id, score 0..1) for a name query, typos and umlaut spellings tolerated.
+
+    Two indexed steps: the query tokens' matches in the token vocabulary (``search_names.sql``),
+    then the customers holding them (``search_customers.sql``), whose candidates come from the
+    query token(s) matching the fewest customers.
+    """
     cfg = settings.exports
     tokens = [t for t in normalize_name(query).replace("-", " ").split() if len(t) >= 2][:5]
     if not tokens:
@@ -162,11 +222,20 @@ def fuzzy_names(cur: duckdb.DuckDBPyConnection, settings: Settings, query: str) 
         "max_edits": cfg.name_max_edits}).fetchall()
     if not matched:
         return []
-    min_tokens = len(tokens) if len(tokens) <= 2 else len(tokens) - 1
+    n = len(tokens)
+    min_tokens = n if n <= 2 else n - 1
+    # A customer matches at least min_tokens of the n query tokens, so it holds a match of one of
+    # the (n - min_tokens + 1) query tokens with the fewest customers: those are the candidates.
+    postings: dict[int, int] = {}
+    for qi, _token, _sim, customers in matched:
+        postings[qi] = postings.get(qi, 0) + customers
+    if len(postings) < min_tokens:
+        return []
+    driver = sorted(postings, key=postings.get)[: n - min_tokens + 1]
     found = cur.execute(sql_text("search_customers"), {
         "qi": [m[0] for m in matched], "tokens": [m[1] for m in matched],
-        "sim": [float(m[2]) for m in matched], "n": len(tokens), "min_tokens": min_tokens,
-        "limit": cfg.search_limit}).fetchall()
+        "sim": [float(m[2]) for m in matched], "n": n, "min_tokens": min_tokens,
+        "driver": driver, "limit": cfg.search_limit}).fetchall()
     return [(cid, float(score)) for cid, score, _n in found]
 
 
@@ -191,53 +260,40 @@ def survivor(cur: duckdb.DuckDBPyConnection, customer_id: str) -> dict[str, Any]
 
 
 def profile(cur: duckdb.DuckDBPyConnection, settings: Settings, customer_id: str,
-            levels: dict[tuple[str, int], str], page: int = 1,
-            contact_type: str | None = None) -> dict[str, Any] | None:
-    """Everything the profile page shows for one current customer id, or None if unknown."""
-    found = rows(cur.execute(
-        "SELECT c.*, v.* EXCLUDE (customer_id) FROM customer c "
-        "LEFT JOIN customer_value v USING (customer_id) WHERE c.customer_id = ?", [customer_id]))
+            page: int = 1, contact_type: str | None = None) -> dict[str, Any] | None:
+    """Everything the profile page shows for one current customer id, or None if unknown.
+
+    Two queries: ``profile.sql`` (golden record, consent, channels, source records, merges and
+    the contact summary as lists) and ``timeline.sql`` (one page of contacts).
+    """
+    found = rows(cur.execute(sql_text("profile"), {"id": customer_id}))
     if not found:
         return None
+    c = found[0]
+    consent = c.pop("_consent") or []
+    channels = {r["purpose"]: r for r in c.pop("_channels") or []}
+    records = c.pop("_records") or []
+    merged_from = c.pop("_merged_from") or []
+    counts = {r["type"]: r["n"] for r in c.pop("_contact_types") or []}
+    open_issues = c.pop("_open_issues") or []
     size = settings.exports.timeline_page_size
     page = max(1, page)
-    total = cur.execute(
-        "SELECT count(*) FROM contact_history WHERE customer_id = ? AND (? IS NULL OR type = ?)",
-        [customer_id, contact_type, contact_type]).fetchone()[0]
-    types = [r[0] for r in cur.execute(
-        "SELECT DISTINCT type FROM contact_history WHERE customer_id = ? ORDER BY 1", [customer_id]).fetchall()]
+    total = counts.get(contact_type, 0) if contact_type else sum(counts.values())
+    pages = max(1, -(-total // size))
+    page = min(page, pages)
     timeline = rows(cur.execute(sql_text("timeline"), {
         "id": customer_id, "limit": size, "offset": (page - 1) * size, "type": contact_type}))
-    open_issues = rows(cur.execute(
-        "SELECT ts, channel, summary, outcome, source FROM contact_history "
-        "WHERE customer_id = ? AND type = 'ticket' AND coalesce(status, 'open') = 'open' "
-        "ORDER BY ts DESC", [customer_id]))
-    consent = rows(cur.execute(
-        "SELECT purpose, channel, state, decided_at, source, method, evidence, event_count "
-        "FROM consent WHERE customer_id = ? ORDER BY purpose, channel", [customer_id]))
-    channels = {r["purpose"]: r for r in rows(cur.execute(
-        "SELECT purpose, channel, contact_point, reason, allowed_channels, stated_channel "
-        "FROM preferred_channel WHERE customer_id = ?", [customer_id]))}
-    records = rows(cur.execute(
-        "SELECT * FROM idx.source_record WHERE customer_id = ? ORDER BY source_system, record_key",
-        [customer_id]))
-    edges = rows(cur.execute("SELECT * FROM idx.link_edge WHERE customer_id = ?", [customer_id]))
-    merged_from = rows(cur.execute(
-        "SELECT old_customer_id, changed_at, reason FROM customer_id_history "
-        "WHERE new_customer_id = ? AND old_customer_id <> new_customer_id ORDER BY changed_at",
-        [customer_id]))
     return {
-        "customer": found[0],
+        "customer": c,
         "timeline": timeline,
         "timeline_total": total,
         "page": page,
-        "pages": max(1, -(-total // size)),
+        "pages": pages,
         "contact_type": contact_type,
-        "contact_types": types,
+        "contact_types": sorted(counts),
         "open_issues": open_issues,
         "consent": consent,
         "channels": channels,
         "records": records,
-        "links": explain_links(records, edges, levels),
         "merged_from": merged_from,
     }

@@ -1,27 +1,28 @@
--- search_index: the agent console's prepared tables, built into data/exports/console/search_index.duckdb
--- with the profile database attached read-only as `cdp`. Rebuilt whenever the profile database
--- is rebuilt (meta.profiles_built_at).
+-- search_index: the agent console's name-search tables, built into
+-- data/exports/console/search_index.duckdb with the profile database attached read-only as
+-- `cdp`. Rebuilt whenever the profile database is rebuilt (meta.profiles_built_at).
 --
 -- name_token: the vocabulary of name tokens (folded like profiles/lookup.py normalize_name:
--- lower case, ä -> ae, ß -> ss, no accents or punctuation), so a fuzzy match compares a query
--- token with tens of thousands of distinct tokens instead of millions of names.
--- customer_token: token -> customer, sorted by token.
-CREATE OR REPLACE TABLE customer_token AS
-SELECT DISTINCT t.token, k.customer_id
-FROM cdp.customer_lookup k,
-     unnest(string_split(replace(k.key, '-', ' '), ' ')) AS t(token)
-WHERE k.key_type = 'name' AND length(t.token) >= 2
-ORDER BY t.token, k.customer_id;
-
+-- lower case, ä -> ae, ß -> ss, no accents or punctuation) with its posting list (the customers
+-- whose name holds the token), so a fuzzy match compares a query token with the vocabulary
+-- instead of millions of names, and the customers of a matched token are one indexed row away.
 CREATE OR REPLACE TABLE name_token AS
-SELECT token, count(*) AS customers, length(token) AS len
-FROM customer_token
+SELECT token, length(token) AS len, count(*) AS customers,
+       list(customer_id ORDER BY customer_id) AS customer_ids
+FROM (
+    SELECT DISTINCT t.token, k.customer_id
+    FROM cdp.customer_lookup k,
+         unnest(string_split(replace(k.key, '-', ' '), ' ')) AS t(token)
+    WHERE k.key_type = 'name' AND length(t.token) >= 2
+)
 GROUP BY token
 ORDER BY token;
 
+CREATE INDEX name_token_idx ON name_token (token);
+
 -- name_variant: every vocabulary token and each of its one-letter deletions (a symmetric-delete
 -- index): a query token within one or two edits (insertion, deletion, substitution,
--- transposition) of a known token shares a variant with it, found by an equality join.
+-- transposition) of a known token shares a variant with it, found by an index lookup.
 CREATE OR REPLACE TABLE name_variant AS
 SELECT DISTINCT variant, token FROM (
     SELECT token AS variant, token FROM name_token
@@ -31,3 +32,5 @@ SELECT DISTINCT variant, token FROM (
     WHERE i <= len
 )
 ORDER BY variant;
+
+CREATE INDEX name_variant_idx ON name_variant (variant);

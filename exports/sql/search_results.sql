@@ -5,4 +5,4 @@ SELECT c.customer_id, c.salutation, c.title, c.first_name, c.last_name, c.birth_
        v.lifecycle_stage, v.rfm_segment
 FROM customer c
 LEFT JOIN customer_value v USING (customer_id)
-WHERE c.customer_id IN (SELECT unnest($ids))
+WHERE c.customer_id = ANY($ids)

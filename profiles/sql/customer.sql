@@ -240,3 +240,6 @@ COMMENT ON COLUMN customer.record_count IS 'Number of source person records reso
 COMMENT ON COLUMN customer.sources IS 'Source systems that know this customer.';
 COMMENT ON COLUMN customer.first_seen IS 'Earliest of record creation and first contact (UTC).';
 COMMENT ON COLUMN customer.last_seen IS 'Latest of record update and last contact (UTC).';
+
+-- point lookups by id (agent console result lists: customer_id = ANY(list) uses the index)
+CREATE INDEX customer_id_idx ON customer (customer_id);

@@ -16,7 +16,7 @@ WITH RECURSIVE redirect(old_id, new_id, depth) AS (
 ),
 rec AS (
     SELECT l.customer_id, l.record_key, l.source_system, l.source_record_id,
-           p.first_name, p.last_name, p.phone, p.mobile,
+           p.first_name, p.last_name, p.phone, p.mobile, p.xref_bonus_card_no,
            s.email_std, s.phone_e164, s.mobile_e164, s.first_name_std, s.last_name_std
     FROM src_identity_link l
     LEFT JOIN src_person_records p USING (record_key)
@@ -60,6 +60,10 @@ keys AS (
     SELECT 'erp_customer_no', lower(source_record_id), customer_id FROM rec WHERE source_system = 'erp'
     UNION ALL
     SELECT 'bonus_card_no', lower(source_record_id), customer_id FROM rec WHERE source_system = 'bonus'
+    UNION ALL
+    -- a card number stored in a shop account (or another source) finds that customer too
+    SELECT 'bonus_card_no', lower(xref_bonus_card_no), customer_id FROM rec
+    WHERE source_system <> 'bonus' AND xref_bonus_card_no IS NOT NULL
     UNION ALL
     SELECT 'source_record_id', lower(source_record_id), customer_id FROM rec
     WHERE source_system NOT IN ('erp', 'bonus')

@@ -127,3 +127,6 @@ COMMENT ON COLUMN customer_value.rfm_segment IS 'RFM segment: Champions, Cannot 
 COMMENT ON COLUMN customer_value.clv_estimate IS 'Simple CLV estimate, EUR: max(revenue,0) / tenure_years (from first purchase, at least 0.25) x clv_horizon_years x stage factor (settings clv_stage_factor).';
 COMMENT ON COLUMN customer_value.lifecycle_stage IS 'prospect (no purchase), new (first purchase within new_customer_days), active (last purchase within at_risk_after_days), at_risk (within lapsed_after_days), lapsed.';
 COMMENT ON COLUMN customer_value.customer_type IS 'new (first purchase within new_customer_days), existing, or prospect (never purchased).';
+
+-- point lookups by id (agent console result lists)
+CREATE INDEX customer_value_id_idx ON customer_value (customer_id);

@@ -41,3 +41,15 @@ def test_csv_keeps_lists_as_json(built):
 def test_cli_rejects_unknown_format(built):
     res = CliRunner().invoke(app, ["--data-dir", str(built.data_dir), "export", "agent-views", "--format", "xml"])
     assert res.exit_code != 0
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "jsonl"])
+def test_restricted_customer_is_left_out_and_row_count_is_what_was_written(fresh, fmt):
+    from cdp.privacy.restrict import restrict
+
+    restrict(fresh, "C000000002", reason="accuracy contested (test)")
+    path = export_agent_views(fresh, fmt)
+    manifest = json.loads((path.parent / "manifest.json").read_text())
+    df = pl.read_parquet(path) if fmt == "parquet" else pl.read_ndjson(path)
+    assert "C000000002" not in df["customer_id"].to_list()
+    assert df.height == manifest["row_count"] == 5
