@@ -66,7 +66,11 @@ def current_tables(settings: Settings) -> dict[str, pl.DataFrame]:
     for table, schema in CANONICAL_TABLES.items():
         frames = [conform(f, schema) for f in parts[table]]
         df = pl.concat(frames, how="vertical") if frames else pl.DataFrame(schema=schema)
-        out[table] = df.unique(subset=[KEY_COLUMN[table]], keep="last", maintain_order=True)
+        # keys are unique per entity already; the order-keeping unique copies the whole table,
+        # so pay for it only when two entities really deliver the same key
+        if df.height and df[KEY_COLUMN[table]].n_unique() < df.height:
+            df = df.unique(subset=[KEY_COLUMN[table]], keep="last", maintain_order=True)
+        out[table] = df
     return out
 
 
