@@ -154,6 +154,8 @@ INDEPENDENT_EVIDENCE = {"gamma_birth_date": 3, "gamma_email": 3, "gamma_phone": 
                         "gamma_erp_key": 1, "gamma_bonus_key": 1}
 #: "Both present and different" gammas: e-mail else level, phone "different mobiles" or else.
 EMAIL_DIFFERENT, PHONE_DIFFERENT_MAX = 0, 1
+#: The e-mail comparison's "exact" gamma (above "same mailbox").
+EMAIL_EXACT = 4
 
 
 def blocking_rules() -> list:

@@ -78,22 +78,26 @@ def test_one_person_at_an_address_still_links_on_name_and_address():
 
 
 def test_two_records_of_a_duplicate_free_source_make_the_household_ambiguous():
-    std = _records([_rec("erp:1", first_name="Christa", email="a@web.de"),
+    std = _records([_rec("erp:1", first_name="Christa", email="christafriedrich@gmail.com"),
                     _rec("erp:2", first_name="Christa", email="b@web.de"),
-                    _rec("shop:3", first_name="Christa")])
-    _, groups = _clusters(std, [_edge("erp:1", "shop:3"), _edge("erp:2", "shop:3")])
+                    _rec("shop:3", first_name="Christa", email="christa.friedrich@gmail.com")])
+    # the same Gmail mailbox (dots ignored) is no evidence between two same-name persons
+    _, groups = _clusters(std, [_edge("erp:1", "shop:3", email=3), _edge("erp:2", "shop:3")])
     assert groups == [["erp:1"], ["erp:2"], ["shop:3"]]
     off = IdentitySettings(ambiguous_household_veto=False)
     e = apply_vetoes(pl.DataFrame([_edge("erp:1", "shop:3")]), std, off)
     assert e["veto"][0] is None
 
 
-def test_differing_e_mails_without_other_contact_evidence_do_not_link_on_their_own():
+def test_differing_e_mails_without_other_contact_evidence_do_not_link_when_configured():
     std = _records([_rec("crm:1", first_name="Christa", email="c.f@web.de"),
                     _rec("shop:3", first_name="Christa", email="friedrich.christa@gmx.de")])
-    e, groups = _clusters(std, [_edge("crm:1", "shop:3", email=0)])
+    strict = IdentitySettings(veto_differing_emails=True)
+    e, groups = _clusters(std, [_edge("crm:1", "shop:3", email=0)], strict)
     assert groups == [["crm:1"], ["shop:3"]] and e["veto"][0] == "contacts_disagree"
-    _, groups = _clusters(std, [_edge("crm:1", "shop:3", email=0)], IdentitySettings(veto_differing_emails=False))
+    _, groups = _clusters(std, [_edge("crm:1", "shop:3", email=0, phone=3)], strict)  # same mobile
     assert groups == [["crm:1", "shop:3"]]
-    _, groups = _clusters(std, [_edge("crm:1", "shop:3", email=0, phone=3)])  # same mobile
+    _, groups = _clusters(std, [_edge("crm:1", "shop:3", email=0)])  # default: off
     assert groups == [["crm:1", "shop:3"]]
+    e, groups = _clusters(std, [_edge("crm:1", "shop:3", email=0, phone=0)])  # both phones differ too
+    assert groups == [["crm:1"], ["shop:3"]] and e["veto"][0] == "contacts_disagree"
