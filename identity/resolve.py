@@ -62,6 +62,7 @@ class ResolveReport:
     cannot_link_edges_dropped: int = 0
     vetoed_edges: int = 0
     cluster_conflicts: int = 0
+    review_pairs: int = 0
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -268,6 +269,7 @@ def resolve(settings: Settings, incremental: bool = False, force: bool = False,
 
     t = time.perf_counter()
     _write_outputs(settings, std, assigned, clusters, hist, all_edges, must, prev_membership, model, now, run_id)
+    rep.review_pairs = write_review(settings, vetoed, assigned)
     timings["write_s"] = time.perf_counter() - t
     rep.timings = {k: round(v, 3) for k, v in timings.items()}
     _append_run(settings, rep, now)
@@ -307,6 +309,28 @@ def _write_outputs(settings, std, assigned, clusters, hist, all_edges, must, pre
     write_parquet_atomic(history, output_path(settings, "customer_id_history"))
     write_parquet_atomic(membership, output_path(settings, "membership"))
     write_parquet_atomic(link, output_path(settings, "identity_link"))
+
+
+REVIEW_REASONS = ("ambiguous_household",)
+
+
+def write_review(settings: Settings, vetoed: pl.DataFrame, assigned: pl.DataFrame) -> int:
+    """``data/reports/identity/review.csv``: pairs the model scored as a match but that were left
+    apart because the records cannot tell two same-name persons of one household apart — for
+    a data steward to decide (``cdp identity override``). Record keys and scores only."""
+    out = settings.paths.reports / "identity" / "review.csv"
+    cust = assigned.select("record_key", "customer_id")
+    r = (vetoed.filter(pl.col("veto").is_in(REVIEW_REASONS))
+         .select("record_key_l", "record_key_r", pl.col("match_probability").round(6), pl.col("veto").alias("reason"))
+         .join(cust.rename({"record_key": "record_key_l", "customer_id": "customer_id_l"}), on="record_key_l", how="left")
+         .join(cust.rename({"record_key": "record_key_r", "customer_id": "customer_id_r"}), on="record_key_r", how="left")
+         .filter(pl.col("customer_id_l") != pl.col("customer_id_r"))
+         .sort("match_probability", "record_key_l", "record_key_r", descending=[True, False, False]))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".csv.partial")
+    r.write_csv(tmp)
+    tmp.replace(out)
+    return r.height
 
 
 def _append_run(settings, rep: ResolveReport, now: datetime) -> None:

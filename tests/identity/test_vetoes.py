@@ -101,3 +101,18 @@ def test_differing_e_mails_without_other_contact_evidence_do_not_link_when_confi
     assert groups == [["crm:1", "shop:3"]]
     e, groups = _clusters(std, [_edge("crm:1", "shop:3", email=0, phone=0)])  # both phones differ too
     assert groups == [["crm:1"], ["shop:3"]] and e["veto"][0] == "contacts_disagree"
+
+
+def test_pairs_left_apart_as_ambiguous_are_listed_for_review(tmp_path):
+    from cdp.config import Settings
+    from identity.resolve import write_review
+
+    s = Settings().with_data_dir(tmp_path)
+    vetoed = pl.DataFrame({"record_key_l": ["crm:1", "crm:1", "shop:1"], "record_key_r": ["shop:3", "shop:9", "shop:2"],
+                           "match_probability": [0.99, 0.97, 0.95],
+                           "veto": ["ambiguous_household", "name_only_evidence", "ambiguous_household"]})
+    assigned = pl.DataFrame({"record_key": ["crm:1", "shop:1", "shop:2", "shop:3", "shop:9"],
+                             "customer_id": ["C1", "C2", "C2", "C3", "C4"]})
+    assert write_review(s, vetoed, assigned) == 1  # shop:1/shop:2 ended up together anyway
+    rows = pl.read_csv(tmp_path / "reports" / "identity" / "review.csv")
+    assert rows.select("record_key_l", "record_key_r", "reason").rows() == [("crm:1", "shop:3", "ambiguous_household")]
