@@ -4,21 +4,28 @@ Grain: one row per source record (``person_records``: per record key; events: pe
 in its current state: of all deliveries of a record id, the newest delivery folder wins (ties:
 the later load, then the later row). The mapping of source fields onto the canonical columns is
 data, in each contract's ``canonical:`` section; this module only interprets it.
+
+Bounded memory: the newest-delivery-wins dedupe runs on a narrow frame (key columns, load date,
+row number) per entity; the full rows are then streamed from the staged files, filtered to the
+winners, mapped, passed through the data-protection filter (lazily) and sunk into each table's
+Parquet file. No table is ever held in memory as a whole.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from cdp.config import Settings
-from cdp.lake import write_parquet_atomic
 from cdp.privacy.suppression import filter_canonical
-from cdp.schema import CANONICAL_TABLES, LINEAGE, UTC_TS, conform
+from cdp.schema import CANONICAL_TABLES, LINEAGE, UTC_TS
 from pipelines.contracts import Entity, load_contracts
 from pipelines.ingest import LOADED, read_load_log, resolve_contracts_dir
 
@@ -36,57 +43,147 @@ def build_canonical(settings: Settings) -> dict[str, int]:
     Returns:
         Row counts per canonical table.
     """
+    # Every canonical row passes through ``filter_canonical`` here, between building and
+    # writing: this is where person records (and the events whose person_record_key points at
+    # them) are filtered when data protection requires it.
     tables = filter_canonical(settings, current_tables(settings))
-    # Every canonical row passes through ``tables`` here, between building and writing: this is
-    # where person records (and the events whose person_record_key points at them) are filtered
-    # when data protection requires it.
     counts = {}
-    for name, df in tables.items():
-        write_parquet_atomic(df, settings.paths.canonical_table(name) / f"{name}.parquet")
-        counts[name] = df.height
+    for name, lf in tables.items():
+        counts[name] = _sink_atomic(lf, canonical_path(settings, name))
     log.info("canonical tables rebuilt: %s", counts)
     return counts
 
 
-def current_tables(settings: Settings) -> dict[str, pl.DataFrame]:
-    """The canonical tables as frames (exact ``cdp.schema`` columns), current state per record."""
+def current_tables(settings: Settings) -> dict[str, pl.LazyFrame]:
+    """The canonical tables as lazy frames (exact ``cdp.schema`` columns), current state per record.
+
+    The dedupe (newest delivery per primary key, then one row per canonical key) is computed
+    eagerly on narrow frames; the returned frames stream the winning staged rows.
+    """
     contracts = load_contracts(resolve_contracts_dir(settings))
     loads = read_load_log(settings).filter(pl.col("status") == LOADED)
-    parts: dict[str, list[pl.DataFrame]] = {t: [] for t in CANONICAL_TABLES}
+    sources: dict[str, list[_Source]] = {t: [] for t in CANONICAL_TABLES}
     for contract in contracts.values():
         for entity in contract.entities:
             if not entity.canonical:
                 continue
-            current = staged_current(settings, entity, loads)
-            if current is None:
+            files = staged_files(settings, entity, loads)
+            if not files:
                 continue
             for table, mapping in entity.canonical.items():
-                parts[table].append(map_to_canonical(current, entity, table, mapping))
+                sources[table].append(_Source(entity, mapping, files))
     out = {}
     for table, schema in CANONICAL_TABLES.items():
-        frames = [conform(f, schema) for f in parts[table]]
-        df = pl.concat(frames, how="vertical") if frames else pl.DataFrame(schema=schema)
-        # keys are unique per entity already; the order-keeping unique copies the whole table,
-        # so pay for it only when two entities really deliver the same key
-        if df.height and df[KEY_COLUMN[table]].n_unique() < df.height:
-            df = df.unique(subset=[KEY_COLUMN[table]], keep="last", maintain_order=True)
-        out[table] = df
+        frames = [_conform_lazy(f, schema) for f in _current_frames(table, sources[table])]
+        out[table] = pl.concat(frames, how="vertical") if frames else pl.LazyFrame(schema=schema)
     return out
+
+
+@dataclass(frozen=True)
+class _Source:
+    entity: Entity
+    mapping: dict[str, Any]
+    files: list[tuple[Path, Any]]  # (staged file, load date), oldest first
+
+
+def staged_files(settings: Settings, entity: Entity, loads: pl.DataFrame) -> list[tuple[Path, Any]]:
+    """The existing staged files of an entity with their load dates, oldest delivery first."""
+    mine = loads.filter((pl.col("source") == entity.source) & (pl.col("entity") == entity.name))
+    files = [(settings.paths.root / p, d) for p, d in zip(mine["staged_path"], mine["load_date"], strict=True)
+             if p and (settings.paths.root / p).exists()]
+    # ties on the load date: the later load (``_ingested_at`` is one value per staged file)
+    first = {p: pl.scan_parquet(p).select(pl.col("_ingested_at").min()).collect().item() for p, _ in files}
+    return sorted(files, key=lambda f: (f[1], first[f[0]] is not None, first[f[0]]))
+
+
+def _scan(files: list[tuple[Path, Any]]) -> pl.LazyFrame:
+    return pl.concat([pl.scan_parquet(p).with_columns(pl.lit(d).alias("_load_date"),
+                                                      pl.lit(i, pl.Int32).alias("_file"))
+                      for i, (p, d) in enumerate(files)], how="diagonal_relaxed")
 
 
 def staged_current(settings: Settings, entity: Entity, loads: pl.DataFrame) -> pl.DataFrame | None:
     """The staged rows of an entity, newest delivery per primary key (None when never loaded)."""
-    mine = loads.filter((pl.col("source") == entity.source) & (pl.col("entity") == entity.name))
-    files = [(settings.paths.root / p, d) for p, d in zip(mine["staged_path"], mine["load_date"], strict=True)
-             if p and (settings.paths.root / p).exists()]
+    files = staged_files(settings, entity, loads)
     if not files:
         return None
-    df = pl.concat([pl.scan_parquet(p).with_columns(pl.lit(d).alias("_load_date")) for p, d in files],
-                   how="diagonal_relaxed")
-    df = df.sort(["_load_date", "_ingested_at", "_row_number"])
+    df = _scan(files).sort(["_load_date", "_ingested_at", "_row_number"])
     if entity.primary_key:
         df = df.unique(subset=list(entity.primary_key), keep="last", maintain_order=True)
-    return df.collect()
+    return df.drop("_file").collect()
+
+
+def _winners(src: _Source, table: str, index: int) -> pl.DataFrame:
+    """``_entity, _file, _row_number, _key`` of an entity's current rows, in output order."""
+    entity = src.entity
+    idc = ID_COLUMN[table]
+    narrow = _scan(src.files).select(
+        *[pl.col(c) for c in entity.primary_key], "_load_date", "_ingested_at", "_row_number", "_file",
+        _expr(src.mapping[idc], CANONICAL_TABLES[table][idc]).cast(pl.String).alias("_id"))
+    narrow = narrow.sort(["_load_date", "_ingested_at", "_row_number"])
+    if entity.primary_key:
+        narrow = narrow.unique(subset=list(entity.primary_key), keep="last", maintain_order=True)
+    prefix = f"{entity.source}:" if table == "person_records" else f"{entity.source}:{entity.name}:"
+    return narrow.filter(pl.col("_id").is_not_null()).select(
+        pl.lit(index, pl.Int32).alias("_entity"), "_file", "_row_number",
+        pl.concat_str([pl.lit(prefix), pl.col("_id")]).alias("_key")).collect()
+
+
+def _current_frames(table: str, sources: list[_Source]) -> list[pl.LazyFrame]:
+    """Lazy mapped frames of every source of one table, filtered to one row per canonical key."""
+    if not sources:
+        return []
+    winners = [_winners(src, table, i) for i, src in enumerate(sources)]
+    if table == "person_records":
+        # record keys (``<source>:<id>``) may repeat across entities of one source: the later wins
+        both = pl.concat(winners).unique(subset=["_key"], keep="last", maintain_order=True)
+        winners = [both.filter(pl.col("_entity") == i) for i in range(len(sources))]
+    else:
+        # event keys name their entity, so they are unique across entities already
+        winners = [w.unique(subset=["_key"], keep="last", maintain_order=True) for w in winners]
+    frames = []
+    for src, win in zip(sources, winners, strict=True):
+        parts = []
+        for i, (p, d) in enumerate(src.files):
+            rows = win.filter(pl.col("_file") == i)["_row_number"]
+            if rows.len() == 0:
+                continue
+            lf = pl.scan_parquet(p)
+            n = lf.select(pl.len()).collect().item()
+            if rows.len() < n:  # older deliveries and duplicate keys: keep the winning rows only
+                lf = lf.filter(pl.col("_row_number").is_in(rows.implode()))
+            parts.append(lf.with_columns(pl.lit(d).alias("_load_date")))
+        if parts:
+            df = pl.concat(parts, how="diagonal_relaxed")
+            frames.append(map_to_canonical(df, src.entity, table, src.mapping))
+    return frames
+
+
+def _conform_lazy(lf: pl.LazyFrame, schema: pl.Schema) -> pl.LazyFrame:
+    """``cdp.schema.conform`` for a lazy frame."""
+    have = set(lf.collect_schema().names())
+    return lf.select([pl.col(n).cast(t, strict=False) if n in have else pl.lit(None, dtype=t).alias(n)
+                      for n, t in schema.items()])
+
+
+def _sink_atomic(lf: pl.LazyFrame, path: Path) -> int:
+    """Stream ``lf`` into ``path`` via a temp name and an atomic rename (``cdp.lake`` conventions).
+
+    Returns:
+        The number of rows written.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".tmp-{uuid.uuid4().hex}-{path.name}.partial")
+    try:
+        lf.sink_parquet(tmp, compression="zstd", statistics=True)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        n = pl.scan_parquet(tmp).select(pl.len()).collect().item()
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return n
 
 
 def map_to_canonical(df: pl.DataFrame, entity: Entity, table: str, mapping: dict[str, Any]) -> pl.DataFrame:

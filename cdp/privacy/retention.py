@@ -42,7 +42,7 @@ def guest_retention_days(settings: Settings) -> dict[str, int]:
     return out
 
 
-def reference_time(settings: Settings, tables: dict[str, pl.DataFrame]) -> datetime:
+def reference_time(settings: Settings, tables: dict[str, pl.DataFrame | pl.LazyFrame]) -> datetime:
     """The instant retention counts back from.
 
     ``privacy.retention_as_of``: ``today`` (the wall clock; use this in production), an ISO date,
@@ -55,54 +55,63 @@ def reference_time(settings: Settings, tables: dict[str, pl.DataFrame]) -> datet
     if as_of:
         t = datetime.fromisoformat(as_of)
         return t if t.tzinfo else t.replace(tzinfo=UTC)
-    latest = [tables[t]["ts"].max() for t in ("contact_events", "consent_events") if tables[t].height]
-    latest = [x for x in latest if x is not None]
-    return max(latest) if latest else datetime.now(UTC)
+    latest = pl.concat([tables[t].lazy().select(pl.col("ts").max())
+                        for t in ("contact_events", "consent_events")]).collect()["ts"].drop_nulls()
+    return latest.max() if latest.len() else datetime.now(UTC)
 
 
-def expired_guest_keys(settings: Settings, tables: dict[str, pl.DataFrame]) -> pl.Series:
-    """Record keys of guest checkouts past their source's retention period and never linked."""
-    people = tables["person_records"]
+def expired_guest_keys(settings: Settings, tables: dict[str, pl.DataFrame | pl.LazyFrame]) -> pl.Series:
+    """Record keys of guest checkouts past their source's retention period and never linked.
+
+    ``tables`` may be frames or lazy frames; only guest records and their activity are collected.
+    """
+    lazy = {k: v.lazy() for k, v in tables.items()}
+    people = lazy["person_records"]
     empty = pl.Series("record_key", [], pl.String)
-    guests = people.filter(pl.col("is_guest").fill_null(False))
-    if guests.height == 0:
-        return empty
     days = {s: d for s, d in guest_retention_days(settings).items() if d > 0}
     if not days:
         return empty
-    now = reference_time(settings, tables)
+    guests = people.filter(pl.col("is_guest").fill_null(False)) \
+        .select("record_key", "source_system", "updated_at", "created_at").collect()
+    if guests.height == 0:
+        return empty
+    now = reference_time(settings, lazy)
     limits = pl.DataFrame({"source_system": list(days),
                            "_cutoff": [now - timedelta(days=d) for d in days.values()]},
                           schema={"source_system": pl.String, "_cutoff": pl.Datetime("us", "UTC")})
+    g = guests.join(limits, on="source_system", how="inner")
     activity = pl.concat([
-        tables[t].select(pl.col("person_record_key").alias("record_key"), "ts")
+        lazy[t].select(pl.col("person_record_key").alias("record_key"), "ts")
         for t in ("contact_events", "consent_events")
-    ]).group_by("record_key").agg(pl.col("ts").max().alias("_last_event"))
-    g = guests.join(limits, on="source_system", how="inner").join(activity, on="record_key", how="left")
+    ]).join(g.lazy().select("record_key"), on="record_key", how="semi") \
+        .group_by("record_key").agg(pl.col("ts").max().alias("_last_event")).collect()
+    g = g.join(activity, on="record_key", how="left")
     g = g.with_columns(pl.max_horizontal("updated_at", "created_at", "_last_event").alias("_last"))
     old = g.filter(pl.col("_last").is_null() | (pl.col("_last") < pl.col("_cutoff")))
     if old.height == 0:
         return empty
-    linked = _linked_to_registered(settings, people)
+    linked = _linked_to_registered(settings, people, old["record_key"])
     expired = old.filter(~pl.col("record_key").is_in(linked.implode()))["record_key"]
     if expired.len():
         log.info("retention: %d guest checkout records expired", expired.len())
     return expired
 
 
-def _linked_to_registered(settings: Settings, people: pl.DataFrame) -> pl.Series:
-    """Guest record keys that share a cluster or an e-mail address with a non-guest record."""
+def _linked_to_registered(settings: Settings, people: pl.LazyFrame, candidates: pl.Series) -> pl.Series:
+    """Candidate guest record keys that share a cluster or an e-mail address with a non-guest record."""
     from identity.standardise import email_std
 
     parts = []
     link_file = settings.paths.identity / "identity_link.parquet"
     flags = people.select("record_key", pl.col("is_guest").fill_null(False))
+    cand = pl.LazyFrame({"record_key": candidates.cast(pl.String)})
     if link_file.is_file():
-        link = pl.read_parquet(link_file, columns=["record_key", "customer_id"]).join(flags, on="record_key")
-        registered = link.filter(~pl.col("is_guest"))["customer_id"].unique()
-        parts.append(link.filter(pl.col("is_guest") & pl.col("customer_id").is_in(registered.implode()))
-                     ["record_key"])
+        link = pl.scan_parquet(link_file).select("record_key", "customer_id").join(flags, on="record_key")
+        registered = link.filter(~pl.col("is_guest")).select("customer_id").unique()
+        parts.append(link.filter(pl.col("is_guest")).join(cand, on="record_key", how="semi")
+                     .join(registered, on="customer_id", how="semi").select("record_key").collect()["record_key"])
     mails = people.select("record_key", pl.col("is_guest").fill_null(False), email_std().alias("e"))
-    reg_mails = mails.filter(~pl.col("is_guest") & pl.col("e").is_not_null())["e"].unique()
-    parts.append(mails.filter(pl.col("is_guest") & pl.col("e").is_in(reg_mails.implode()))["record_key"])
+    reg_mails = mails.filter(~pl.col("is_guest") & pl.col("e").is_not_null()).select("e").unique()
+    parts.append(mails.filter(pl.col("is_guest")).join(cand, on="record_key", how="semi")
+                 .join(reg_mails, on="e", how="semi").select("record_key").collect()["record_key"])
     return pl.concat(parts).unique()

@@ -10,7 +10,8 @@ canonical tables (for staged rows loaded before the erasure) and the guest reten
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
 
 import polars as pl
 
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from pipelines.contracts import Entity
 
 log = logging.getLogger(__name__)
+
+Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
 
 
 def _email_std(values: pl.Series) -> pl.Series:
@@ -116,28 +119,77 @@ def suppress_rows(settings: Settings, entity: Entity, staged: pl.DataFrame,
     return staged, quarantined, n
 
 
-def filter_canonical(settings: Settings, tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
-    """Canonical-build hook: drop erased persons and expired guest checkouts, with their events."""
+def filter_canonical(settings: Settings, tables: dict[str, Frame]) -> dict[str, Frame]:
+    """Canonical-build hook: drop erased persons and expired guest checkouts, with their events.
+
+    ``tables`` holds the three canonical tables as frames or lazy frames; the result has the
+    same kind. With lazy frames nothing is held in memory but the keys to drop: the rows are
+    filtered as the caller streams them.
+    """
+    drop = canonical_drop_keys(settings, tables)
+    if drop.people.len() == 0 and drop.events.len() == 0:
+        return tables
+    out = {"person_records": tables["person_records"].filter(
+        ~pl.col("record_key").is_in(drop.people.implode()))}
+    for name in ("contact_events", "consent_events"):
+        out[name] = tables[name].filter(
+            ~pl.col("person_record_key").is_in(drop.events.implode()).fill_null(False))
+    return out
+
+
+@dataclass(frozen=True)
+class DropKeys:
+    """Record keys the canonical build drops: person records, and events by ``person_record_key``."""
+
+    people: pl.Series
+    events: pl.Series
+
+
+def canonical_drop_keys(settings: Settings, tables: dict[str, Frame]) -> DropKeys:
+    """The record keys to drop from the canonical tables (erased persons, expired guests).
+
+    People: expired guest checkouts and records a tombstone covers
+    (:func:`cdp.privacy.identifiers.match_person_records`). Events: those keys, plus any
+    ``person_record_key`` whose own keyed hash is tombstoned (a person record already scrubbed
+    from the staged layer); only keys that name no current person record are hashed for that.
+    """
     from cdp.privacy.retention import expired_guest_keys
 
-    people = tables["person_records"]
-    drop_keys = expired_guest_keys(settings, tables)
+    lazy = {k: v.lazy() for k, v in tables.items()}
+    people = lazy["person_records"]
+    expired = expired_guest_keys(settings, lazy)
     tombstones = read_tombstones(settings)
-    if tombstones.height and people.height:
-        erased = ids.match_person_records(settings, ids.standardised(people), tombstones)
-        drop_keys = pl.concat([drop_keys, erased]).unique()
-    key_hashes = ids.hashes_of(tombstones, "record_key")
-    if drop_keys.len() == 0 and not key_hashes:
-        return tables
-    out = {"person_records": people.filter(~pl.col("record_key").is_in(drop_keys.implode()))}
-    for name in ("contact_events", "consent_events"):
-        ev = tables[name]
-        gone = pl.col("person_record_key").is_in(drop_keys.implode()).fill_null(False)
-        if key_hashes and ev.height:
-            gone = gone | ids.hash_series(settings, "record_key", ev["person_record_key"]) \
-                .is_in(list(key_hashes)).fill_null(False)
-        out[name] = ev.filter(~gone)
-    dropped = {k: tables[k].height - v.height for k, v in out.items()}
-    if any(dropped.values()):
-        log.info("canonical: rows of erased persons and expired guest checkouts dropped: %s", dropped)
-    return out
+    erased = _erased_people(settings, people, tombstones)
+    orphans = _erased_orphan_keys(settings, lazy, tombstones)
+    drop = pl.concat([expired, erased]).unique()
+    events = pl.concat([drop, orphans]).unique()
+    if drop.len() or orphans.len():
+        log.info("canonical: %d person records of erased persons and %d expired guest checkouts "
+                 "dropped, with their events", erased.len(), expired.len())
+    return DropKeys(drop, events)
+
+
+def _erased_people(settings: Settings, people: pl.LazyFrame, tombstones: pl.DataFrame,
+                   batch: int = 500_000) -> pl.Series:
+    """Record keys of person records a tombstone covers, standardised in batches of rows."""
+    if not tombstones.filter(pl.col("kind").is_in(ids.RECORD_KINDS)).height:
+        return pl.Series("record_key", [], pl.String)
+    n = people.select(pl.len()).collect().item()
+    hits = [pl.Series("record_key", [], pl.String)]
+    for offset in range(0, n, batch):
+        part = conform(people.slice(offset, batch).collect(), PERSON_RECORD)
+        hits.append(ids.match_person_records(settings, ids.standardised(part), tombstones))
+    return pl.concat(hits).unique()
+
+
+def _erased_orphan_keys(settings: Settings, tables: dict[str, pl.LazyFrame],
+                        tombstones: pl.DataFrame) -> pl.Series:
+    """Events' ``person_record_key`` values with no current person record, whose hash is tombstoned."""
+    keys = ids.hashes_of(tombstones, "record_key")
+    if not keys:
+        return pl.Series("person_record_key", [], pl.String)
+    people = tables["person_records"].select("record_key")
+    refs = pl.concat([tables[t].select("person_record_key") for t in ("contact_events", "consent_events")]) \
+        .drop_nulls().unique().join(people, left_on="person_record_key", right_on="record_key", how="anti") \
+        .collect()["person_record_key"]
+    return refs.filter(ids.hash_series(settings, "record_key", refs).is_in(list(keys)).fill_null(False))
