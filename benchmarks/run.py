@@ -110,6 +110,12 @@ def run(persons: int, profile: str, seed: int, data_dir: Path, skip_baseline: bo
         "stages": {},
     }
     st = result["stages"]
+    partial = RESULTS / f"{persons}.partial.json"
+    RESULTS.mkdir(parents=True, exist_ok=True)
+
+    def save() -> None:
+        """What is measured so far (a long run that dies still leaves its numbers)."""
+        partial.write_text(json.dumps(result, indent=1, default=str) + "\n")
     if landing_ok:
         st["simulate"] = {"reused": True}
     else:
@@ -123,6 +129,7 @@ def run(persons: int, profile: str, seed: int, data_dir: Path, skip_baseline: bo
     landing_rows = int(log_tbl["rows_read"].sum())
     st["ingest"] |= {"rows": landing_rows, "rows_per_s": round(landing_rows / st["ingest"]["wall_s"]),
                      "rows_quarantined": int(log_tbl["rows_quarantined"].sum())}
+    save()
     canon = data_dir / "lake" / "canonical"
     counts = {t: _count(canon / t) for t in ("person_records", "contact_events", "consent_events")}
     result["rows"] = {"landing": landing_rows, **counts}
@@ -136,6 +143,7 @@ def run(persons: int, profile: str, seed: int, data_dir: Path, skip_baseline: bo
     st["identity"] = _merge("identity", [train, resolve]) | {
         "train": train, "resolve": resolve, "resolve_timings": rep.get("timings", {}),
         "customers": rep.get("customers"), "probabilistic_edges": rep.get("probabilistic_edges")}
+    save()
     ev = run_stage("identity_eval", cdp + ["eval", "--json"], logs)
     metrics = _json_tail(ev.pop("stdout"))
     result["identity_quality"] = {
@@ -145,6 +153,7 @@ def run(persons: int, profile: str, seed: int, data_dir: Path, skip_baseline: bo
     prof_rows = sum(counts.values())
     st["profiles"] = run_stage("profiles", cdp + ["build-profiles"], logs, rows=prof_rows)
     st["profiles"].pop("stdout")
+    save()
     customers = rep.get("customers") or 0
     views = run_stage("export_agent_views", cdp + ["export", "agent-views"], logs, rows=customers)
     aud = run_stage("export_audience", cdp + ["export", "audience", "--purpose", "marketing", "--out",
@@ -164,6 +173,7 @@ def run(persons: int, profile: str, seed: int, data_dir: Path, skip_baseline: bo
         "peak_rss_mb": max(st[s]["peak_rss_mb"] for s in PIPELINE),
         "slowest_stage": max(PIPELINE, key=lambda s: st[s]["wall_s"]),
     }
+    save()
     if not skip_baseline:
         base = run_stage("baseline", [sys.executable, str(HERE / "identity.py"), "--side", "baseline",
                                       "--data-dir", str(data_dir)], logs, rows=counts["person_records"])
@@ -179,6 +189,7 @@ def run(persons: int, profile: str, seed: int, data_dir: Path, skip_baseline: bo
             # ours: train + resolve subprocesses; baseline: its whole subprocess (read, train, predict, cluster)
             "time_ratio": round(st["identity"]["wall_s"] / base["wall_s"], 3),
         }
+    partial.unlink(missing_ok=True)
     c = result.get("comparison", {})
     result["targets"] = TARGETS | {
         "met": {
