@@ -32,11 +32,13 @@ import platform
 import random
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlencode
 
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
@@ -190,23 +192,17 @@ def _stats(ms: list[float]) -> dict:
             "p95_ms": round(ms[int(0.95 * (len(ms) - 1))], 2), "max_ms": round(ms[-1], 2)}
 
 
-def measure(settings: Settings, samples: int) -> dict:
-    """Time search and profile requests through the app for a sample of customers."""
+def requests_for(settings: Settings, samples: int) -> dict[str, list[str]]:
+    """The request paths to time, per kind, for a sample of customers (same for every run)."""
     con = duckdb.connect(str(settings.paths.duckdb), read_only=True)
     rnd = random.Random(11)
-    n = con.execute("SELECT count(*) FROM customer").fetchone()[0]
     picks = con.execute(
         "SELECT customer_id, first_name, last_name, email, coalesce(mobile, phone), "
         "bonus_card_numbers[1] FROM customer "
         # SAMPLE takes no parameters; samples is an int from argparse
         f"USING SAMPLE reservoir({int(samples)} ROWS) REPEATABLE (3) ORDER BY customer_id").fetchall()
     con.close()
-    t0 = time.perf_counter()
-    app = create_app(settings)
-    startup_s = time.perf_counter() - t0
-    client = app.test_client()
-    client.get("/?q=warmup")
-    queries = {
+    q = {
         "search_name": [f"{f} {ln}" for _, f, ln, *_ in picks if f and ln],
         "search_name_typo": [f"{_typo(f, rnd)} {_typo(ln, rnd)}" for _, f, ln, *_ in picks if f and ln],
         "search_last_name": [ln for _, _, ln, *_ in picks if ln],
@@ -215,72 +211,128 @@ def measure(settings: Settings, samples: int) -> dict:
         "search_card": [card for *_, card in picks if card],
         "search_customer_id": [c for c, *_ in picks],
     }
-    out = {}
-    for kind, qs in queries.items():
-        times = []
-        for q in qs:
-            t0 = time.perf_counter()
-            r = client.get("/", query_string={"q": q})
-            times.append((time.perf_counter() - t0) * 1000)
-            assert r.status_code == 200
-        out[kind] = _stats(times)
-    times = []
-    for c, *_ in picks:
+    out = {k: ["/?" + urlencode({"q": x}) for x in v] for k, v in q.items()}
+    out["profile_page"] = [f"/customer/{c}" for c, *_ in picks]
+    out["profile_page_2"] = [f"/customer/{c}?page=2" for c, *_ in picks[:50]]
+    return out
+
+
+def worker(data_dir: Path) -> None:
+    """Serve timing requests: read a path per line on stdin, answer ``status ms`` on stdout."""
+    settings = Settings().with_data_dir(data_dir)
+    t0 = time.perf_counter()
+    app = create_app(settings)
+    client = app.test_client()
+    client.get("/?q=warmup")
+    print(f"ready {time.perf_counter() - t0:.1f}", flush=True)
+    for line in sys.stdin:
         t0 = time.perf_counter()
-        r = client.get(f"/customer/{c}")
-        times.append((time.perf_counter() - t0) * 1000)
-        assert r.status_code == 200, c
-    out["profile_page"] = _stats(times)
-    times = []
-    for c, *_ in picks[:50]:
-        t0 = time.perf_counter()
-        client.get(f"/customer/{c}?page=2")
-        times.append((time.perf_counter() - t0) * 1000)
-    out["profile_page_2"] = _stats(times)
+        r = client.get(line.strip())
+        print(f"{r.status_code} {(time.perf_counter() - t0) * 1000:.3f}", flush=True)
     app.extensions["cdp_console"].close()
-    return {"customers": n, "console_startup_seconds": round(startup_s, 1), "requests": out}
+
+
+def measure(target: Settings, samples: int, impls: dict[str, tuple[Path, str | None]]) -> dict:
+    """Time every request on each implementation, interleaved (A, B, B, A, ...) so that the
+    shared machine's load hits all of them alike. ``impls``: label -> (data dir, PYTHONPATH)."""
+    paths = requests_for(target, samples)
+    procs, startup = {}, {}
+    for label, (data_dir, pythonpath) in impls.items():
+        env = dict(os.environ)
+        if pythonpath:
+            env["PYTHONPATH"] = pythonpath
+        procs[label] = subprocess.Popen(
+            [sys.executable, __file__, "--worker", str(data_dir)], env=env, text=True,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        ready = procs[label].stdout.readline().split()
+        assert ready and ready[0] == "ready", f"worker {label} did not start"
+        startup[label] = float(ready[1])
+    labels = list(procs)
+    times = {label: {} for label in labels}
+    for kind, reqs in paths.items():
+        for i, path in enumerate(reqs):
+            for label in (labels if i % 2 == 0 else labels[::-1]):
+                p = procs[label]
+                p.stdin.write(path + "\n")
+                p.stdin.flush()
+                status, ms = p.stdout.readline().split()
+                assert status == "200", f"{label} {path}: HTTP {status}"
+                times[label].setdefault(kind, []).append(float(ms))
+    for p in procs.values():
+        p.stdin.close()
+        p.wait(timeout=60)
+    return {label: {"console_startup_seconds": startup[label],
+                    "requests": {k: _stats(v) for k, v in times[label].items()}} for label in labels}
+
+
+def _alias_data_dir(target: Settings, alias: Path) -> Path:
+    """A second data dir on the same database file (own sidecar), for an older console."""
+    alias.mkdir(parents=True, exist_ok=True)
+    for name in ("cdp.duckdb", "lake", "models"):
+        link = alias / name
+        if not link.exists():
+            link.symlink_to(target.paths.root / name)
+    return alias
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--source", type=Path, required=True, help="data dir of a built demo (cdp.duckdb)")
+    ap.add_argument("--source", type=Path, help="data dir of a built demo (cdp.duckdb)")
     ap.add_argument("--customers", type=int, default=1_000_000)
     ap.add_argument("--samples", type=int, default=300)
     ap.add_argument("--data-dir", type=Path, default=None)
     ap.add_argument("--skip-scale", action="store_true", help="measure the scaled --data-dir as it is")
-    ap.add_argument("--label", default=None, help="store this run under runs.<label> in the result")
+    ap.add_argument("--before", type=Path, default=None,
+                    help="a checkout of an older console (its exports/ is imported) to time alongside")
+    ap.add_argument("--worker", type=Path, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--results", type=Path, default=Path(__file__).parent / "results")
     a = ap.parse_args()
-    source = Settings().with_data_dir(a.source)
+    if a.worker:
+        worker(a.worker)
+        return
     work = a.data_dir or Path(tempfile.mkdtemp(prefix="bench-console-"))
     target = Settings().with_data_dir(work)
     counts, scale_s = None, None
     if not a.skip_scale:
         t0 = time.perf_counter()
-        counts = scale(source, target, a.customers)
+        counts = scale(Settings().with_data_dir(a.source), target, a.customers)
         scale_s = round(time.perf_counter() - t0, 1)
-    shutil.rmtree(target.paths.exports / "console", ignore_errors=True)  # each run builds its sidecar
-    run = {
+    impls = {"after": (work, None)}
+    if a.before:
+        impls = {"before": (_alias_data_dir(target, work.with_name(work.name + "-before")), str(a.before)),
+                 **impls}
+    for data_dir, _ in impls.values():  # each run builds its sidecar from scratch
+        shutil.rmtree(Path(data_dir) / "exports" / "console", ignore_errors=True)
+    con = duckdb.connect(str(target.paths.duckdb), read_only=True)
+    n = con.execute("SELECT count(*) FROM customer").fetchone()[0]
+    if counts is None:
+        counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                  for t in [*_CUSTOMER_TABLES, "customer_lookup"]}
+    con.close()
+    load = round(os.getloadavg()[0], 1)
+    runs = measure(target, a.samples, impls)
+    for run in runs.values():
+        run["under_target_p95"] = all(v["p95_ms"] < 100 for v in run["requests"].values())
+    result = {
+        "benchmark": "console",
         "created_at": datetime.now(UTC).isoformat(),
+        "customers": n,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "duckdb": duckdb.__version__, "load_avg_1m": round(os.getloadavg()[0], 1),
+                    "duckdb": duckdb.__version__, "load_avg_1m_at_start": load,
+                    "load_avg_1m_at_end": round(os.getloadavg()[0], 1),
                     "note": "2 shared cores; other jobs ran at the same time"},
-        **measure(target, a.samples),
+        "method": "full request in-process (Flask test client: SQL and template rendering); "
+                  "implementations in separate worker processes on the same database file, "
+                  "requests interleaved",
+        "scale_seconds": scale_s,
+        "counts": counts,
         "target_ms": 100,
+        "runs": runs,
     }
-    run["under_target_p95"] = all(v["p95_ms"] < 100 for v in run["requests"].values())
     a.results.mkdir(parents=True, exist_ok=True)
-    out = a.results / f"console_{run['customers']}.json"
-    if a.label:
-        result = json.loads(out.read_text()) if out.is_file() else {}
-        result.setdefault("benchmark", "console")
-        result.setdefault("runs", {})[a.label] = run
-        if counts:
-            result.update(scale_seconds=scale_s, counts=counts)
-    else:
-        result = {"benchmark": "console", "scale_seconds": scale_s, "counts": counts, **run}
+    out = a.results / f"console_{n}.json"
     out.write_text(json.dumps(result, indent=2))
-    print(json.dumps(run["requests"], indent=2))
+    print(json.dumps({k: v["requests"] for k, v in runs.items()}, indent=2))
     print(out)
     if a.data_dir is None:
         shutil.rmtree(work, ignore_errors=True)

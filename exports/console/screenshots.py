@@ -1,7 +1,8 @@
 """Screenshots of the console for the docs: ``python -m exports.console.screenshots --data-dir D``.
 
 Starts the console on a free localhost port in a thread and drives Debian's headless Chromium
-through Playwright. Writes ``console-search.png`` and ``console-profile.png``.
+through Playwright. Writes ``console-search.png``, ``console-profile.png`` and
+``console-records.png`` (the profile's source records and why they were linked).
 """
 
 from __future__ import annotations
@@ -67,7 +68,9 @@ def take(settings: Settings, out: Path, query: str, customer_id: str | None = No
         page.wait_for_selector("#consent")
         profile_png = out / "console-profile.png"
         page.screenshot(path=str(profile_png))
-    return [search_png, profile_png]
+        records_png = out / "console-records.png"  # below the fold: who this is, why linked
+        page.locator("#records").screenshot(path=str(records_png))
+    return [search_png, profile_png, records_png]
 
 
 def main() -> None:

@@ -223,6 +223,15 @@ def fuzzy_names(cur: duckdb.DuckDBPyConnection, settings: Settings, query: str) 
     if not matched:
         return []
     n = len(tokens)
+    if n == 1:
+        # One common token ("Müller"): when the customers holding it exactly fill the list, they
+        # are the answer (score 1, customer id order) and the similar tokens need no scoring.
+        exact = [m for m in matched if m[1] == tokens[0]]
+        if exact and exact[0][3] >= cfg.search_limit:
+            found = cur.execute(sql_text("search_customers"), {
+                "qi": [1], "tokens": [tokens[0]], "sim": [1.0], "n": 1, "min_tokens": 1,
+                "driver": [1], "limit": cfg.search_limit}).fetchall()
+            return [(cid, float(score)) for cid, score, _n in found]
     min_tokens = n if n <= 2 else n - 1
     # A customer matches at least min_tokens of the n query tokens, so it holds a match of one of
     # the (n - min_tokens + 1) query tokens with the fewest customers: those are the candidates.
@@ -263,28 +272,41 @@ def profile(cur: duckdb.DuckDBPyConnection, settings: Settings, customer_id: str
             page: int = 1, contact_type: str | None = None) -> dict[str, Any] | None:
     """Everything the profile page shows for one current customer id, or None if unknown.
 
-    Two queries: ``profile.sql`` (golden record, consent, channels, source records, merges and
-    the contact summary as lists) and ``timeline.sql`` (one page of contacts).
+    Small point queries on tables sorted by customer_id (measured at 1M customers: as fast as
+    one combined query with list subqueries, p50 25 vs 28 ms; the cost is reading each table's
+    row group of that customer, not the number of queries).
     """
-    found = rows(cur.execute(sql_text("profile"), {"id": customer_id}))
+    found = rows(cur.execute(
+        "SELECT c.*, v.* EXCLUDE (customer_id) FROM customer c "
+        "LEFT JOIN customer_value v USING (customer_id) WHERE c.customer_id = ?", [customer_id]))
     if not found:
         return None
-    c = found[0]
-    consent = c.pop("_consent") or []
-    channels = {r["purpose"]: r for r in c.pop("_channels") or []}
-    records = c.pop("_records") or []
-    merged_from = c.pop("_merged_from") or []
-    counts = {r["type"]: r["n"] for r in c.pop("_contact_types") or []}
-    open_issues = c.pop("_open_issues") or []
+    counts = dict(cur.execute(
+        "SELECT type, count(*) FROM contact_history WHERE customer_id = ? GROUP BY type",
+        [customer_id]).fetchall())
     size = settings.exports.timeline_page_size
-    page = max(1, page)
     total = counts.get(contact_type, 0) if contact_type else sum(counts.values())
     pages = max(1, -(-total // size))
-    page = min(page, pages)
+    page = min(max(1, page), pages)
     timeline = rows(cur.execute(sql_text("timeline"), {
         "id": customer_id, "limit": size, "offset": (page - 1) * size, "type": contact_type}))
+    open_issues = rows(cur.execute(
+        "SELECT ts, channel, summary, outcome, source FROM contact_history "
+        "WHERE customer_id = ? AND type = 'ticket' AND coalesce(status, 'open') = 'open' "
+        "ORDER BY ts DESC", [customer_id])) if counts.get("ticket") else []
+    consent = rows(cur.execute(
+        "SELECT purpose, channel, state, decided_at, source, method, evidence, event_count "
+        "FROM consent WHERE customer_id = ? ORDER BY purpose, channel", [customer_id]))
+    channels = {r["purpose"]: r for r in rows(cur.execute(
+        "SELECT purpose, channel, contact_point, reason, allowed_channels, stated_channel "
+        "FROM preferred_channel WHERE customer_id = ?", [customer_id]))}
+    records = rows(cur.execute(sql_text("person_records"), {"id": customer_id}))
+    merged_from = rows(cur.execute(
+        "SELECT old_customer_id, changed_at, reason FROM customer_id_history "
+        "WHERE new_customer_id = ? AND old_customer_id <> new_customer_id ORDER BY changed_at",
+        [customer_id]))
     return {
-        "customer": c,
+        "customer": found[0],
         "timeline": timeline,
         "timeline_total": total,
         "page": page,

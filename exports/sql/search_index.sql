@@ -3,20 +3,33 @@
 -- `cdp`. Rebuilt whenever the profile database is rebuilt (meta.profiles_built_at).
 --
 -- name_token: the vocabulary of name tokens (folded like profiles/lookup.py normalize_name:
--- lower case, ä -> ae, ß -> ss, no accents or punctuation) with its posting list (the customers
--- whose name holds the token), so a fuzzy match compares a query token with the vocabulary
--- instead of millions of names, and the customers of a matched token are one indexed row away.
+-- lower case, ä -> ae, ß -> ss, no accents or punctuation) with its posting list (cnos: the
+-- customers whose name holds the token), so a fuzzy match compares a query token with the
+-- vocabulary instead of millions of names, and the customers of a matched token are one
+-- indexed row away.
+CREATE OR REPLACE TABLE name_customer AS
+SELECT DISTINCT t.token, k.customer_id
+FROM cdp.customer_lookup k,
+     unnest(string_split(replace(k.key, '-', ' '), ' ')) AS t(token)
+WHERE k.key_type = 'name' AND length(t.token) >= 2;
+
+-- customer_no: a dense integer per customer; posting lists hold these (integer lists are read
+-- and hashed several times faster than lists of id strings).
+CREATE OR REPLACE TABLE customer_no AS
+SELECT CAST(row_number() OVER (ORDER BY customer_id) AS INTEGER) AS cno, customer_id
+FROM (SELECT DISTINCT customer_id FROM name_customer)
+ORDER BY cno;
+
+CREATE INDEX customer_no_idx ON customer_no (cno);
+
 CREATE OR REPLACE TABLE name_token AS
-SELECT token, length(token) AS len, count(*) AS customers,
-       list(customer_id ORDER BY customer_id) AS customer_ids
-FROM (
-    SELECT DISTINCT t.token, k.customer_id
-    FROM cdp.customer_lookup k,
-         unnest(string_split(replace(k.key, '-', ' '), ' ')) AS t(token)
-    WHERE k.key_type = 'name' AND length(t.token) >= 2
-)
-GROUP BY token
-ORDER BY token;
+SELECT n.token, length(n.token) AS len, count(*) AS customers, list(c.cno ORDER BY c.cno) AS cnos
+FROM name_customer n
+JOIN customer_no c USING (customer_id)
+GROUP BY n.token
+ORDER BY n.token;
+
+DROP TABLE name_customer;
 
 CREATE INDEX name_token_idx ON name_token (token);
 

@@ -117,3 +117,21 @@ def test_serve_refuses_a_public_host_without_allow_remote(built):
     assert not is_loopback("0.0.0.0")
     res = CliRunner().invoke(cli, ["--data-dir", str(built.data_dir), "serve", "--host", "0.0.0.0"])
     assert res.exit_code == 2 and "refusing" in res.output
+
+
+def test_a_common_last_name_lists_exact_holders_first(built):
+    """The one-token fast path (exact holders fill the list) returns what the full pass would."""
+    from dataclasses import replace
+
+    from exports.console import service
+
+    data = service.ConsoleData(built)
+    gen, cur = data.lease()
+    try:
+        full = service.search(cur, built, "Mueller")
+        one = replace(built, exports=replace(built.exports, search_limit=1))
+        assert [h.customer_id for h in service.search(cur, one, "Mueller")] == [full[0].customer_id]
+        assert full[0].customer_id == "C000000001" and full[0].score == 1.0
+    finally:
+        data.release(gen, cur)
+        data.close()
