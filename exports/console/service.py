@@ -301,6 +301,11 @@ def profile(cur: duckdb.DuckDBPyConnection, settings: Settings, customer_id: str
         "SELECT purpose, channel, contact_point, reason, allowed_channels, stated_channel "
         "FROM preferred_channel WHERE customer_id = ?", [customer_id]))}
     records = rows(cur.execute(sql_text("person_records"), {"id": customer_id}))
+    # Art. 18: the agent must see that this person's data may be stored and used for their
+    # request, but not for marketing or profiling (the table exists once cdp/privacy has run).
+    restriction = rows(cur.execute(
+        "SELECT restricted_at FROM processing_restriction WHERE customer_id = ?", [customer_id])
+    ) if _has_table(cur, "processing_restriction") else []
     merged_from = rows(cur.execute(
         "SELECT old_customer_id, changed_at, reason FROM customer_id_history "
         "WHERE new_customer_id = ? AND old_customer_id <> new_customer_id ORDER BY changed_at",
@@ -318,4 +323,10 @@ def profile(cur: duckdb.DuckDBPyConnection, settings: Settings, customer_id: str
         "channels": channels,
         "records": records,
         "merged_from": merged_from,
+        "restriction": restriction[0] if restriction else None,
     }
+
+
+def _has_table(cur: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(cur.execute(
+        "SELECT 1 FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main'", [name]).fetchall())

@@ -135,3 +135,16 @@ def test_a_common_last_name_lists_exact_holders_first(built):
     finally:
         data.release(gen, cur)
         data.close()
+
+
+def test_restricted_customer_shows_the_restriction_to_the_agent(fresh):
+    from cdp.privacy.restrict import restrict
+    from profiles.build import build_profiles
+
+    restrict(fresh, "C000000002", reason="accuracy contested (test)")
+    build_profiles(fresh)
+    app = create_app(fresh)
+    html = app.test_client().get("/customer/C000000002").get_data(as_text=True)
+    assert 'id="restriction"' in html and "Processing restricted (Art. 18 GDPR)" in html
+    other = app.test_client().get("/customer/C000000001").get_data(as_text=True)
+    assert 'id="restriction"' not in other
