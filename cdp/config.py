@@ -99,6 +99,10 @@ class IdentitySettings:
 class ProfileSettings:
     """360° profiles (profiles/)."""
 
+    # DuckDB's memory cap for the profile build; beyond it DuckDB spills to a temp directory
+    # beside the database (keeps 1M persons well inside a laptop's RAM).
+    duckdb_memory_limit: str = "6GB"
+
     # Source trust ranking per golden-record attribute group; earlier = more trusted.
     trust_ranking: dict[str, list[str]] = field(
         default_factory=lambda: {

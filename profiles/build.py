@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+import shutil
 import time
 import uuid
 from datetime import UTC, datetime
@@ -131,6 +133,7 @@ def build_profiles(settings: Settings) -> dict[str, int]:
         try:
             con.execute("SET TimeZone = 'UTC'")
             con.execute("SET enable_progress_bar = false")
+            _limit_memory(con, settings, tmp)
             _load_inputs(con, settings)
             _load_config(con, settings)
             for name in BUILD_ORDER:
@@ -150,6 +153,7 @@ def build_profiles(settings: Settings) -> dict[str, int]:
         for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
             if leftover.exists():
                 leftover.unlink()
+        shutil.rmtree(tmp.with_name(tmp.name + ".spill"), ignore_errors=True)
     log.info(
         "profiles: %d customers, %d contacts, %d consent events in %.1f s -> %s",
         counts["customer"],
@@ -159,6 +163,17 @@ def build_profiles(settings: Settings) -> dict[str, int]:
         target,
     )
     return counts
+
+
+def _limit_memory(con: duckdb.DuckDBPyConnection, settings: Settings, db_file: Path) -> None:
+    limit = settings.profiles.duckdb_memory_limit
+    if limit:
+        if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", limit):
+            raise ValueError(f"profiles.duckdb_memory_limit: {limit!r} is not a size like '6GB'")
+        con.execute(f"SET memory_limit = '{limit}'")  # a validated size; SET takes no parameters
+    spill = db_file.with_name(db_file.name + ".spill")
+    con.execute("SET temp_directory = ?", [str(spill)])
+    con.execute("SET preserve_insertion_order = false")
 
 
 def _swap(tmp: Path, target: Path) -> None:
