@@ -75,7 +75,10 @@ def current_tables(settings: Settings) -> dict[str, pl.LazyFrame]:
     out = {}
     for table, schema in CANONICAL_TABLES.items():
         frames = [_conform_lazy(f, schema) for f in _current_frames(table, sources[table])]
-        out[table] = pl.concat(frames, how="vertical") if frames else pl.LazyFrame(schema=schema)
+        # parallel=False: one source after the other, so a streamed sink never buffers a whole
+        # later source while an earlier one is still being written (row order is kept)
+        out[table] = pl.concat(frames, how="vertical", parallel=False) if frames \
+            else pl.LazyFrame(schema=schema)
     return out
 
 
@@ -113,14 +116,34 @@ def staged_current(settings: Settings, entity: Entity, loads: pl.DataFrame) -> p
     return df.drop("_file").collect()
 
 
+def _narrow(src: _Source, table: str) -> pl.LazyFrame:
+    """Key columns of every staged row of a source: primary key, canonical id, order, position."""
+    idc = ID_COLUMN[table]
+    return _scan(src.files).select(
+        *[pl.col(c) for c in src.entity.primary_key], "_load_date", "_ingested_at", "_row_number", "_file",
+        _expr(src.mapping[idc], CANONICAL_TABLES[table][idc]).cast(pl.String).alias("_id"))
+
+
+def _all_rows_win(src: _Source, table: str) -> bool:
+    """True when every staged row is current: one delivery, unique primary key and id, no null id.
+
+    The common case (a full export per delivery, read once) needs no sort and no winner list:
+    one streamed pass of counts.
+    """
+    if len(src.files) != 1 or not src.entity.primary_key:
+        return False
+    pk = src.entity.primary_key
+    pk_expr = pl.col(pk[0]) if len(pk) == 1 else pl.struct(pk)
+    n, n_pk, n_id, nulls = _narrow(src, table).select(
+        pl.len().alias("n"), pk_expr.n_unique().alias("pk"), pl.col("_id").n_unique().alias("id"),
+        pl.col("_id").null_count().alias("nulls")).collect().row(0)
+    return n == n_pk == n_id and nulls == 0
+
+
 def _winners(src: _Source, table: str, index: int) -> pl.DataFrame:
     """``_entity, _file, _row_number, _key`` of an entity's current rows, in output order."""
     entity = src.entity
-    idc = ID_COLUMN[table]
-    narrow = _scan(src.files).select(
-        *[pl.col(c) for c in entity.primary_key], "_load_date", "_ingested_at", "_row_number", "_file",
-        _expr(src.mapping[idc], CANONICAL_TABLES[table][idc]).cast(pl.String).alias("_id"))
-    narrow = narrow.sort(["_load_date", "_ingested_at", "_row_number"])
+    narrow = _narrow(src, table).sort(["_load_date", "_ingested_at", "_row_number"])
     if entity.primary_key:
         narrow = narrow.unique(subset=list(entity.primary_key), keep="last", maintain_order=True)
     prefix = f"{entity.source}:" if table == "person_records" else f"{entity.source}:{entity.name}:"
@@ -131,32 +154,44 @@ def _winners(src: _Source, table: str, index: int) -> pl.DataFrame:
 
 def _current_frames(table: str, sources: list[_Source]) -> list[pl.LazyFrame]:
     """Lazy mapped frames of every source of one table, filtered to one row per canonical key."""
-    if not sources:
-        return []
-    winners = [_winners(src, table, i) for i, src in enumerate(sources)]
-    if table == "person_records":
-        # record keys (``<source>:<id>``) may repeat across entities of one source: the later wins
-        both = pl.concat(winners).unique(subset=["_key"], keep="last", maintain_order=True)
-        winners = [both.filter(pl.col("_entity") == i) for i in range(len(sources))]
+    if table == "person_records" and sources:
+        # record keys (``<source>:<id>``) may repeat across entities of one source: the later
+        # wins, so the person entities are deduplicated together (a few million narrow rows)
+        both = pl.concat([_winners(src, table, i) for i, src in enumerate(sources)]) \
+            .unique(subset=["_key"], keep="last", maintain_order=True)
+        rows = [_rows_per_file(src, both.filter(pl.col("_entity") == i)) for i, src in enumerate(sources)]
+        del both
     else:
         # event keys name their entity, so they are unique across entities already
-        winners = [w.unique(subset=["_key"], keep="last", maintain_order=True) for w in winners]
+        rows = [None if _all_rows_win(src, table) else
+                _rows_per_file(src, _winners(src, table, 0).unique(subset=["_key"], keep="last",
+                                                                    maintain_order=True))
+                for src in sources]
     frames = []
-    for src, win in zip(sources, winners, strict=True):
+    for src, keep in zip(sources, rows, strict=True):
         parts = []
         for i, (p, d) in enumerate(src.files):
-            rows = win.filter(pl.col("_file") == i)["_row_number"]
-            if rows.len() == 0:
-                continue
             lf = pl.scan_parquet(p)
-            n = lf.select(pl.len()).collect().item()
-            if rows.len() < n:  # older deliveries and duplicate keys: keep the winning rows only
-                lf = lf.filter(pl.col("_row_number").is_in(rows.implode()))
+            if keep is not None:
+                if keep[i] is not None and keep[i].len() == 0:
+                    continue
+                if keep[i] is not None:  # older deliveries and duplicate keys: the winning rows only
+                    lf = lf.filter(pl.col("_row_number").is_in(keep[i].implode()))
             parts.append(lf.with_columns(pl.lit(d).alias("_load_date")))
         if parts:
-            df = pl.concat(parts, how="diagonal_relaxed")
+            df = pl.concat(parts, how="diagonal_relaxed", parallel=False)
             frames.append(map_to_canonical(df, src.entity, table, src.mapping))
     return frames
+
+
+def _rows_per_file(src: _Source, win: pl.DataFrame) -> list[pl.Series | None]:
+    """Per staged file: the winning ``_row_number`` values, or None when every row of it wins."""
+    out: list[pl.Series | None] = []
+    for i, (p, _) in enumerate(src.files):
+        rows = win.filter(pl.col("_file") == i)["_row_number"]
+        n = pl.scan_parquet(p).select(pl.len()).collect().item()
+        out.append(None if rows.len() == n else rows)
+    return out
 
 
 def _conform_lazy(lf: pl.LazyFrame, schema: pl.Schema) -> pl.LazyFrame:
@@ -220,10 +255,9 @@ def _expr(m: Any, dtype: pl.DataType | None = None) -> pl.Expr:
         e = pl.col(m["field"])
         if "map" in m:
             mp = m["map"]
-            if all(isinstance(v, str) for v in mp.values()):
-                e = e.cast(pl.String).replace({str(k): v for k, v in mp.items()})
-            else:
-                e = e.cast(pl.String).replace_strict({str(k): v for k, v in mp.items()}, default=None)
+            # all-string maps keep unmapped values; other maps make them null
+            e = _map(e.cast(pl.String), {str(k): v for k, v in mp.items()},
+                     keep_unmapped=all(isinstance(v, str) for v in mp.values()))
         if "split" in m:
             e = e.str.split(m["split"])
         if "prefix" in m:
@@ -234,6 +268,21 @@ def _expr(m: Any, dtype: pl.DataType | None = None) -> pl.Expr:
         d = m["default"]  # a plain value is a literal; {field: X} falls back to another field
         e = e.fill_null(pl.lit(d) if not isinstance(d, dict) else _expr(d, dtype))
     return _cast(e, dtype)
+
+
+def _map(e: pl.Expr, mapping: dict[str, Any], keep_unmapped: bool) -> pl.Expr:
+    """``replace`` / ``replace_strict(default=None)`` as a when/then chain.
+
+    Same values, but elementwise: polars' ``replace`` is not streamed (at 1M persons it held
+    half a gigabyte per mapped column), a short when/then chain is.
+    """
+    if len(mapping) > 64:  # long lookup tables: the hash-based replace is faster
+        return e.replace(mapping) if keep_unmapped else e.replace_strict(mapping, default=None)
+    out: Any = pl
+    for k, v in mapping.items():
+        out = out.when(e == k).then(pl.lit(v))
+    return out.otherwise(e if keep_unmapped else pl.lit(None)) if mapping else \
+        (e if keep_unmapped else pl.lit(None))
 
 
 def _cast(e: pl.Expr, dtype: pl.DataType | None) -> pl.Expr:
