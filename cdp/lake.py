@@ -21,18 +21,31 @@ def write_parquet_atomic(df: pl.DataFrame, path: str | Path) -> Path:
     A crash mid-write leaves at most a ``.tmp-*`` file, never a partial Parquet under the
     final name; readers glob ``*.parquet`` and never see temp files.
     """
-    path = Path(path)
+    _atomic(Path(path), lambda tmp: df.write_parquet(tmp, compression="zstd", statistics=True))
+    return Path(path)
+
+
+def sink_parquet_atomic(lf: pl.LazyFrame, path: str | Path) -> int:
+    """Stream ``lf`` into ``path`` in bounded memory, with the same temp-name-and-rename rule.
+
+    Returns:
+        The number of rows written.
+    """
+    _atomic(Path(path), lambda tmp: lf.sink_parquet(tmp, compression="zstd", statistics=True))
+    return pl.scan_parquet(path).select(pl.len()).collect().item()
+
+
+def _atomic(path: Path, write) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".tmp-{uuid.uuid4().hex}-{path.name}.partial")
     try:
-        df.write_parquet(tmp, compression="zstd", statistics=True)
+        write(tmp)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
-    return path
 
 
 def read_table(directory: str | Path, schema: pl.Schema | None = None) -> pl.LazyFrame:

@@ -183,15 +183,13 @@ def empty(schema: pl.Schema) -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
 
 
-def conform(df: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
-    """Select and cast ``df`` to ``schema``, adding missing columns as nulls, in schema order."""
-    cols = []
-    for name, dtype in schema.items():
-        if name in df.columns:
-            cols.append(pl.col(name).cast(dtype, strict=False))
-        else:
-            cols.append(pl.lit(None, dtype=dtype).alias(name))
-    return df.select(cols)
+def conform(df: pl.DataFrame | pl.LazyFrame, schema: pl.Schema) -> pl.DataFrame | pl.LazyFrame:
+    """Select and cast ``df`` (eager or lazy) to ``schema``: missing columns as nulls, schema order."""
+    have = set(df.collect_schema().names())
+    return df.select([
+        pl.col(name).cast(dtype, strict=False) if name in have else pl.lit(None, dtype=dtype).alias(name)
+        for name, dtype in schema.items()
+    ])
 
 
 def duckdb_ddl(table: str, schema: pl.Schema) -> str:

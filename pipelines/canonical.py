@@ -14,9 +14,7 @@ Parquet file. No table is ever held in memory as a whole.
 from __future__ import annotations
 
 import logging
-import os
 import re
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,8 +22,9 @@ from typing import Any
 import polars as pl
 
 from cdp.config import Settings
+from cdp.lake import sink_parquet_atomic
 from cdp.privacy.suppression import filter_canonical
-from cdp.schema import CANONICAL_TABLES, LINEAGE, UTC_TS
+from cdp.schema import CANONICAL_TABLES, LINEAGE, UTC_TS, conform
 from pipelines.contracts import Entity, load_contracts
 from pipelines.ingest import LOADED, read_load_log, resolve_contracts_dir
 
@@ -49,7 +48,7 @@ def build_canonical(settings: Settings) -> dict[str, int]:
     tables = filter_canonical(settings, current_tables(settings))
     counts = {}
     for name, lf in tables.items():
-        counts[name] = _sink_atomic(lf, canonical_path(settings, name))
+        counts[name] = sink_parquet_atomic(lf, canonical_path(settings, name))
     log.info("canonical tables rebuilt: %s", counts)
     return counts
 
@@ -74,7 +73,7 @@ def current_tables(settings: Settings) -> dict[str, pl.LazyFrame]:
                 sources[table].append(_Source(entity, mapping, files))
     out = {}
     for table, schema in CANONICAL_TABLES.items():
-        frames = [_conform_lazy(f, schema) for f in _current_frames(table, sources[table])]
+        frames = [conform(f, schema) for f in _current_frames(table, sources[table])]
         # parallel=False: one source after the other, so a streamed sink never buffers a whole
         # later source while an earlier one is still being written (row order is kept)
         out[table] = pl.concat(frames, how="vertical", parallel=False) if frames \
@@ -192,33 +191,6 @@ def _rows_per_file(src: _Source, win: pl.DataFrame) -> list[pl.Series | None]:
         n = pl.scan_parquet(p).select(pl.len()).collect().item()
         out.append(None if rows.len() == n else rows)
     return out
-
-
-def _conform_lazy(lf: pl.LazyFrame, schema: pl.Schema) -> pl.LazyFrame:
-    """``cdp.schema.conform`` for a lazy frame."""
-    have = set(lf.collect_schema().names())
-    return lf.select([pl.col(n).cast(t, strict=False) if n in have else pl.lit(None, dtype=t).alias(n)
-                      for n, t in schema.items()])
-
-
-def _sink_atomic(lf: pl.LazyFrame, path: Path) -> int:
-    """Stream ``lf`` into ``path`` via a temp name and an atomic rename (``cdp.lake`` conventions).
-
-    Returns:
-        The number of rows written.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp-{uuid.uuid4().hex}-{path.name}.partial")
-    try:
-        lf.sink_parquet(tmp, compression="zstd", statistics=True)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        n = pl.scan_parquet(tmp).select(pl.len()).collect().item()
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return n
 
 
 def map_to_canonical(df: pl.DataFrame, entity: Entity, table: str, mapping: dict[str, Any]) -> pl.DataFrame:
