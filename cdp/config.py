@@ -33,6 +33,9 @@ class IngestSettings:
     # GE's per-value expectations (type, pattern, allowed, range; evaluated row by row in Python)
     # run on a seeded sample of this many rows per file; polars checks every row regardless.
     ge_sample_rows: int = 20_000
+    # Files are read, checked and written in batches of about this many lines (bounded memory);
+    # JSON arrays and CSVs with quoted line breaks are read whole.
+    batch_rows: int = 1_000_000
 
 
 @dataclass

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import warnings
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import great_expectations as gx
@@ -130,7 +130,7 @@ def _ge_bound(ftype: str, v: Any) -> Any:
         return datetime.combine(d, time())
     if ftype == "timestamp":
         d = v if isinstance(v, datetime) else datetime.fromisoformat(str(v))
-        return d if d.tzinfo else d.replace(tzinfo=timezone.utc)
+        return d if d.tzinfo else d.replace(tzinfo=UTC)
     return v
 
 
@@ -162,68 +162,177 @@ class Validator:
         return self._suites[key]
 
     def validate(self, entity: Entity, verdicts: Verdicts) -> GEOutcome:
-        """Validate one file's rows with the entity's suites and compare with the polars verdicts."""
+        """Validate one whole file's rows with the entity's suites and compare with the polars verdicts."""
+        fv = FileValidation(self, entity, chunked=False)
+        fv.add(verdicts)
+        return fv.finish()
+
+    def run(self, entity: Entity, scope: str, rows: pl.DataFrame, label: str,
+            only: frozenset[str] | None = None, leave_out: frozenset[str] = frozenset()) -> list[dict]:
+        """Run the ``scope`` suite (restricted to rules ``only`` / without ``leave_out``) on ``rows``.
+
+        Returns one check per expectation (GE's result next to the polars count) and keeps the
+        GE result JSON under ``self.last_result``.
+        """
+        planned = self._plans.setdefault(entity.key, plan(entity))
+        active = [p for p in planned if p.scope == scope and p.rule not in leave_out
+                  and (only is None or p.rule in only)]
+        out: list[dict] = []
+        self.last_result = None
+        if not active or rows.height == 0:
+            return out
+        fail_cols = [c for c in rows.columns if c.startswith("__fail__")]
+        cols = ["_read_error"]  # only the columns this run's expectations read
+        for p in active:
+            c = getattr(p.expectation, "column", None)
+            if c and c not in cols:
+                cols.append(c)
+        rows = rows.select(*cols, *[c for c in fail_cols if c not in cols])
+        # A column aggregate over no values (every value null or unreadable) is undefined: GE
+        # would fail it, while no row can break the rule. Such expectations are left out of
+        # this run and listed as skipped.
+        skip = {p.rule: p.expectation.column for p in active
+                if p.expectation.expectation_type in AGGREGATES
+                and rows.select((pl.col("_read_error").is_null() & pl.col(p.expectation.column).is_not_null())
+                                .any()).item() is False}
+        for rule, column in skip.items():
+            ours = int(rows[f"__fail__{rule}"].sum()) if f"__fail__{rule}" in rows.columns else 0
+            out.append({"rule": rule, "scope": scope, "expectation": "skipped (column has no values)",
+                        "column": column, "success": True, "element_count": 0, "ge_unexpected": None,
+                        "polars_unexpected": ours, "agree": ours == 0, "error": None, "batch": label})
+        leave = frozenset(leave_out | set(skip) | {p.rule for p in planned if p.scope == scope
+                                                    and only is not None and p.rule not in only})
+        pdf = rows.select(*cols).to_pandas()
+        batch = self.batch_definition.get_batch(batch_parameters={"dataframe": pdf})
+        with warnings.catch_warnings():
+            # GE's regex metric warns about match groups in contract patterns; harmless
+            warnings.simplefilter("ignore", UserWarning)
+            res = batch.validate(self._suite(entity, scope, leave), result_format=RESULT_FORMAT)
+        del pdf, batch
+        self.last_result = res.to_json_dict()
+        for r in res.results:
+            rule = r.expectation_config.meta.get("rule")
+            got = r.result.get("unexpected_count")
+            if rule == READ_RULE:
+                ours = int(rows["_read_error"].is_not_null().sum())
+            elif f"__fail__{rule}" in rows.columns:
+                ours = int(rows[f"__fail__{rule}"].sum())
+            else:
+                ours = None  # table-level expectation: no row verdict to compare
+            if r.expectation_config.type not in AGGREGATES or ours is None:
+                agree = ours is None or got == ours
+            elif (r.exception_info or {}).get("raised_exception"):
+                agree = False
+            elif r.result.get("observed_value") is None:
+                agree = ours == 0  # aggregate over no values: nothing can break the rule
+            else:
+                agree = bool(r.success) == (ours == 0)  # aggregate: passes iff no row breaks the rule
+            out.append({
+                "rule": rule, "scope": scope, "expectation": r.expectation_config.type,
+                "column": r.expectation_config.kwargs.get("column"), "success": bool(r.success),
+                "element_count": r.result.get("element_count", rows.height),
+                "ge_unexpected": got, "polars_unexpected": ours, "agree": agree,
+                "error": (r.exception_info or {}).get("exception_message") if not r.success else None,
+                "batch": label,
+            })
+        return out
+
+
+def file_rules(entity: Entity) -> frozenset[str]:
+    """The ``full`` rules that need the whole file at once (uniqueness, row count)."""
+    return frozenset({f"{e.column}:unique" for e in entity.expectations if e.kind == "unique" and e.column}
+                     | ({"table:row_count"} if any(e.kind == "row_count_between" for e in entity.expectations)
+                        else set()))
+
+
+def merge_checks(checks: list[dict]) -> list[dict]:
+    """One check per rule from the per-chunk checks of the same rule (counts added up)."""
+    merged: dict[str, dict] = {}
+    for c in checks:
+        m = merged.get(c["rule"])
+        skipped = c["expectation"].startswith("skipped")
+        if m is None:
+            m = merged[c["rule"]] = dict(c, element_count=0, ge_unexpected=None if skipped else c["ge_unexpected"],
+                                         polars_unexpected=0, batch="all chunks", chunks=0)
+            m["ge_unexpected"] = None if skipped else 0 if c["ge_unexpected"] is not None else None
+        elif m["expectation"].startswith("skipped") and not skipped:
+            m["expectation"] = c["expectation"]
+            m["ge_unexpected"] = 0 if c["ge_unexpected"] is not None else None
+        m["chunks"] += 1
+        m["element_count"] += c["element_count"] or 0
+        if not skipped and m["ge_unexpected"] is not None:
+            m["ge_unexpected"] = None if c["ge_unexpected"] is None else m["ge_unexpected"] + c["ge_unexpected"]
+        m["polars_unexpected"] = None if c["polars_unexpected"] is None or m["polars_unexpected"] is None \
+            else m["polars_unexpected"] + c["polars_unexpected"]
+        m["success"] = m["success"] and c["success"]
+        m["agree"] = m["agree"] and c["agree"]
+        m["error"] = m["error"] or c["error"]
+    return list(merged.values())
+
+
+class FileValidation:
+    """The GE validation of one file that arrives in one or more chunks.
+
+    Whole file (one chunk): the ``full`` suite runs on every row, the ``sample`` suite on a
+    seeded sample, as before. In chunks: the ``full`` suite runs on every chunk (every row is
+    still validated; counts are added up per rule) except the rules that need the whole file
+    at once (uniqueness, row count), which run once on a narrow frame of every row's
+    ``_read_error`` and key columns; the sample is a bottom-k sample by a seeded hash of the row
+    number, drawn across chunks (the same rows whatever the chunk size).
+    """
+
+    def __init__(self, validator: Validator, entity: Entity, chunked: bool):
+        self.v, self.entity, self.chunked = validator, entity, chunked
+        self.file_rules = file_rules(entity) if chunked else frozenset()
+        planned = validator._plans.setdefault(entity.key, plan(entity))
+        self.sample_cols = ["_row_number", "_read_error"] + list(dict.fromkeys(
+            c for p in planned if p.scope == SAMPLE and (c := getattr(p.expectation, "column", None))))
+        self.key_cols = ["_read_error"] + list(dict.fromkeys(
+            c for p in planned if p.scope == FULL and p.rule in self.file_rules
+            and (c := getattr(p.expectation, "column", None))))
+        self.results: dict[str, Any] = {}
+        self.chunk_checks: list[dict] = []
+        self.keys: list[pl.DataFrame] = []
+        self.sample: pl.DataFrame | None = None
+        self.n = 0
+
+    def add(self, verdicts: Verdicts) -> None:
+        """Validate one chunk's rows (``full`` suite) and keep its part of the sample and keys."""
         ev = verdicts.evaluated
         if ev.height == 0:
-            return GEOutcome(results={}, checks=[], sample_rows=0)
-        planned = self._plans.setdefault(entity.key, plan(entity))
+            return
+        self.n += 1
+        label = f"full:chunk{self.n}" if self.chunked else FULL
         fail_cols = [c for c in ev.columns if c.startswith("__fail__")]
-        sample = ev.sample(n=min(self.sample_rows, ev.height), seed=0) if ev.height > self.sample_rows else ev
-        results, checks = {}, []
-        for scope, rows in ((FULL, ev), (SAMPLE, sample)):
-            if not any(p.scope == scope for p in planned):
-                continue
-            cols = ["_read_error"]  # only the columns this scope's expectations read
-            for p in planned:
-                c = getattr(p.expectation, "column", None)
-                if p.scope == scope and c and c not in cols:
-                    cols.append(c)
-            rows = rows.select(*cols, *[c for c in fail_cols if c not in cols])
-            # A column aggregate over no values (every value null or unreadable) is undefined: GE
-            # would fail it, while no row can break the rule. Such expectations are left out of
-            # this file's run and listed as skipped.
-            skip = {p.rule: p.expectation.column for p in planned
-                    if p.scope == scope and p.expectation.expectation_type in AGGREGATES
-                    and rows.select((pl.col("_read_error").is_null() & pl.col(p.expectation.column).is_not_null())
-                                    .any()).item() is False}
-            for rule, column in skip.items():
-                ours = int(rows[f"__fail__{rule}"].sum()) if f"__fail__{rule}" in rows.columns else 0
-                checks.append({"rule": rule, "scope": scope, "expectation": "skipped (column has no values)",
-                               "column": column, "success": True, "element_count": 0, "ge_unexpected": None,
-                               "polars_unexpected": ours, "agree": ours == 0, "error": None})
-            pdf = rows.select(*cols).to_pandas()
-            batch = self.batch_definition.get_batch(batch_parameters={"dataframe": pdf})
-            with warnings.catch_warnings():
-                # GE's regex metric warns about match groups in contract patterns; harmless
-                warnings.simplefilter("ignore", UserWarning)
-                res = batch.validate(self._suite(entity, scope, frozenset(skip)), result_format=RESULT_FORMAT)
-            results[scope] = res.to_json_dict()
-            for r in res.results:
-                rule = r.expectation_config.meta.get("rule")
-                got = r.result.get("unexpected_count")
-                if rule == READ_RULE:
-                    ours = int(rows["_read_error"].is_not_null().sum())
-                elif f"__fail__{rule}" in rows.columns:
-                    ours = int(rows[f"__fail__{rule}"].sum())
-                else:
-                    ours = None  # table-level expectation: no row verdict to compare
-                if r.expectation_config.type not in AGGREGATES or ours is None:
-                    agree = ours is None or got == ours
-                elif (r.exception_info or {}).get("raised_exception"):
-                    agree = False
-                elif r.result.get("observed_value") is None:
-                    agree = ours == 0  # aggregate over no values: nothing can break the rule
-                else:
-                    agree = bool(r.success) == (ours == 0)  # aggregate: passes iff no row breaks the rule
-                checks.append({
-                    "rule": rule, "scope": scope, "expectation": r.expectation_config.type,
-                    "column": r.expectation_config.kwargs.get("column"), "success": bool(r.success),
-                    "element_count": r.result.get("element_count", rows.height),
-                    "ge_unexpected": got, "polars_unexpected": ours, "agree": agree,
-                    "error": (r.exception_info or {}).get("exception_message") if not r.success else None,
-                })
-        out = GEOutcome(results=results, checks=checks, sample_rows=sample.height)
+        self.chunk_checks += self.v.run(self.entity, FULL, ev, label, leave_out=self.file_rules)
+        if self.v.last_result is not None:
+            self.results[label] = self.v.last_result
+        if self.chunked:
+            kf = [f"__fail__{r}" for r in self.file_rules if f"__fail__{r}" in ev.columns]
+            self.keys.append(ev.select(*self.key_cols, *kf))
+        k = self.v.sample_rows
+        part = ev.select(*[c for c in self.sample_cols if c in ev.columns], *fail_cols) \
+            .with_columns(__h=pl.col("_row_number").hash(seed=0)).bottom_k(k, by="__h")
+        self.sample = part if self.sample is None else pl.concat([self.sample, part]).bottom_k(k, by="__h")
+
+    def finish(self) -> GEOutcome:
+        """Run the whole-file and sample expectations; the outcome of the whole file."""
+        if self.n == 0:
+            return GEOutcome(results={}, checks=[], sample_rows=0)
+        checks = merge_checks(self.chunk_checks) if self.chunked else self.chunk_checks
+        if self.chunked and self.file_rules:
+            keys = pl.concat(self.keys)
+            self.keys = []
+            checks += self.v.run(self.entity, FULL, keys, FULL, only=self.file_rules)
+            if self.v.last_result is not None:
+                self.results[FULL] = self.v.last_result
+            del keys
+        sample = self.sample.drop("__h").sort("_row_number")
+        checks += self.v.run(self.entity, SAMPLE, sample, SAMPLE)
+        if self.v.last_result is not None:
+            self.results[SAMPLE] = self.v.last_result
+        out = GEOutcome(results=self.results, checks=checks, sample_rows=sample.height)
         for d in out.disagreements:
             log.warning("GE and polars disagree on %s for %s: GE %s, polars %s",
-                        d["rule"], entity.key, d["ge_unexpected"], d["polars_unexpected"])
+                        d["rule"], self.entity.key, d["ge_unexpected"], d["polars_unexpected"])
         return out

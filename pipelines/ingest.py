@@ -6,28 +6,46 @@ each row with the contract rules (:mod:`pipelines.rules`), validate with Great E
 (:mod:`pipelines.expectations`), write staged and quarantined rows and the GE result, and only
 then append the file to the load log. A crash before the log entry means the next run redoes
 the load under the same (content-derived) load id, overwriting its own partial outputs.
+
+Big files are processed in chunks of ``ingest.batch_rows`` lines (bounded memory): each chunk is
+read, decided and appended to the load's staged / quarantine Parquet files, which are written
+under temp names and renamed only when every chunk is in; a crashed load leaves only temp files,
+which the re-run removes. ``unique`` rules see the whole file through a first, key-only pass.
 """
 
 from __future__ import annotations
 
-import hashlib
+import gc
 import json
 import logging
+import os
 import re
 import time
+import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 
 from cdp.config import Settings
 from cdp.lake import partition_dir, write_parquet_atomic
 from cdp.privacy.suppression import suppress_rows
 from cdp.schema import UTC_TS
 from pipelines.contracts import Contract, Entity, load_contracts
-from pipelines.expectations import GEOutcome, Validator
-from pipelines.readers import FileRejected, read_raw
+from pipelines.expectations import FileValidation, GEOutcome, Validator
+from pipelines.readers import (
+    FileRejected,
+    NeedsWholeFile,
+    RawFile,
+    check_file_bytes,
+    check_file_totals,
+    iter_chunks,
+    read_keys,
+    read_raw,
+    scan_file,
+)
 from pipelines.report import write_index, write_load_report
 from pipelines.rules import evaluate, typed_dtype
 
@@ -209,8 +227,8 @@ def ingest(settings: Settings, sources: list[str] | None = None,
     report = IngestReport()
     for path, rel in discover(settings, sources, load_dates):
         started = datetime.now(UTC)
-        data = path.read_bytes()
-        sha = hashlib.sha256(data).hexdigest()
+        scan = scan_file(path)
+        sha = scan.sha256
         source = rel.parts[0]
         res = FileResult(file=rel.as_posix(), source=source, entity=None, status=FAILED,
                          content_sha256=sha, load_date=_delivery_date(rel), started_at=started)
@@ -227,7 +245,8 @@ def ingest(settings: Settings, sources: list[str] | None = None,
                 res.load_id = f"{source}-{entity.name}-{res.load_date:%Y%m%d}-{sha[:12]}"
                 if validator is None:
                     validator = Validator(settings.ingest.ge_sample_rows)
-                _load_file(settings, data, rel, entity, res, validator)
+                _load_file(settings, path, scan, rel, entity, res, validator)
+                gc.collect()  # the file's frames are gone: give the memory back before the next
                 if res.status == LOADED:
                     seen[sha] = res.file
         res.finished_at = datetime.now(UTC)
@@ -250,47 +269,192 @@ def _no_contract_message(rel: Path, contract: Contract | None, source: str) -> s
             f"matching {rel.name!r} (globs {globs}; rule file:contract)")
 
 
-def _load_file(settings: Settings, data: bytes, rel: Path, entity: Entity, res: FileResult,
+class _ParquetSink:
+    """Rows of one load appended chunk by chunk to one Parquet file under a temp name; the file
+    appears under its final name only on :meth:`commit` (atomic rename, as
+    :func:`cdp.lake.write_parquet_atomic`)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.tmp = path.with_name(f".tmp-{uuid.uuid4().hex}-{path.name}.partial")
+        self.writer: pq.ParquetWriter | None = None
+        self.rows = 0
+
+    def write(self, df: pl.DataFrame) -> None:
+        if df.height == 0 and self.writer is not None:
+            return
+        t = df.to_arrow(compat_level=pl.CompatLevel.oldest())
+        if self.writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.writer = pq.ParquetWriter(self.tmp, t.schema, compression="zstd")
+        else:
+            t = t.cast(self.writer.schema)
+        self.writer.write_table(t)
+        self.rows += df.height
+
+    def commit(self) -> Path | None:
+        """Close and rename into place (None when nothing was written)."""
+        if self.writer is None:
+            return None
+        self.writer.close()
+        self.writer = None
+        with open(self.tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(self.tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+        self.tmp.unlink(missing_ok=True)
+
+
+def _remove_stale(path: Path) -> None:
+    """Temp files a crashed earlier attempt of this load left next to ``path``."""
+    if path.parent.is_dir():
+        for p in path.parent.glob(f".tmp-*-{path.name}.partial"):
+            p.unlink(missing_ok=True)
+
+
+def _duplicated_keys(path: Path, entity: Entity, batch_rows: int) -> dict[str, pl.Series]:
+    """Per ``unique`` column, the values occurring more than once in the whole file (key-only pass)."""
+    names = [e.column for e in entity.expectations if e.kind == "unique" and e.column]
+    if not names:
+        return {}
+    parts = [read_keys(c.data, entity, names) for c in iter_chunks(path, entity, batch_rows)]
+    keys = pl.concat(parts)
+    del parts
+    out = {}
+    for n in names:
+        s = keys[n].drop_nulls()
+        out[n] = s.filter(s.is_duplicated()).unique()
+    return out
+
+
+def _load_file(settings: Settings, path: Path, scan, rel: Path, entity: Entity, res: FileResult,
                validator: Validator) -> None:
-    t0 = time.perf_counter()
     relp = rel.as_posix()
     try:
-        raw = read_raw(data, relp, entity)
+        empty = check_file_bytes(scan, relp, entity)
     except FileRejected as exc:
         res.message, res.rows_read = str(exc), exc.rows_read
         return
-    t1 = time.perf_counter()
-    res.warnings += raw.warnings
-    res.rows_read = raw.frame.height
-    verdicts = evaluate(raw.frame, entity, relp)
-    t2 = time.perf_counter()
-    ge: GEOutcome | None = None
+    batch_rows = settings.ingest.batch_rows
     try:
-        ge = validator.validate(entity, verdicts)
-        res.ge_success = ge.success
-        res.ge_disagreements = ge.disagreements
-    except Exception as exc:  # GE is the report, polars decides: a GE failure must not lose the load
-        res.warnings.append(f"{relp}: Great Expectations validation failed to run: {exc!r}")
-    t3 = time.perf_counter()
+        try:
+            _load_chunks(settings, path, empty, relp, entity, res, validator, batch_rows)
+        except NeedsWholeFile:
+            log.info("%s: records span lines; read whole", relp)
+            _load_chunks(settings, path, empty, relp, entity, res, validator, 0)
+    except FileRejected as exc:
+        res.message, res.rows_read, res.status = str(exc), exc.rows_read, FAILED
+
+
+def _load_chunks(settings: Settings, path: Path, empty: RawFile | None, relp: str, entity: Entity,
+                 res: FileResult, validator: Validator, batch_rows: int) -> None:
+    """Read, decide, validate and write one file chunk by chunk (``batch_rows`` 0: whole)."""
+    secs = dict.fromkeys(("keys", "read", "rules", "ge", "write"), 0.0)
+    part = f"{entity.source}/{entity.name}"
+    staged_file = partition_dir(settings.paths.staged / part, res.load_date) / f"{res.load_id}.parquet"
+    qfile = partition_dir(settings.paths.quarantine / part, res.load_date) / f"{res.load_id}.parquet"
+    for p in (staged_file, qfile):
+        _remove_stale(p)
+    staged_sink, q_sink = _ParquetSink(staged_file), _ParquetSink(qfile)
+    chunks = iter([None]) if empty is not None else iter_chunks(path, entity, batch_rows)
+    first = next(chunks)
+    chunked = first is not None and not first.last
+    duplicated = None
+    if chunked:
+        t = time.perf_counter()
+        duplicated = _duplicated_keys(path, entity, batch_rows)
+        secs["keys"] = time.perf_counter() - t
+    fv = FileValidation(validator, entity, chunked=chunked)
+    warnings: list[str] = list(empty.warnings) if empty is not None else []
+    rows = undecodable = json_objects = 0
+    seen_keys: set[str] = set()
+    drift: list[str] = []
+    rule_counts: dict[str, int] = {}
     ingested_at = datetime.now(UTC)
     lineage = [pl.lit(relp).alias("_source_file"), pl.lit(res.load_id).alias("_load_id"),
                pl.lit(ingested_at).cast(UTC_TS).alias("_ingested_at")]
-    staged = verdicts.staged.with_columns(lineage).select(
-        *[pl.col(f.name).cast(typed_dtype(f)) for f in entity.fields], "_extra",
-        "_source_file", "_row_number", "_load_id", "_ingested_at")
-    quarantined = verdicts.quarantined.with_columns(lineage).select(QUARANTINE.names())
-    # Data protection: rows of erased persons never enter the lake (counted as suppressed).
-    staged, quarantined, res.rows_suppressed = suppress_rows(settings, entity, staged, quarantined)
-    part = f"{entity.source}/{entity.name}"
-    staged_file = partition_dir(settings.paths.staged / part, res.load_date) / f"{res.load_id}.parquet"
-    write_parquet_atomic(staged, staged_file)
+    n_staged = n_quarantined = n_suppressed = 0
+    try:
+        chunk, last = first, False
+        while not last:
+            t0 = time.perf_counter()
+            if chunk is None:
+                raw, last = empty, True
+            else:
+                raw = read_raw(chunk.data, relp, entity, first_line=chunk.first_line, whole=not chunked)
+                last = chunk.last
+                chunk = None
+            if entity.format == "csv" and rows:
+                raw.frame = raw.frame.with_columns(pl.col("_row_number") + rows)
+            warnings += [w for w in raw.warnings if w not in warnings]
+            undecodable += raw.n_undecodable
+            json_objects += raw.n_json_objects
+            seen_keys |= raw.required_keys_seen
+            drift += [k for k in raw.drift_keys if k not in drift]
+            rows += raw.frame.height
+            t1 = time.perf_counter()
+            verdicts = evaluate(raw.frame, entity, relp, duplicated)
+            del raw
+            t2 = time.perf_counter()
+            try:
+                fv.add(verdicts)
+            except Exception as exc:  # GE is the report, polars decides: a GE failure must not lose the load
+                fv = None
+                warnings.append(f"{relp}: Great Expectations validation failed to run: {exc!r}")
+            t3 = time.perf_counter()
+            staged = verdicts.staged.with_columns(lineage).select(
+                *[pl.col(f.name).cast(typed_dtype(f)) for f in entity.fields], "_extra",
+                "_source_file", "_row_number", "_load_id", "_ingested_at")
+            quarantined = verdicts.quarantined.with_columns(lineage).select(QUARANTINE.names())
+            for k, v in verdicts.rule_counts.items():
+                rule_counts[k] = rule_counts.get(k, 0) + v
+            del verdicts
+            # Data protection: rows of erased persons never enter the lake (counted as suppressed).
+            staged, quarantined, n = suppress_rows(settings, entity, staged, quarantined)
+            n_suppressed += n
+            staged_sink.write(staged)
+            if quarantined.height:
+                q_sink.write(quarantined)
+            n_staged += staged.height
+            n_quarantined += quarantined.height
+            del staged, quarantined
+            secs["read"] += t1 - t0
+            secs["rules"] += t2 - t1
+            secs["ge"] += t3 - t2
+            secs["write"] += time.perf_counter() - t3
+            if not last:
+                chunk = next(chunks)
+        warnings += check_file_totals(relp, entity, rows, undecodable, json_objects, seen_keys, drift)
+        t = time.perf_counter()
+        ge: GEOutcome | None = None
+        if fv is not None:
+            try:
+                ge = fv.finish()
+                res.ge_success = ge.success
+                res.ge_disagreements = ge.disagreements
+            except Exception as exc:
+                warnings.append(f"{relp}: Great Expectations validation failed to run: {exc!r}")
+        secs["ge"] += time.perf_counter() - t
+        t = time.perf_counter()
+        staged_sink.commit()
+        if q_sink.commit() is None:
+            qfile.unlink(missing_ok=True)  # a crashed attempt's file of this load id, if any
+    except BaseException:
+        staged_sink.abort()
+        q_sink.abort()
+        raise
+    res.warnings += warnings
+    res.rows_read = rows
+    res.rows_staged, res.rows_quarantined, res.rows_suppressed = n_staged, n_quarantined, n_suppressed
     res.staged_path = staged_file.relative_to(settings.paths.root).as_posix()
-    if quarantined.height:
-        qfile = partition_dir(settings.paths.quarantine / part, res.load_date) / f"{res.load_id}.parquet"
-        write_parquet_atomic(quarantined, qfile)
+    if n_quarantined:
         res.quarantine_path = qfile.relative_to(settings.paths.root).as_posix()
-    res.rows_staged, res.rows_quarantined = staged.height, quarantined.height
-    res.rule_counts = {k: v for k, v in verdicts.rule_counts.items() if v}
+    res.rule_counts = {k: v for k, v in rule_counts.items() if v}
     res.status = LOADED
     share = res.rows_quarantined / res.rows_read if res.rows_read else 0.0
     limit = next((e.max for e in entity.expectations if e.kind == "max_failed_share"), None)
@@ -299,9 +463,9 @@ def _load_file(settings: Settings, data: bytes, rel: Path, entity: Entity, res: 
     if share > limit:
         res.warnings.append(f"{relp}: {share:.1%} of rows quarantined, above the contract limit "
                             f"{limit:.1%} (rule table:max_failed_share)")
-    res.seconds = {"read": t1 - t0, "rules": t2 - t1, "ge": t3 - t2}
     res.report_path = write_load_report(settings, res, entity, ge)
-    res.seconds["write"] = time.perf_counter() - t3
+    secs["write"] += time.perf_counter() - t
+    res.seconds = {k: v for k, v in secs.items() if v or k != "keys"}
 
 
 def result_dict(res: FileResult) -> dict:

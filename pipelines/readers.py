@@ -6,14 +6,21 @@ fields as lists), ``_extra`` (unexpected columns / keys as a JSON object string)
 ``_read_error`` (the rule a row broke while being read: ``row:encoding``,
 ``row:malformed_json``, ``row:field_count``). File-level problems raise :class:`FileRejected`.
 
-Readers are polars/DuckDB native: no Python loops over rows.
+Readers are polars/DuckDB native: no Python loops over rows. Big files are read in batches
+(:func:`iter_chunks` splits the raw bytes at line boundaries; :func:`read_raw` reads one
+chunk); checks that need the whole file (undecodable share, a required JSON key absent from
+every record, schema-drift keys) are accumulated by the caller from the :class:`RawFile`
+counters and decided once per file (:func:`check_file_totals`).
 """
 
 from __future__ import annotations
 
 import codecs
+import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -39,65 +46,186 @@ class FileRejected(Exception):
         self.rows_read = rows_read
 
 
+class NeedsWholeFile(Exception):
+    """A CSV chunk holds records spanning lines (or unbalanced quotes): read the file whole."""
+
+
 @dataclass
 class RawFile:
-    """The raw rows of one file plus warnings about it (schema drift, missing optional columns)."""
+    """The raw rows of one file (or chunk) plus warnings (missing optional columns) and the
+    counters the file-level checks add up over chunks."""
 
     frame: pl.DataFrame
     warnings: list[str] = field(default_factory=list)
+    n_undecodable: int = 0  # rows breaking row:encoding
+    n_json_objects: int = 0  # JSON rows that are objects
+    required_keys_seen: set[str] = field(default_factory=set)  # required JSON fields present somewhere
+    drift_keys: list[str] = field(default_factory=list)  # unexpected JSON keys (schema drift)
 
 
-def read_raw(data: bytes, rel: str, entity: Entity) -> RawFile:
-    """Decode and split one file's bytes into raw rows per the entity's contract.
+@dataclass
+class FileScan:
+    """One streamed pass over a landing file: content hash and the whole-file byte checks."""
 
-    Args:
-        data: the file content.
-        rel: the file path relative to the landing directory (used in messages).
-        entity: the contract entity the file belongs to.
+    sha256: str
+    size: int
+    blank: bool  # empty or whitespace only
+    has_nul: bool
+
+
+def scan_file(path: Path, block: int = 1 << 24) -> FileScan:
+    """Hash a file in blocks and note whether it is blank or holds NUL bytes (never held whole)."""
+    h = hashlib.sha256()
+    size, blank, nul = 0, True, False
+    with open(path, "rb") as fh:
+        while b := fh.read(block):
+            h.update(b)
+            size += len(b)
+            blank = blank and not b.strip()
+            nul = nul or b"\x00" in b
+    return FileScan(h.hexdigest(), size, blank, nul)
+
+
+def where_of(rel: str, entity: Entity) -> str:
+    """How messages name a file: path, contract file and entity."""
+    return f"{rel} (contract {entity.contract_file}, entity {entity.name})"
+
+
+def check_file_bytes(scan: FileScan, rel: str, entity: Entity) -> RawFile | None:
+    """File-level byte checks before reading. Returns an empty :class:`RawFile` for an allowed
+    empty file, None when the file is to be read.
 
     Raises:
-        FileRejected: empty or undecodable file, malformed JSON array, missing required column.
+        FileRejected: empty file (not allowed), NUL bytes, unknown encoding.
     """
-    where = f"{rel} (contract {entity.contract_file}, entity {entity.name})"
-    if not data.strip() and entity.allow_empty:
+    where = where_of(rel, entity)
+    if scan.blank and entity.allow_empty:
         return RawFile(_empty_frame(entity), [f"{where}: empty file, no records (allow_empty)"])
-    if not data.strip():
+    if scan.blank:
         raise FileRejected(f"{where}: empty file (no header, no records), rule file:not_empty",
                            "file:not_empty")
-    if b"\x00" in data:
+    if scan.has_nul:
         raise FileRejected(
             f"{where}: undecodable as {entity.encoding} (NUL bytes: binary or UTF-16?), rule file:encoding",
             "file:encoding")
     try:
-        utf8 = _to_utf8(data, entity.encoding)
+        codecs.lookup(entity.encoding)
     except LookupError as exc:
         raise FileRejected(f"{where}: unknown encoding {entity.encoding!r}", "contract:encoding") from exc
-    utf8 = utf8.removeprefix(BOM)
+    return None
+
+
+@dataclass
+class Chunk:
+    """Raw bytes of consecutive lines of a file (a CSV chunk starts with the header line)."""
+
+    data: bytes
+    first_line: int  # 1-based line number of the chunk's first line in the file (header excluded)
+    last: bool
+
+
+def iter_chunks(path: Path, entity: Entity, batch_rows: int, block: int = 1 << 24) -> Iterator[Chunk]:
+    """Split a file at line boundaries into chunks of ``batch_rows`` lines (JSON arrays: one chunk).
+
+    The file is read block by block, so only one chunk is held at a time; each CSV chunk gets
+    the header line prepended. Newline bytes are found in the raw encoding (the contract
+    encodings are ASCII-compatible; UTF-16 files are rejected for their NUL bytes).
+    """
+    if entity.format == "json" or batch_rows <= 0:
+        yield Chunk(path.read_bytes(), 1, True)
+        return
+    size = path.stat().st_size
+    header = b""
+    parts: list[bytes] = []
+    n_lines, first = 0, 1
+    with open(path, "rb") as fh:
+        if entity.format == "csv":
+            header = fh.readline()
+            first = 2
+        while b := fh.read(block):
+            cnt = b.count(b"\n")
+            while n_lines + cnt >= batch_rows:
+                need = batch_rows - n_lines  # newlines still wanted from this block
+                pos = int(np.flatnonzero(np.frombuffer(b, dtype=np.uint8) == 10)[need - 1]) + 1
+                parts.append(b[:pos])
+                b, cnt = b[pos:], cnt - need
+                last = not b and fh.tell() >= size
+                yield Chunk(header + b"".join(parts), first, last)
+                if last:
+                    return
+                parts, n_lines, first = [], 0, first + batch_rows
+            parts.append(b)
+            n_lines += cnt
+    yield Chunk(header + b"".join(parts), first, True)
+
+
+def read_raw(data: bytes, rel: str, entity: Entity, *, first_line: int = 1, whole: bool = True) -> RawFile:
+    """Decode and split one file's (or chunk's) bytes into raw rows per the entity's contract.
+
+    Args:
+        data: the file content, or one :class:`Chunk` of it.
+        rel: the file path relative to the landing directory (used in messages).
+        entity: the contract entity the file belongs to.
+        first_line: line number of the chunk's first data line (JSON Lines row numbers are line
+            numbers; CSV row numbers are re-based by the caller).
+        whole: ``data`` is the whole file. A CSV chunk with records spanning lines raises
+            :class:`NeedsWholeFile` instead of being re-joined.
+
+    The whole-file checks (:func:`check_file_bytes` before, :func:`check_file_totals` after)
+    are the caller's.
+
+    Raises:
+        FileRejected: malformed JSON array, missing required CSV column, unreadable CSV.
+        NeedsWholeFile: see ``whole``.
+    """
+    where = where_of(rel, entity)
+    utf8 = _to_utf8(data, entity.encoding).removeprefix(BOM)
     con = duckdb.connect()  # one connection per file for decoding and JSON extraction
     try:
         if entity.format == "csv":
-            raw = _read_csv(utf8, con, where, entity)
+            raw = _read_csv(utf8, con, where, entity, whole)
         elif entity.format == "jsonl":
-            raw = _read_jsonl(utf8, con, where, entity)
+            raw = _read_jsonl(utf8, con, where, entity, first_line)
         else:
             raw = _read_json_array(utf8, con, where, entity)
     finally:
         con.close()
+    del utf8
     df = raw.frame
-    if df.height == 0:
-        # A header-only CSV or "[]" is a delivery without records (a quiet delta), not an error.
-        raw.warnings.append(f"{where}: no data records")
     bad_enc = pl.col("_raw").str.contains("\ufffd", literal=True) | pl.col("_raw").str.contains(MOJIBAKE)
     df = df.with_columns(
         pl.when(bad_enc).then(pl.lit("row:encoding")).otherwise(pl.col("_read_error")).alias("_read_error")
     )
-    n_bad = df.filter(pl.col("_read_error") == "row:encoding").height
-    if n_bad > MAX_UNDECODABLE_SHARE * df.height:
-        raise FileRejected(
-            f"{where}: undecodable as {entity.encoding} ({n_bad} of {df.height} rows), rule file:encoding",
-            "file:encoding", rows_read=df.height)
+    raw.n_undecodable = df.filter(pl.col("_read_error") == "row:encoding").height
     raw.frame = df
     return raw
+
+
+def check_file_totals(rel: str, entity: Entity, rows: int, undecodable: int, json_objects: int,
+                      required_keys_seen: set[str], drift_keys: list[str]) -> list[str]:
+    """The whole-file checks after every chunk is read; returns the file-level warnings.
+
+    Raises:
+        FileRejected: a required JSON key absent from every record; most rows undecodable.
+    """
+    where = where_of(rel, entity)
+    if entity.format != "csv" and json_objects:
+        # A required key absent from every record is the JSON form of a missing required column.
+        for f in entity.fields:
+            if f.required and f.name not in required_keys_seen:
+                raise FileRejected(f"{where}: missing required key {f.source!r} in every record, "
+                                   f"rule {f.name}:required", f"{f.name}:required", rows_read=rows)
+    if undecodable > MAX_UNDECODABLE_SHARE * rows:
+        raise FileRejected(
+            f"{where}: undecodable as {entity.encoding} ({undecodable} of {rows} rows), rule file:encoding",
+            "file:encoding", rows_read=rows)
+    warnings = []
+    if drift_keys:
+        warnings.append(f"{where}: unexpected key(s) {sorted(set(drift_keys))} kept in _extra (schema drift)")
+    if rows == 0:
+        # A header-only CSV or "[]" is a delivery without records (a quiet delta), not an error.
+        warnings.append(f"{where}: no data records")
+    return warnings
 
 
 def _to_utf8(data: bytes, encoding: str) -> bytes:
@@ -116,7 +244,7 @@ def _empty_frame(entity: Entity) -> pl.DataFrame:
     return pl.DataFrame(schema=cols | {"_extra": pl.String, "_read_error": pl.String})
 
 
-def _lines(utf8: bytes, con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+def _lines(utf8: bytes, con: duckdb.DuckDBPyConnection, first_line: int = 1) -> pl.DataFrame:
     """One row per line (``_line``, 1-based, and ``_raw``); the trailing newline adds no line.
 
     The line boundaries are found with numpy and the lines handed to DuckDB as one Arrow binary
@@ -139,10 +267,10 @@ def _lines(utf8: bytes, con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     con.register("lines_bin", pa.table({"b": binary}))
     text = con.sql("SELECT try(decode(b)) AS _raw FROM lines_bin").to_arrow_table()
     con.unregister("lines_bin")
-    lines = pl.from_arrow(text).with_row_index("_line", offset=1)
+    lines = pl.from_arrow(text).with_row_index("_line", offset=first_line)
     bad = lines.filter(pl.col("_raw").is_null())["_line"].to_list()
     if bad:
-        fixed = [bytes(binary[i - 1].as_py()).decode("utf-8", errors="replace") for i in bad]
+        fixed = [bytes(binary[i - first_line].as_py()).decode("utf-8", errors="replace") for i in bad]
         lines = lines.update(pl.DataFrame({"_line": pl.Series(bad, dtype=lines["_line"].dtype),
                                            "_raw": fixed}), on="_line")
     return lines.with_columns(pl.col("_raw").str.strip_suffix("\n").str.strip_suffix("\r"),
@@ -154,9 +282,13 @@ def _clean(expr: pl.Expr) -> pl.Expr:
     return pl.when(s == "").then(None).otherwise(s)
 
 
-def _read_csv(utf8: bytes, con: duckdb.DuckDBPyConnection, where: str, entity: Entity) -> RawFile:
+def _read_csv(utf8: bytes, con: duckdb.DuckDBPyConnection, where: str, entity: Entity,
+              whole: bool = True) -> RawFile:
     lines = _lines(utf8, con)
     body = lines.slice(1).filter(pl.col("_raw").str.strip_chars() != "")
+    quote = entity.quote or '"'
+    if not whole and body.select((pl.col("_raw").str.count_matches(quote, literal=True) % 2 == 1).any()).item():
+        raise NeedsWholeFile(where)  # a quoted value may continue on the next line
     try:
         # utf8-lossy: invalid bytes become U+FFFD here exactly as in the lines (row:encoding)
         parsed = pl.read_csv(
@@ -164,6 +296,8 @@ def _read_csv(utf8: bytes, con: duckdb.DuckDBPyConnection, where: str, entity: E
             has_header=True, infer_schema=False, truncate_ragged_lines=True, raise_if_empty=False,
         )
     except pl.exceptions.PolarsError as exc:
+        if not whole:
+            raise NeedsWholeFile(where) from exc
         raise FileRejected(f"{where}: not readable as CSV: {exc}", "file:format") from exc
     header = [c.strip() for c in parsed.columns]
     parsed.columns = header
@@ -198,6 +332,8 @@ def _read_csv(utf8: bytes, con: duckdb.DuckDBPyConnection, where: str, entity: E
                                                   + re.escape(quote * 2) + r")*" + re.escape(quote), "")
         ragged = unquoted.str.count_matches(delim, literal=True) != ncols - 1
         out = pl.concat([body.select("_raw", ragged.alias("_ragged")), out], how="horizontal")
+    elif not whole:
+        raise NeedsWholeFile(where)
     else:
         # Quoted line breaks: the record's text is its fields joined by the delimiter.
         joined = parsed.select(
@@ -262,13 +398,14 @@ def _extract_json(df: pl.DataFrame, con: duckdb.DuckDBPyConnection, where: str, 
     cols = [pl.col("__v").list.get(i, null_on_oob=True).alias(f.name) for i, f in enumerate(scalar)]
     cols += [pl.col(f"__o{i}").alias(f.name) for i, f in enumerate(other)]
     fields = got.select("_row_number", "ok", "__drift", *cols)
-    warnings: list[str] = []
     n_ok = int(fields["ok"].sum())
-    # A required key absent from every row is the JSON form of a missing required column.
+    seen: set[str] = set()
+    extra: list[str] = []
+    # Which required keys occur at all (a key absent from every record of the file rejects it;
+    # decided per file by check_file_totals).
     if n_ok:
         drift = fields.filter(pl.col("__drift").fill_null(False)).select("_row_number")
         present: set[str] = set(known)
-        extra: list[str] = []
         if drift.height:
             con.register("drift_rows", df.join(drift, on="_row_number", how="semi").select("_row_number", "_raw")
                          .to_arrow())
@@ -277,6 +414,7 @@ def _extract_json(df: pl.DataFrame, con: duckdb.DuckDBPyConnection, where: str, 
             extra = [k for k in keys if k not in present]
         required = [f for f in entity.fields if f.required]
         absent = [f for f in required if fields[f.name].null_count() == fields.height]
+        seen = {f.name for f in required if f not in absent}
         if absent:
             # every value is null: is the key missing everywhere, or present with null values?
             exists = con.execute(
@@ -285,12 +423,8 @@ def _extract_json(df: pl.DataFrame, con: duckdb.DuckDBPyConnection, where: str, 
                 + " FROM src WHERE CASE WHEN json_valid(_raw) THEN json_type(_raw) = 'OBJECT' ELSE false END",
                 [_json_path(f.source).replace("[*]", "") for f in absent],
             ).fetchone()
-            for f, n in zip(absent, exists, strict=True):
-                if n == 0:
-                    raise FileRejected(f"{where}: missing required key {f.source!r} in every record, "
-                                       f"rule {f.name}:required", f"{f.name}:required", rows_read=df.height)
+            seen |= {f.name for f, n in zip(absent, exists, strict=True) if n}
         if extra:
-            warnings.append(f"{where}: unexpected key(s) {extra} kept in _extra (schema drift)")
             obj = ", ".join("?, json_extract(_raw, ?)" for _ in extra)
             ps = [x for k in extra for x in (k, _json_path(k))]
             ex = _pl(con, f"SELECT _row_number, CAST(json_object({obj}) AS VARCHAR) AS _extra FROM drift_rows", ps)
@@ -303,11 +437,12 @@ def _extract_json(df: pl.DataFrame, con: duckdb.DuckDBPyConnection, where: str, 
         pl.when(pl.col("ok")).then(None).otherwise(pl.lit("row:malformed_json")).cast(pl.String)
         .alias("_read_error"),
     )
-    return RawFile(out, warnings)
+    return RawFile(out, n_json_objects=n_ok, required_keys_seen=seen, drift_keys=extra)
 
 
-def _read_jsonl(utf8: bytes, con: duckdb.DuckDBPyConnection, where: str, entity: Entity) -> RawFile:
-    lines = _lines(utf8, con).filter(pl.col("_raw").str.strip_chars() != "").rename({"_line": "_row_number"})
+def _read_jsonl(utf8: bytes, con: duckdb.DuckDBPyConnection, where: str, entity: Entity,
+                first_line: int = 1) -> RawFile:
+    lines = _lines(utf8, con, first_line).filter(pl.col("_raw").str.strip_chars() != "").rename({"_line": "_row_number"})
     return _extract_json(lines.select("_row_number", "_raw"), con, where, entity)
 
 
@@ -329,3 +464,39 @@ def _read_json_array(utf8: bytes, con: duckdb.DuckDBPyConnection, where: str, en
         raise FileRejected(f"{where}: expected a JSON array of objects, rule file:json_array", "file:json_array")
     rows = rows.select(pl.col("_row_number").cast(pl.Int64), "_raw")
     return _extract_json(rows, con, where, entity)
+
+
+def read_keys(data: bytes, entity: Entity, names: list[str]) -> pl.DataFrame:
+    """The values of fields ``names`` for every record of a chunk, exactly as :func:`read_raw`
+    would give them (trimmed, empty = null; null for JSON rows that are not objects).
+
+    Only these fields are parsed: the cheap first pass that lets a file read in chunks find
+    the values occurring more than once anywhere in it (``unique`` rules).
+    """
+    utf8 = _to_utf8(data, entity.encoding).removeprefix(BOM)
+    fields = [entity.field(n) for n in names]
+    if entity.format == "csv":
+        opts = {"separator": entity.delimiter, "quote_char": entity.quote or None, "encoding": "utf8-lossy",
+                "has_header": True, "infer_schema": False, "truncate_ragged_lines": True,
+                "raise_if_empty": False}
+        header = [c.strip() for c in pl.read_csv(utf8, n_rows=0, **opts).columns]
+        idx = {f.name: header.index(f.source) for f in fields if f.source in header}
+        got = pl.read_csv(utf8, columns=sorted(set(idx.values())), **opts) if idx else None
+        cols = {f.name: (_clean(pl.col(got.columns[sorted(set(idx.values())).index(idx[f.name])]))
+                         if f.name in idx else pl.lit(None, dtype=pl.String)) for f in fields}
+        if got is None:
+            n = max(0, utf8.count(b"\n") - 1)
+            return pl.DataFrame({f.name: pl.Series([None] * n, dtype=pl.String) for f in fields})
+        return got.select(**cols)
+    con = duckdb.connect()
+    try:
+        lines = _lines(utf8, con).filter(pl.col("_raw").str.strip_chars() != "")
+        del utf8
+        con.register("src", lines.select("_raw").to_arrow())
+        sel = ", ".join(f"CASE WHEN ok THEN json_extract_string(_raw, ?) END AS k{i}" for i in range(len(fields)))
+        got = _pl(con, "WITH v AS (SELECT _raw, CASE WHEN json_valid(_raw) THEN json_type(_raw) = 'OBJECT' "
+                       f"ELSE false END AS ok FROM src) SELECT {sel} FROM v",
+                  [_json_path(f.source) for f in fields])
+    finally:
+        con.close()
+    return got.select(*[_clean(pl.col(f"k{i}")).alias(f.name) for i, f in enumerate(fields)])

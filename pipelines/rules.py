@@ -95,8 +95,14 @@ def _bound_lit(f: FieldSpec, v):
     return pl.lit(v)
 
 
-def rules_for(entity: Entity) -> list[Rule]:
-    """All row-level rules of an entity, in contract order (typed columns named ``<field>__typed``)."""
+def rules_for(entity: Entity, duplicated: dict[str, pl.Series] | None = None) -> list[Rule]:
+    """All row-level rules of an entity, in contract order (typed columns named ``<field>__typed``).
+
+    Args:
+        entity: the contract entity.
+        duplicated: for a file read in chunks, per ``unique`` column the values that occur
+            more than once in the whole file; without it, duplicates are found in the frame.
+    """
     out: list[Rule] = []
     readable = pl.col("_read_error").is_null()
     for f in entity.fields:
@@ -129,8 +135,9 @@ def rules_for(entity: Entity) -> list[Rule]:
     for e in entity.expectations:
         if e.kind == "unique" and e.column:
             c = pl.col(e.column)
+            dup = c.is_duplicated() if duplicated is None else c.is_in(duplicated[e.column].implode())
             out.append(Rule(f"{e.column}:unique", e.column,
-                            readable & c.is_not_null() & c.is_duplicated(),
+                            readable & c.is_not_null() & dup,
                             f"column {entity.field(e.column).source} value occurs more than once in the file"))
     return out
 
@@ -155,15 +162,18 @@ class Verdicts:
     rules: list[Rule]
 
 
-def evaluate(raw: pl.DataFrame, entity: Entity, rel: str) -> Verdicts:
-    """Apply every rule of ``entity`` to the raw rows of file ``rel``.
+def evaluate(raw: pl.DataFrame, entity: Entity, rel: str,
+             duplicated: dict[str, pl.Series] | None = None) -> Verdicts:
+    """Apply every rule of ``entity`` to the raw rows of file ``rel`` (or of one chunk of it).
+
+    ``duplicated``: see :func:`rules_for` (needed when ``raw`` is one chunk of a file).
 
     Returns the staged rows (typed columns named as the contract fields, plus ``_extra`` and
     ``_row_number``) and the quarantined rows (``_row_number``, ``_raw``, ``_failed_rules``,
     ``_reason``; the reason names the file, row, column and rule).
     """
     df = raw.with_columns([typed_expr(f).cast(typed_dtype(f)).alias(f"{f.name}__typed") for f in entity.fields])
-    rules = rules_for(entity)
+    rules = rules_for(entity, duplicated)
     df = df.with_columns([r.fails.alias(f"__fail__{r.name}") for r in rules])
     read_reasons = row_read_rules()
     read_reason = pl.col("_read_error").replace_strict(read_reasons, default=None, return_dtype=pl.String)
