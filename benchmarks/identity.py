@@ -109,9 +109,11 @@ def run_baseline(data_dir: Path) -> dict:
             for src in sorted(df["source_system"].unique().to_list())]
     settings = SettingsCreator(
         link_type="link_and_dedupe", unique_id_column_name="record_key",
+        # the blocking of Splink's deduplication tutorial: pairs of fields, never one broad field
         blocking_rules_to_generate_predictions=[
-            block_on("first_name", "last_name"), block_on("birth_date"), block_on("email"),
-            block_on("postcode", "last_name"),
+            block_on("first_name", "last_name"), block_on("last_name", "birth_date"),
+            block_on("first_name", "birth_date"), block_on("postcode", "first_name"),
+            block_on("postcode", "last_name"), block_on("email"),
         ],
         comparisons=[
             cl.NameComparison("first_name").configure(term_frequency_adjustments=True),
