@@ -35,19 +35,23 @@ def main() -> None:
     ap.add_argument("--deliveries", type=int, default=1)
     ap.add_argument("--landing", type=Path, help="an existing landing dir to ingest (read only)")
     ap.add_argument("--out", type=Path, help="result JSON (default benchmarks/results/ingest_<N>.json)")
+    ap.add_argument("--work", help="data dir name under benchmarks/work/ (default ingest_<N> with --landing)")
+    ap.add_argument("--batch-rows", type=int, help="ingest.batch_rows (0: every file whole, the old way)")
     args = ap.parse_args()
 
     from cdp.config import Settings
     from pipelines.canonical import build_canonical
     from pipelines.ingest import ingest
 
-    work = HERE / "work" / (f"ingest_{args.persons}" if args.landing else str(args.persons))
+    work = HERE / "work" / (args.work or (f"ingest_{args.persons}" if args.landing else str(args.persons)))
     if args.landing:
         work.mkdir(parents=True, exist_ok=True)
         link = work / "landing"
         if not link.exists():
             link.symlink_to(args.landing.resolve())
     settings = Settings(data_dir=work)
+    if args.batch_rows is not None:
+        settings.ingest.batch_rows = args.batch_rows
     out: dict = {"persons": args.persons, "seed": args.seed, "deliveries": args.deliveries,
                  "machine": platform.platform(), "note": "2 cores shared with other jobs"}
     if not (settings.paths.landing).is_dir():
@@ -70,7 +74,9 @@ def main() -> None:
                                      "stage_seconds": {k: round(sum(f.seconds.get(k, 0.0) for f in report.files), 2)
                                                        for k in ("read", "rules", "ge", "write")},
                                      "rows_read": sum(f.rows_read for f in report.files),
+                                     "batch_rows": settings.ingest.batch_rows,
                                      "peak_rss_mb": round(_peak_rss_mb())}, indent=1))
+    ingest_peak = round(_peak_rss_mb())
     counts = build_canonical(settings)
     t2 = time.perf_counter()
 
@@ -86,6 +92,7 @@ def main() -> None:
         "canonical_seconds": round(t2 - t1, 2),
         "total_seconds": round(t2 - t0, 2),
         "stage_seconds": {k: round(v, 2) for k, v in stage.items()},
+        "keys_seconds": round(sum(f.seconds.get("keys", 0.0) for f in report.files), 2),
         "rows_per_second": {
             **{k: round(rows / v) if v else None for k, v in stage.items()},
             "ingest": round(rows / (t1 - t0)),
@@ -93,6 +100,8 @@ def main() -> None:
         },
         "canonical_rows": counts,
         "ge_sample_rows": settings.ingest.ge_sample_rows,
+        "batch_rows": settings.ingest.batch_rows,
+        "ingest_peak_rss_mb": ingest_peak,
         "pipelines_code": str(Path(ingest.__code__.co_filename).parent),
         "peak_rss_mb": round(_peak_rss_mb()),
         "per_file": [{"file": f.file, "rows": f.rows_read, "status": f.status,

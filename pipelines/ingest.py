@@ -246,7 +246,8 @@ def ingest(settings: Settings, sources: list[str] | None = None,
                 if validator is None:
                     validator = Validator(settings.ingest.ge_sample_rows)
                 _load_file(settings, path, scan, rel, entity, res, validator)
-                gc.collect()  # the file's frames are gone: give the memory back before the next
+                if scan.size > 1 << 26:
+                    gc.collect()  # after a big file: give its memory back before the next
                 if res.status == LOADED:
                     seen[sha] = res.file
         res.finished_at = datetime.now(UTC)
