@@ -10,7 +10,7 @@ file; no Python changes. The format is documented in ``docs/ingestion.md``.
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
