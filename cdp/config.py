@@ -103,8 +103,8 @@ class ProfileSettings:
     """360° profiles (profiles/)."""
 
     # DuckDB's memory cap for the profile build; beyond it DuckDB spills to a temp directory
-    # beside the database (keeps 1M persons well inside a laptop's RAM).
-    duckdb_memory_limit: str = "6GB"
+    # beside the database (1M persons: 6GB → 265 s / 6.4 GB peak, no cap → 191 s / 16.4 GB).
+    duckdb_memory_limit: str = "8GB"
 
     # Source trust ranking per golden-record attribute group; earlier = more trusted.
     trust_ranking: dict[str, list[str]] = field(
