@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import polars as pl
 
@@ -73,10 +75,16 @@ def _edge_columns(rel_columns: list[str]) -> list[str]:
     return [c for c in keep if c in rel_columns]
 
 
-def _to_polars(sdf) -> pl.DataFrame:
-    rel = sdf.as_duckdbpyrelation()
-    cols = _edge_columns(rel.columns)
-    return pl.from_arrow(rel.select(*[f'"{c}"' for c in cols]).to_arrow_table())
+def _to_polars(sdf, spill_dir: Path | None = None) -> pl.DataFrame:
+    rel = sdf.as_duckdbpyrelation().select(*[f'"{c}"' for c in _edge_columns(sdf.as_duckdbpyrelation().columns)])
+    if spill_dir is None:
+        return pl.from_arrow(rel.to_arrow_table())
+    # DuckDB streams the scored pairs to Parquet; the caller closes the connection (freeing
+    # Splink's tables) before polars reads them back: never both copies in memory at once.
+    spill_dir.mkdir(parents=True, exist_ok=True)
+    path = spill_dir / f".edges-{uuid.uuid4().hex}.parquet"
+    rel.write_parquet(str(path))
+    return path
 
 
 def predict_edges(settings: Settings, inp: pl.DataFrame, model: m.ModelRef,
@@ -97,7 +105,13 @@ def predict_edges(settings: Settings, inp: pl.DataFrame, model: m.ModelRef,
         # the model's TF tables, not ones derived from this input, so that full and
         # incremental runs score a pair identically
         m.register_tf_tables(linker, db_api, model)
-        return _to_polars(linker.inference.predict(threshold_match_probability=thr))
+        path = _to_polars(linker.inference.predict(threshold_match_probability=thr),
+                          spill_dir=settings.paths.identity)
+        db_api.duckdb_con.close()
+        try:
+            return pl.read_parquet(path)
+        finally:
+            path.unlink()
     is_new = pl.col("record_key").is_in(new_keys.implode())
     new, old = inp.filter(is_new), inp.filter(~is_new)
     if new.height == 0:
