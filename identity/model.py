@@ -218,17 +218,36 @@ def duckdb_api(settings: Settings) -> DuckDBAPI:
         con.execute(f"SET threads = {int(ids.duckdb_threads)}")
     if ids.duckdb_memory_limit and re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", ids.duckdb_memory_limit):
         con.execute(f"SET memory_limit = '{ids.duckdb_memory_limit}'")
+    # spill under the data dir (DuckDB's default is ./.tmp in whatever the working directory is)
+    spill = Path(settings.data_dir) / "tmp" / "duckdb-identity"
+    spill.mkdir(parents=True, exist_ok=True)  # DuckDB creates only the last level
+    con.execute("SET temp_directory = ?", [str(spill)])
     con.execute("SET preserve_insertion_order = false")
     return DuckDBAPI(connection=con)
 
 
 def register_sources(db_api: DuckDBAPI, frame: pl.DataFrame, prefix: str = "") -> list:
-    """Register one table per source system (link_and_dedupe over all sources)."""
+    """Register one table per source system (link_and_dedupe over all sources).
+
+    A frame already sorted by ``source_system`` (see :func:`sort_by_source`) is registered as
+    zero-copy Arrow slices of itself; any other frame is sorted (one copy) first.
+    """
+    if not frame["source_system"].is_sorted():
+        frame = sort_by_source(frame)
     sdfs = []
-    for src in sorted(frame["source_system"].unique().to_list()):
-        part = frame.filter(pl.col("source_system") == src).to_arrow()
+    offset = 0
+    counts = frame["source_system"].value_counts(sort=False).sort("source_system")
+    for src, n in counts.iter_rows():
+        # string views, not large_string: DuckDB scans polars' buffers without a copy
+        part = frame.slice(offset, n).to_arrow(compat_level=pl.CompatLevel.newest())
+        offset += n
         sdfs.append(db_api.register(part, dataset_display_name=f"{prefix}{src}"))
     return sdfs
+
+
+def sort_by_source(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` grouped by ``source_system`` (stable: the row order within a source is kept)."""
+    return frame.sort("source_system", maintain_order=True)
 
 
 def settings_fingerprint() -> str:

@@ -168,6 +168,11 @@ def resolve(settings: Settings, incremental: bool = False, force: bool = False,
     prev_std = read_output(settings, "person_records_std")
     # unchanged records keep their standardised row from the last run (keyed by raw_hash)
     std = standardise(records, cache=prev_std)
+    # at 1M persons the raw records and the earlier std frame are GBs: only the keys and
+    # hashes of the earlier run are needed from here on (incremental mode)
+    del records
+    prev_hashes = prev_std.select("record_key", "record_hash") if prev_std is not None else None
+    del prev_std
     timings["standardise_s"] = time.perf_counter() - t
 
     model = m.latest_model(settings)
@@ -192,7 +197,7 @@ def resolve(settings: Settings, incremental: bool = False, force: bool = False,
     mode = "full"
     if incremental:
         same_model = prev_runs is not None and prev_runs["model_version"][-1] == model.version
-        if prev_std is None or prev_edges is None or not same_model:
+        if prev_hashes is None or prev_edges is None or not same_model:
             log.warning("incremental run needs an earlier run with model %s: running in full", model.version)
         else:
             mode = "incremental"
@@ -205,9 +210,9 @@ def resolve(settings: Settings, incremental: bool = False, force: bool = False,
         log.info("key %s: %d values linked, %d blocked by merge protection", s.name, s.values_linked, s.values_blocked)
 
     t = time.perf_counter()
-    inp = m.splink_input(std)
     if mode == "incremental":
-        unchanged = std.join(prev_std.select("record_key", "record_hash"), on=["record_key", "record_hash"], how="semi")
+        inp = m.splink_input(std)
+        unchanged = std.join(prev_hashes, on=["record_key", "record_hash"], how="semi")
         new_keys = std.join(unchanged.select("record_key"), on="record_key", how="anti")["record_key"]
         keep_keys = unchanged["record_key"].implode()
         old_prob = prev_edges.filter(
@@ -219,8 +224,11 @@ def resolve(settings: Settings, incremental: bool = False, force: bool = False,
         prob = pl.concat([old_prob.drop("link_method", "rule", strict=False), _normalise_pairs(new_prob)],
                          how="diagonal_relaxed") if new_prob.height else old_prob.drop("link_method", "rule", strict=False)
     else:
+        # grouped by source: DuckDB scans slices of this one frame (no per-source copies)
+        inp = m.sort_by_source(m.splink_input(std))
         prob = _normalise_pairs(predict_edges(settings, inp, model))
         rep.records_scored = std.height
+    del inp
     prob = prob.unique(["record_key_l", "record_key_r"], keep="first").with_columns(
         pl.lit("probabilistic").alias("link_method"), pl.lit(None, pl.String).alias("rule"))
     timings["predict_s"] = time.perf_counter() - t
