@@ -82,7 +82,7 @@ def cluster_records(
     if cannot_link is not None and cannot_link.height:
         c = (cannot_link.join(idx.rename({"record_key": "record_key_l", "i": "a"}), on="record_key_l")
              .join(idx.rename({"record_key": "record_key_r", "i": "b"}), on="record_key_r"))
-        cannot = {(min(a, b), max(a, b)) for a, b in zip(c["a"].to_list(), c["b"].to_list()) if a != b}
+        cannot = {(min(a, b), max(a, b)) for a, b in zip(c["a"].to_list(), c["b"].to_list(), strict=True) if a != b}
         rep.cannot_link_pairs = len(cannot)
     if cannot:
         direct = pl.DataFrame({"a": [p[0] for p in cannot], "b": [p[1] for p in cannot]},
@@ -119,7 +119,7 @@ def cluster_records(
         dup = nodes.filter(pl.len().over("c", "s") > 1)
         if dup.height:
             pairs = dup.join(dup, on=["c", "s"], suffix="_r").filter(pl.col("i") < pl.col("i_r"))
-            cannot |= set(zip(pairs["i"].to_list(), pairs["i_r"].to_list()))
+            cannot |= set(zip(pairs["i"].to_list(), pairs["i_r"].to_list(), strict=True))
     if cannot:
         labels, dropped = _split_cannot_links(n, a, b, prob, keep, labels, cannot, rep)
         rep.cannot_link_edges_dropped = dropped

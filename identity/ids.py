@@ -111,7 +111,7 @@ def assign_ids(
     rows = []
     retired = removed = split = 0
     best_dest = dest.unique("prev_id", keep="first", maintain_order=True)
-    best = dict(zip(best_dest["prev_id"].to_list(), best_dest["customer_id"].to_list()))
+    best = dict(zip(best_dest["prev_id"].to_list(), best_dest["customer_id"].to_list(), strict=True))
     for pid in sorted(prev_ids - taken_id):
         if pid in best:
             rows.append((pid, best[pid], "merge"))

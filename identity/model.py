@@ -16,8 +16,8 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
-import splink.comparison_library as cl
 import splink.comparison_level_library as cll
+import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
 from cdp.config import Settings

@@ -66,7 +66,7 @@ def test_trusted_key_links_but_shared_family_email_does_not():
          "email": "test@test.de"},
     ])
     edges, stats = deterministic_edges(std, IdentitySettings())
-    pairs = set(zip(edges["record_key_l"], edges["record_key_r"]))
+    pairs = set(zip(edges["record_key_l"], edges["record_key_r"], strict=True))
     assert ("crm:1", "erp:100") in pairs
     assert not any("shop:" in a and "shop:" in b for a, b in pairs)  # family + blocklisted e-mail
     assert {s.name: s.values_blocked for s in stats}["email"] == 1

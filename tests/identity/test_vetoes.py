@@ -65,7 +65,7 @@ def test_record_without_birth_date_is_not_attached_to_one_of_two_same_name_perso
              _edge("crm:1", "shop:2")]
     e, groups = _clusters(std, edges)
     assert groups == [["crm:1"], ["shop:1", "shop:2"], ["shop:3"]]
-    vetoed = dict(zip(zip(e["record_key_l"], e["record_key_r"]), e["veto"]))
+    vetoed = dict(zip(zip(e["record_key_l"], e["record_key_r"], strict=True), e["veto"], strict=True))
     assert vetoed[("crm:1", "shop:3")] == "ambiguous_household" and "ambiguous_household" in SOFT_VETOES
     assert vetoed[("shop:1", "shop:2")] is None
 
