@@ -5,58 +5,46 @@
 -- Left out on purpose: birth date (agents verify callers with customer/card number and
 -- postcode), historic e-mails/phones/addresses, revenue, CLV and RFM scores, match
 -- probabilities and source lineage.
+-- It is a projection of customer_360, so the consent summary and the service channel are
+-- computed in one place; only the open-ticket count and the agent's cut of the recent contacts
+-- (no source, amount or ids) are its own.
 CREATE OR REPLACE VIEW agent_profile AS
 SELECT
-    c.customer_id,
-    c.salutation,
-    c.title,
-    c.first_name,
-    c.last_name,
-    c.email,
-    c.phone,
-    c.mobile,
-    c.street,
-    c.house_number,
-    c.postcode,
-    c.city,
-    c.country,
-    c.erp_customer_numbers,
-    c.bonus_card_numbers,
-    c.sources,
-    ps.channel AS service_channel,
-    ps.contact_point AS service_contact_point,
-    ps.reason AS service_channel_reason,
-    coalesce(cs.granted_consents, []) AS granted_consents,
-    coalesce(cs.withdrawn_consents, []) AS withdrawn_consents,
-    v.lifecycle_stage,
-    v.customer_type,
-    coalesce(rc.open_tickets, 0) AS open_tickets,
-    rc.last_contact_at,
-    coalesce(rc.recent_contacts, []) AS recent_contacts
-FROM customer c
-LEFT JOIN customer_value v ON v.customer_id = c.customer_id
-LEFT JOIN preferred_channel ps ON ps.customer_id = c.customer_id AND ps.purpose = 'service'
+    t.customer_id,
+    t.salutation,
+    t.title,
+    t.first_name,
+    t.last_name,
+    t.email,
+    t.phone,
+    t.mobile,
+    t.street,
+    t.house_number,
+    t.postcode,
+    t.city,
+    t.country,
+    t.erp_customer_numbers,
+    t.bonus_card_numbers,
+    t.sources,
+    t.service_channel,
+    t.service_contact_point,
+    t.service_channel_reason,
+    t.granted_consents,
+    t.withdrawn_consents,
+    t.lifecycle_stage,
+    t.customer_type,
+    coalesce(ot.open_tickets, 0) AS open_tickets,
+    t.last_contact_at,
+    list_transform(t.recent_contacts, lambda x: {'ts': x.ts, 'channel': x.channel, 'direction': x.direction,
+                   'type': x.type, 'summary': x.summary, 'outcome': x.outcome, 'status': x.status})
+        AS recent_contacts
+FROM customer_360 t
 LEFT JOIN (
-    SELECT
-        customer_id,
-        list(purpose || ':' || channel ORDER BY purpose, channel) FILTER (WHERE state = 'granted') AS granted_consents,
-        list(purpose || ':' || channel ORDER BY purpose, channel) FILTER (WHERE state = 'withdrawn') AS withdrawn_consents
-    FROM consent
-    GROUP BY customer_id
-) cs ON cs.customer_id = c.customer_id
-LEFT JOIN (
-    SELECT
-        customer_id,
-        count(*) FILTER (WHERE type = 'ticket' AND coalesce(status, 'open') = 'open') AS open_tickets,
-        max(ts) AS last_contact_at,
-        list({'ts': ts, 'channel': channel, 'direction': direction, 'type': type,
-              'summary': summary, 'outcome': outcome, 'status': status}
-             ORDER BY ts DESC NULLS LAST, contact_id)[1:(SELECT recent_contacts FROM profile_build)]
-            AS recent_contacts
+    SELECT customer_id, count(*) AS open_tickets
     FROM contact_history
-    WHERE customer_id IS NOT NULL
+    WHERE customer_id IS NOT NULL AND type = 'ticket' AND coalesce(status, 'open') = 'open'
     GROUP BY customer_id
-) rc ON rc.customer_id = c.customer_id;
+) ot ON ot.customer_id = t.customer_id;
 
 COMMENT ON VIEW agent_profile IS 'What a service agent needs to help a customer: name, current contact points and address, the ids a caller quotes, preferred service channel, consents, lifecycle stage, open tickets and recent contacts. No birth date, revenue, CLV/RFM, historic contact data or lineage.';
 COMMENT ON COLUMN agent_profile.service_channel IS 'Preferred service channel; NULL when none is possible.';
