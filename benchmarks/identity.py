@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -37,10 +38,10 @@ def _rss_mb() -> float:
 
 def prepare(data_dir: Path, persons: int, profile: str, synthetic: bool, seed: int) -> dict:
     """Canonical person records + truth in ``data_dir``."""
-    from cdp.config import Settings
+    from cdp.config import load_settings
     from cdp.lake import write_parquet_atomic
 
-    settings = Settings().with_data_dir(data_dir)
+    settings = load_settings().with_data_dir(data_dir)
     t = time.perf_counter()
     if synthetic:
         sys.path.insert(0, str(ROOT))
@@ -67,12 +68,12 @@ def prepare(data_dir: Path, persons: int, profile: str, synthetic: bool, seed: i
 
 def run_ours(data_dir: Path) -> dict:
     """Train + full resolve with our pipeline; per-stage timings."""
-    from cdp.config import Settings
+    from cdp.config import load_settings
     from identity.evaluate import evaluate
     from identity.resolve import resolve
     from identity.train import train
 
-    s = Settings().with_data_dir(data_dir)
+    s = load_settings().with_data_dir(data_dir)
     t = time.perf_counter()
     train(s)
     train_s = time.perf_counter() - t
@@ -92,11 +93,11 @@ def run_baseline(data_dir: Path) -> dict:
     import splink.comparison_library as cl
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
-    from cdp.config import Settings
+    from cdp.config import load_settings
     from identity.evaluate import evaluate_frames
     from identity.io import load_person_records
 
-    s = Settings().with_data_dir(data_dir)
+    s = load_settings().with_data_dir(data_dir)
     recs = load_person_records(s)
     df = recs.select(
         "record_key", "source_system", "source_record_id", "first_name", "last_name", "email",
@@ -167,16 +168,18 @@ def main() -> None:
         return
     import shutil
 
-    result = {"persons": args.persons, "profile": args.profile, "note": "2-core machine shared with other jobs"}
+    result = {"persons": args.persons, "profile": args.profile, "note": "2-core machine shared with other jobs",
+              # the settings are cdp.toml / CDP_* variables as for `cdp`: record the non-defaults
+              "settings_overrides": {k: v for k, v in os.environ.items() if k.startswith("CDP_")}}
     have = (data_dir / "lake" / "canonical" / "person_records").exists()
     if args.reuse and have:
-        from cdp.config import Settings
+        from cdp.config import load_settings
         from identity.io import load_person_records
 
         # a fresh model and fresh identity outputs, the same records
         for sub in ("models", "lake/identity"):
             shutil.rmtree(data_dir / sub, ignore_errors=True)
-        result["data"] = {"records": load_person_records(Settings().with_data_dir(data_dir)).height,
+        result["data"] = {"records": load_person_records(load_settings().with_data_dir(data_dir)).height,
                           "source": f"reused {data_dir.name}"}
     else:
         shutil.rmtree(data_dir, ignore_errors=True)
@@ -202,9 +205,10 @@ def main() -> None:
     out = RESULTS / f"identity_{args.persons}{suffix}.json"
     if args.no_baseline and out.exists():  # keep an earlier run's baseline beside the new numbers
         old = json.loads(out.read_text())
-        if "baseline" in old:
-            result["baseline_from_earlier_run"] = old["baseline"]
-            f1b = old["baseline"]["metrics"]["pairwise"]["f1"]
+        earlier = old.get("baseline") or old.get("baseline_from_earlier_run")
+        if earlier:
+            result["baseline_from_earlier_run"] = earlier
+            f1b = earlier["metrics"]["pairwise"]["f1"]
             result["summary"]["f1_baseline_earlier_run"] = f1b
             result["summary"]["error_ratio_ours_over_baseline"] = round((1 - f1o) / (1 - f1b), 4)
     out.write_text(json.dumps(result, indent=1, default=str))

@@ -86,10 +86,10 @@ class IdentitySettings:
     # apart, sen/jun, two records of one duplicate-free source): a pair among them links only on
     # evidence beyond name + address (birth date, e-mail, phone, trusted key).
     ambiguous_household_veto: bool = True
-    # On: a scored pair whose e-mails are both present and differ, with no phone, birth date or
-    # trusted key agreeing, does not link on its own (off: only when both phones differ too).
-    # On halves parent/child merges but costs recall (100k hard: F1 0.971 -> 0.968; docs/identity.md).
-    veto_differing_emails: bool = False
+    # On: a scored pair whose e-mails are both present and differ (not even one local part plus a
+    # number, "name.2@"), with no phone, birth date or trusted key agreeing, does not link on its
+    # own (off: only when both phones differ too). docs/identity.md has the measurements.
+    veto_differing_emails: bool = True
     # A saved model trained for other comparisons (settings fingerprint in its JSON) is retrained
     # by `cdp resolve` (logged); False: resolve stops and asks for `cdp identity train`.
     retrain_stale_model: bool = True

@@ -35,7 +35,8 @@ class ClusterReport:
     oversized_split: int = 0
 
 
-def _components(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+def components(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Connected-component label per node 0..n-1 of the undirected graph with edges (i, j)."""
     g = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(n, n))
     return connected_components(g, directed=False)[1]
 
@@ -98,7 +99,7 @@ def cluster_records(
             .sort("i")["source_system"].cast(pl.Categorical).to_physical().fill_null(-1).to_numpy()
         src = codes.astype(np.int64)
         keep &= ~((src[a] >= 0) & (src[a] == src[b]) & np.isfinite(prob))
-    labels = _components(n, a[keep], b[keep])
+    labels = components(n, a[keep], b[keep])
 
     if max_cluster_size and split_thresholds:
         sizes = np.bincount(labels)
@@ -108,7 +109,7 @@ def cluster_records(
                 break
             in_big = np.isin(labels[a], big)
             keep &= ~(in_big & (prob < t))
-            labels = _components(n, a[keep], b[keep])
+            labels = components(n, a[keep], b[keep])
             sizes = np.bincount(labels)
             rep.oversized_split += len(big)
             big = np.flatnonzero(sizes > max_cluster_size)
@@ -168,7 +169,7 @@ def _split_cannot_links(n, a, b, prob, keep, labels, cannot, rep):
             del adj[a[k]][b[k]]
             del adj[b[k]][a[k]]
             dropped += 1
-    return _components(n, a[keep], b[keep]), dropped
+    return components(n, a[keep], b[keep]), dropped
 
 
 def _path(adj, s, t):

@@ -48,6 +48,12 @@ def _lvl(sql: str, label: str, **configure) -> cll.CustomLevel:
     return lvl.configure(**configure) if configure else lvl
 
 
+def _numbered(a: str, b: str) -> str:
+    """SQL: local part ``b`` is ``a`` plus a separator and a short number ("weber48" → "weber48.44")."""
+    return (f"(starts_with({b}, {a}) AND "
+            f"regexp_matches(substr({b}, length({a}) + 1), '^[._-][0-9]{{1,3}}$'))")
+
+
 def comparisons() -> list:
     """The comparisons, one per evidence group, each ending in an else level."""
     jw = "jaro_winkler_similarity"
@@ -98,6 +104,8 @@ def comparisons() -> list:
                  tf_adjustment_weight=1.0),
             _lvl("email_mailbox_l = email_mailbox_r", "same mailbox (Gmail ignores dots)"),
             _lvl("email_local_l = email_local_r", "same local part, other domain"),
+            _lvl(f"{_numbered('email_local_l', 'email_local_r')} OR {_numbered('email_local_r', 'email_local_l')}",
+                 "same local part plus a number (a second account: name.2@)"),
             _lvl(f"{jw}(email_std_l, email_std_r) >= 0.9", "similar (JW>=0.9)"),
             cll.ElseLevel(),
         ],
@@ -147,15 +155,15 @@ def comparisons() -> list:
     return [name, dob, email, phone, address, key("erp_key", Source.ERP), key("bonus_key", Source.BONUS)]
 
 
+#: The e-mail comparison's "exact" and "same mailbox" gammas.
+EMAIL_EXACT, EMAIL_MAILBOX = 5, 4
+#: "Both present and different" gammas: e-mail else level, phone "different mobiles" or else.
+EMAIL_DIFFERENT, PHONE_DIFFERENT_MAX = 0, 1
 #: Gamma values that count as evidence independent of the name (see :func:`comparisons`):
 #: birth date exact or one typo, e-mail exact or same mailbox, same mobile or landline, same
 #: street + number (+ postcode or a postcode typo), a shared ERP / bonus key.
-INDEPENDENT_EVIDENCE = {"gamma_birth_date": 3, "gamma_email": 3, "gamma_phone": 2, "gamma_address": 3,
+INDEPENDENT_EVIDENCE = {"gamma_birth_date": 3, "gamma_email": EMAIL_MAILBOX, "gamma_phone": 2, "gamma_address": 3,
                         "gamma_erp_key": 1, "gamma_bonus_key": 1}
-#: "Both present and different" gammas: e-mail else level, phone "different mobiles" or else.
-EMAIL_DIFFERENT, PHONE_DIFFERENT_MAX = 0, 1
-#: The e-mail comparison's "exact" gamma (above "same mailbox").
-EMAIL_EXACT = 4
 
 
 def blocking_rules() -> list:

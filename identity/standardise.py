@@ -98,6 +98,11 @@ def first_name_initials(std: pl.Expr) -> pl.Expr:
 SUFFIX_PATTERN = r"\b(sen|senior|sr|jun|junior|jr)\b\.?"
 
 
+#: A suffix as the last of several tokens of a (standardised) first-name field — a swapped name;
+#: "Jun" alone is a first name.
+FIRST_NAME_SUFFIX_PATTERN = r"\s(sen|senior|sr|jun|junior|jr)$"
+
+
 def name_suffix(col: str = "last_name") -> pl.Expr:
     """Generational suffix in a last name: ``Hoffmann sen.`` → ``sen``, ``jun.``/``jr`` → ``jun``."""
     raw = fold(pl.col(col)).str.extract(SUFFIX_PATTERN, 1)
@@ -241,9 +246,15 @@ def _per_unique(df: pl.DataFrame, cols: list[str], exprs: list[pl.Expr]) -> pl.D
     return df.join(u, on=cols, how="left", nulls_equal=True, maintain_order="left")
 
 
+#: Bump when standardisation derives a column differently: cached rows of older versions are
+#: standardised again. 2: a ``sen``/``jun`` in a swapped first-name field ("Krüger sen.").
+STANDARDISE_VERSION = 2
+
+
 def raw_hash(records: pl.DataFrame) -> pl.Series:
-    """A hash of the fields standardisation reads (same input → same standardised row)."""
-    return records.select(pl.struct(RAW_COLUMNS).hash(seed=11).cast(pl.String).alias("raw_hash"))["raw_hash"]
+    """A hash of the fields standardisation reads and of :data:`STANDARDISE_VERSION`."""
+    seed = 11 + STANDARDISE_VERSION
+    return records.select(pl.struct(RAW_COLUMNS).hash(seed=seed).cast(pl.String).alias("raw_hash"))["raw_hash"]
 
 
 def standardise(records: pl.DataFrame, region: str = "DE", cache: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -281,6 +292,13 @@ def _standardise(records: pl.DataFrame, region: str) -> pl.DataFrame:
     )
     df = _per_unique(df, ["first_name"], [first_name_std().alias("first_name_std")])
     df = _per_unique(df, ["last_name"], [last_name_std().alias("last_name_std"), name_suffix().alias("name_suffix")])
+    # first and last name swapped at entry: "Krüger sen." in the first-name field
+    first_suffix = pl.col("first_name_std").str.extract(FIRST_NAME_SUFFIX_PATTERN, 1)
+    df = df.with_columns(
+        pl.coalesce("name_suffix", first_suffix.replace({"senior": "sen", "sr": "sen", "junior": "jun", "jr": "jun"}))
+        .alias("name_suffix"),
+        _squash(pl.col("first_name_std").str.replace(FIRST_NAME_SUFFIX_PATTERN, "")).alias("first_name_std"),
+    )
     df = _per_unique(df, ["email"], [email_std().alias("email_std")])
     df = _per_unique(df, ["street", "house_number"], street_parts())
     df = _per_unique(df, ["postcode", "country"], [postcode_std().alias("postcode_std")])

@@ -14,6 +14,7 @@ import duckdb
 import polars as pl
 
 from cdp.config import IdentitySettings
+from identity.cluster import components
 
 VETO_SQL = resources.files("identity").joinpath("sql/veto.sql").read_text()
 MACROS_SQL = resources.files("identity").joinpath("sql/veto_macros.sql").read_text()
@@ -36,11 +37,15 @@ def vetoes(edges: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySettings) -> pl.
 
 #: Veto reasons that only stop a link (the pair is not evidence enough) and are not cannot-links.
 SOFT_VETOES = ("name_only_evidence", "contacts_disagree", "ambiguous_household")
-#: Records with equal values here form a name-at-address group (see :func:`ambiguous_groups`).
-HOUSEHOLD_NAME_COLUMNS = ["first_name_first", "last_name_core", "postcode_std"]
-#: Groups larger than this are not checked (a very common name in a big postcode area).
+#: Blocks for finding one name at one address (see :func:`ambiguous_groups`); blocks with more
+#: records than :data:`MAX_HOUSEHOLD_GROUP` are skipped (a very common name in a big postcode area).
+HOUSEHOLD_BLOCKS = [
+    ("postcode_std", "last_name_core"), ("postcode_std", "first_name_first"), ("postcode_std", "name_pair"),
+    ("street_std", "house_number_std", "last_name_core"), ("street_std", "house_number_std", "first_name_first"),
+]
 MAX_HOUSEHOLD_GROUP = 60
-
+#: Jaro-Winkler at or above which two first names / last names count as one name in a household.
+HOUSEHOLD_NAME_JW = 0.9
 
 def evidence_vetoes(edges: pl.DataFrame, cfg: IdentitySettings | None = None) -> pl.DataFrame:
     """Soft vetoes from the comparison levels of scored pairs (``gamma_*`` columns).
@@ -85,31 +90,80 @@ def _distinct_persons(cfg: IdentitySettings) -> pl.Expr:
     return (dates | suffix) & ~trusted
 
 
-def ambiguous_groups(std: pl.DataFrame, cfg: IdentitySettings) -> pl.DataFrame:
-    """``record_key, household_group`` of records in a name-at-address group of several persons.
+HOUSEHOLD_PAIRS_SQL = """
+WITH hh AS (
+    SELECT *, least(first_name_first, last_name_core) || ' ' || greatest(first_name_first, last_name_core) AS name_pair
+    FROM recs
+), cand AS (
+    {blocks}
+)
+SELECT DISTINCT c.i, c.j
+FROM cand c JOIN recs l ON l.i = c.i JOIN recs r ON r.i = c.j
+WHERE ((jaro_winkler_similarity(l.first_name_first, r.first_name_first) >= $jw
+        AND jaro_winkler_similarity(l.last_name_core, r.last_name_core) >= $jw)
+       OR (jaro_winkler_similarity(l.first_name_first, r.last_name_core) >= $jw
+           AND jaro_winkler_similarity(l.last_name_core, r.first_name_first) >= $jw))
+  AND (l.postcode_std = r.postcode_std
+       OR (l.street_std = r.street_std AND l.house_number_std = r.house_number_std
+           AND (l.city_std = r.city_std OR damerau_levenshtein(l.postcode_std, r.postcode_std) <= 1
+                OR l.postcode_std IS NULL OR r.postcode_std IS NULL)))
+"""
 
-    Records with one first name, last name and postcode (:data:`HOUSEHOLD_NAME_COLUMNS`) are
-    usually one person — unless the group itself shows two: birth dates years apart, a ``sen``
-    or ``jun`` (it exists because someone else there has the name), or two records of one
-    duplicate-free source (``duplicate_free_sources``; their own master data holds two customers
-    of that name there). Then name + address say nothing about which of them a record without a
-    birth date belongs to.
+
+def _household_pairs(g: pl.DataFrame) -> pl.DataFrame:
+    """Index pairs ``i < j`` of records with one name (typos, swapped first/last) at one address."""
+    blocks = []
+    for cols in HOUSEHOLD_BLOCKS:
+        key = ", ".join(cols)
+        notnull = " AND ".join(f"{c} IS NOT NULL" for c in cols)
+        blocks.append(
+            f"SELECT a.i, b.i AS j FROM (SELECT i, {key} FROM hh WHERE {notnull} "
+            f"QUALIFY count(*) OVER (PARTITION BY {key}) BETWEEN 2 AND {MAX_HOUSEHOLD_GROUP}) a "
+            f"JOIN hh b USING ({key}) WHERE a.i < b.i")
+    con = duckdb.connect()
+    try:
+        con.register("recs", g.to_arrow())
+        sql = HOUSEHOLD_PAIRS_SQL.replace("{blocks}", "\n    UNION ALL\n    ".join(blocks))
+        return pl.from_arrow(con.sql(sql, params={"jw": HOUSEHOLD_NAME_JW}).to_arrow_table())
+    finally:
+        con.close()
+
+
+def ambiguous_groups(std: pl.DataFrame, cfg: IdentitySettings) -> pl.DataFrame:
+    """``record_key, household_group`` of records whose name-at-address group holds several persons.
+
+    Records with one name at one address — allowing a typo in either name, swapped first and
+    last names, a postcode typo or a street spelt differently within one postcode — are usually
+    one person, unless the group itself shows two: a ``sen`` or ``jun`` (it exists because
+    someone else there has the name), two same-name records with birth dates years apart, two
+    records of one duplicate-free source (``duplicate_free_sources``: their own master data
+    holds two customers of that name there). Then name + address say nothing about which of
+    them a record without a birth date belongs to. (Two different ERP numbers or bonus cards
+    claimed in the group are no such sign: at 100k hard 99 % of the pairs it would have held
+    apart were one person with a stale or wrong cross-reference.)
     """
     empty = pl.DataFrame(schema={"record_key": pl.String, "household_group": pl.UInt64})
-    cols = ["record_key", "source_system", "birth_date", "name_suffix", "erp_key", "bonus_key"]
-    g = (std.select(*cols, *HOUSEHOLD_NAME_COLUMNS)
-         .filter(pl.all_horizontal(pl.col(c).is_not_null() for c in HOUSEHOLD_NAME_COLUMNS))
-         .with_columns(pl.struct(HOUSEHOLD_NAME_COLUMNS).hash().alias("household_group"))
-         .filter(pl.len().over("household_group") <= MAX_HOUSEHOLD_GROUP)
-         .select(*cols, "household_group"))
+    cols = ["record_key", "source_system", "first_name_first", "last_name_core", "postcode_std", "street_std",
+            "house_number_std", "city_std", "birth_date", "name_suffix", "erp_key", "bonus_key"]
+    g = (std.select(cols)
+         .filter(pl.col("first_name_first").is_not_null() & pl.col("last_name_core").is_not_null()
+                 & (pl.col("postcode_std").is_not_null() | pl.col("street_std").is_not_null()))
+         .with_row_index("i"))
     if g.height == 0:
         return empty
-    suffixed = g.filter(pl.col("name_suffix").is_not_null()).select("household_group")
-    g2 = g.filter(pl.len().over("household_group") > 1)
-    p = g2.join(g2, on="household_group", suffix="_r").filter(pl.col("record_key") < pl.col("record_key_r"))
+    pairs = _household_pairs(g)
+    if pairs.height == 0:
+        return empty
+    comp = components(g.height, pairs["i"].to_numpy(), pairs["j"].to_numpy())
+    g = g.with_columns(pl.Series("household_group", comp, dtype=pl.UInt64))
+    g = g.filter(pl.len().over("household_group") > 1).filter(pl.len().over("household_group") <= MAX_HOUSEHOLD_GROUP)
+    info = ["i", "source_system", "birth_date", "name_suffix", "erp_key", "bonus_key"]  # keys: _distinct_persons
+    p = (pairs.join(g.select(info), on="i").join(g.select(pl.col(info).name.suffix("_r")), left_on="j", right_on="i_r"))
     same_exclusive = ((pl.col("source_system") == pl.col("source_system_r"))
                       & pl.col("source_system").is_in(list(cfg.duplicate_free_sources)))
-    many = pl.concat([suffixed, p.filter(_distinct_persons(cfg) | same_exclusive).select("household_group")]).unique()
+    two = p.filter(_distinct_persons(cfg) | same_exclusive).select("i")
+    many = pl.concat([g.filter(pl.col("name_suffix").is_not_null()).select("household_group"),
+                      g.join(two, on="i", how="semi").select("household_group")]).unique()
     return g.join(many, on="household_group", how="semi").select("record_key", "household_group")
 
 

@@ -97,3 +97,11 @@ def test_trusted_key_columns():
     erp = standardise(conform(pl.DataFrame([{"record_key": "erp:10004711", "source_system": "erp",
                                              "source_record_id": "10004711"}]), PERSON_RECORD))
     assert erp["erp_key"][0] == "10004711"
+
+
+def test_suffix_of_a_swapped_name_is_found_in_the_first_name_field():
+    # the last name with its "sen." typed into the first-name field, and the first name as last name
+    r = _std(first_name="Krüger sen.", last_name="Brigitte")
+    assert (r["first_name_std"], r["first_name_first"], r["name_suffix"]) == ("krueger", "krueger", "sen")
+    assert _std(first_name="Jun", last_name="Park")["name_suffix"] is None  # a first name, not "junior"
+    assert _std(first_name="Anna", last_name="Krüger jun.")["name_suffix"] == "jun"

@@ -7,6 +7,7 @@ import polars as pl
 from cdp.config import IdentitySettings
 from cdp.schema import PERSON_RECORD, conform
 from identity.cluster import cluster_records
+from identity.model import EMAIL_EXACT, EMAIL_MAILBOX
 from identity.standardise import standardise
 from identity.veto import SOFT_VETOES, apply_vetoes, vetoes
 
@@ -61,7 +62,7 @@ def test_record_without_birth_date_is_not_attached_to_one_of_two_same_name_perso
         _rec("shop:2", first_name="Christa", email="christa8@gmx.de"),
         _rec("shop:3", first_name="Christa", email="friedrich.christa@gmx.de"),
     ])
-    edges = [_edge("shop:1", "shop:2", email=4), _edge("crm:1", "shop:3"), _edge("shop:1", "shop:3", email=0),
+    edges = [_edge("shop:1", "shop:2", email=EMAIL_EXACT), _edge("crm:1", "shop:3"), _edge("shop:1", "shop:3", email=0),
              _edge("crm:1", "shop:2")]
     e, groups = _clusters(std, edges)
     assert groups == [["crm:1"], ["shop:1", "shop:2"], ["shop:3"]]
@@ -82,24 +83,26 @@ def test_two_records_of_a_duplicate_free_source_make_the_household_ambiguous():
                     _rec("erp:2", first_name="Christa", email="b@web.de"),
                     _rec("shop:3", first_name="Christa", email="christa.friedrich@gmail.com")])
     # the same Gmail mailbox (dots ignored) is no evidence between two same-name persons
-    _, groups = _clusters(std, [_edge("erp:1", "shop:3", email=3), _edge("erp:2", "shop:3")])
+    _, groups = _clusters(std, [_edge("erp:1", "shop:3", email=EMAIL_MAILBOX), _edge("erp:2", "shop:3")])
     assert groups == [["erp:1"], ["erp:2"], ["shop:3"]]
     off = IdentitySettings(ambiguous_household_veto=False)
     e = apply_vetoes(pl.DataFrame([_edge("erp:1", "shop:3")]), std, off)
     assert e["veto"][0] is None
 
 
-def test_differing_e_mails_without_other_contact_evidence_do_not_link_when_configured():
+def test_differing_e_mails_without_other_contact_evidence_do_not_link():
     std = _records([_rec("crm:1", first_name="Christa", email="c.f@web.de"),
                     _rec("shop:3", first_name="Christa", email="friedrich.christa@gmx.de")])
-    strict = IdentitySettings(veto_differing_emails=True)
-    e, groups = _clusters(std, [_edge("crm:1", "shop:3", email=0)], strict)
+    e, groups = _clusters(std, [_edge("crm:1", "shop:3", email=0)])
     assert groups == [["crm:1"], ["shop:3"]] and e["veto"][0] == "contacts_disagree"
-    _, groups = _clusters(std, [_edge("crm:1", "shop:3", email=0, phone=3)], strict)  # same mobile
+    _, groups = _clusters(std, [_edge("crm:1", "shop:3", email=0, phone=3)])  # same mobile
     assert groups == [["crm:1", "shop:3"]]
-    _, groups = _clusters(std, [_edge("crm:1", "shop:3", email=0)])  # default: off
+    _, groups = _clusters(std, [_edge("crm:1", "shop:3", email=1)])  # similar addresses
     assert groups == [["crm:1", "shop:3"]]
-    e, groups = _clusters(std, [_edge("crm:1", "shop:3", email=0, phone=0)])  # both phones differ too
+    lenient = IdentitySettings(veto_differing_emails=False)
+    _, groups = _clusters(std, [_edge("crm:1", "shop:3", email=0)], lenient)
+    assert groups == [["crm:1", "shop:3"]]
+    e, groups = _clusters(std, [_edge("crm:1", "shop:3", email=0, phone=0)], lenient)  # both phones differ too
     assert groups == [["crm:1"], ["shop:3"]] and e["veto"][0] == "contacts_disagree"
 
 
@@ -116,3 +119,30 @@ def test_pairs_left_apart_as_ambiguous_are_listed_for_review(tmp_path):
     assert write_review(s, vetoed, assigned) == 1  # shop:1/shop:2 ended up together anyway
     rows = pl.read_csv(tmp_path / "reports" / "identity" / "review.csv")
     assert rows.select("record_key_l", "record_key_r", "reason").rows() == [("crm:1", "shop:3", "ambiguous_household")]
+
+
+def test_two_erp_customers_of_one_name_make_the_household_ambiguous_despite_typos():
+    # ERP (duplicate-free) has two customers Silvia Meyer there, one spelt "Sylvia". The bonus
+    # record (first name misspelt, postcode typo) has only name + address.
+    std = _records([
+        _rec("erp:200", first_name="Silvia", last_name="Meyer"),
+        _rec("erp:100", first_name="Sylvia", last_name="Meyer", email="silvia.meyer@gmx.de"),
+        _rec("bonus:7", first_name="Silvai", last_name="Meyer", postcode="45284"),
+    ])
+    e, groups = _clusters(std, [_edge("erp:100", "bonus:7"), _edge("erp:200", "bonus:7")])
+    assert groups == [["bonus:7"], ["erp:100"], ["erp:200"]]
+    assert set(e["veto"]) == {"ambiguous_household"}
+    # one Silvia there: the misspelt record joins her
+    one = std.filter(pl.col("record_key") != "erp:100")
+    _, groups = _clusters(one, [_edge("erp:200", "bonus:7")])
+    assert groups == [["bonus:7", "erp:200"]]
+
+
+def test_a_junior_in_a_swapped_name_field_makes_the_household_ambiguous():
+    std = _records([
+        _rec("crm:1", first_name="Fischer jun.", last_name="Dagmar"),  # first and last swapped
+        _rec("erp:1", first_name="Dagmar", last_name="Fischer", birth_date=date(1967, 2, 11)),
+        _rec("bonus:2", first_name="Dagmr", last_name="Fischer"),
+    ])
+    e, groups = _clusters(std, [_edge("erp:1", "bonus:2")])
+    assert groups == [["bonus:2"], ["crm:1"], ["erp:1"]] and e["veto"][0] == "ambiguous_household"

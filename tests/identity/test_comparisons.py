@@ -1,0 +1,47 @@
+"""The e-mail comparison's levels on real address pairs (the SQL Splink runs, evaluated in DuckDB)."""
+
+import duckdb
+import polars as pl
+import pytest
+
+from cdp.schema import PERSON_RECORD, conform
+from identity.model import EMAIL_DIFFERENT, EMAIL_EXACT, EMAIL_MAILBOX, comparisons
+from identity.standardise import standardise
+
+
+def _email_gamma(a: str, b: str) -> int:
+    comp = next(c.get_comparison("duckdb") for c in comparisons()
+                if c.get_comparison("duckdb").output_column_name == "email")
+    levels = comp.as_dict()["comparison_levels"]
+    std = standardise(conform(pl.DataFrame({"record_key": ["crm:1", "shop:2"], "source_system": ["crm", "shop"],
+                                            "source_record_id": ["1", "2"], "email": [a, b]}), PERSON_RECORD))
+    cols = ["email_std", "email_mailbox", "email_local"]
+    row = {f"{c}_l": std[c][0] for c in cols} | {f"{c}_r": std[c][1] for c in cols}
+    con = duckdb.connect()
+    con.register("p", pl.DataFrame([row]).to_arrow())
+    gamma = len(levels) - 2  # levels run from "null" (-1) and the best (n - 2) down to "else" (0)
+    for lvl in levels:
+        cond = lvl["sql_condition"]
+        hit = cond == "ELSE" or con.sql(f"SELECT coalesce(({cond}), false) FROM p").fetchall()[0][0]
+        if hit:
+            return -1 if lvl.get("is_null_level") else gamma
+        if not lvl.get("is_null_level"):
+            gamma -= 1
+    raise AssertionError("no level matched")
+
+
+@pytest.mark.parametrize("a, b, expected", [
+    ("Weber48@Hotmail.de ", "weber48@hotmail.de", EMAIL_EXACT),
+    ("thomas.kaiser@gmail.com", "thomaskaiser@gmail.com", EMAIL_MAILBOX),
+    # a second shop account: the same local part plus a number, at another provider
+    ("weber48@hotmail.de", "weber48.44@gmx.de", EMAIL_MAILBOX - 2),
+    ("schmidt93@web.de", "schmidt93.31+shop@gmx.de", EMAIL_MAILBOX - 2),
+    # a parent's and a child's own mailboxes say they are two people
+    ("mueller.laura@yahoo.de", "mueller45@gmail.com", EMAIL_DIFFERENT),
+    ("giulia.vetter69@freenet.de", "giulia_vetter@hotmail.de", EMAIL_DIFFERENT),
+    # digits without a separator (a provider's collision number): only "similar", below the
+    # second-account level
+    ("hans.mueller@gmx.de", "hans.mueller42@web.de", EMAIL_DIFFERENT + 1),
+])
+def test_email_levels(a, b, expected):
+    assert _email_gamma(a, b) == expected
