@@ -90,41 +90,48 @@ def _distinct_persons(cfg: IdentitySettings) -> pl.Expr:
     return (dates | suffix) & ~trusted
 
 
-HOUSEHOLD_PAIRS_SQL = """
-WITH hh AS (
-    SELECT *, least(first_name_first, last_name_core) || ' ' || greatest(first_name_first, last_name_core) AS name_pair
-    FROM recs
-), cand AS (
-    {blocks}
-)
-SELECT DISTINCT c.i, c.j
-FROM cand c JOIN recs l ON l.i = c.i JOIN recs r ON r.i = c.j
-WHERE ((jaro_winkler_similarity(l.first_name_first, r.first_name_first) >= $jw
-        AND jaro_winkler_similarity(l.last_name_core, r.last_name_core) >= $jw)
-       OR (jaro_winkler_similarity(l.first_name_first, r.last_name_core) >= $jw
-           AND jaro_winkler_similarity(l.last_name_core, r.first_name_first) >= $jw))
-  AND (l.postcode_std = r.postcode_std
-       OR (l.street_std = r.street_std AND l.house_number_std = r.house_number_std
-           AND (l.city_std = r.city_std OR damerau_levenshtein(l.postcode_std, r.postcode_std) <= 1
-                OR l.postcode_std IS NULL OR r.postcode_std IS NULL)))
+#: One name (typos, swapped first and last) at one address (postcode, or street + number with a
+#: postcode typo / the same city), for a pair ``l``, ``r`` of one block.
+HOUSEHOLD_PAIR_CONDITION = """
+((jaro_winkler_similarity(l.first_name_first, r.first_name_first) >= $jw
+  AND jaro_winkler_similarity(l.last_name_core, r.last_name_core) >= $jw)
+ OR (jaro_winkler_similarity(l.first_name_first, r.last_name_core) >= $jw
+     AND jaro_winkler_similarity(l.last_name_core, r.first_name_first) >= $jw))
+AND (l.postcode_std = r.postcode_std
+     OR (l.street_std = r.street_std AND l.house_number_std = r.house_number_std
+         AND (l.city_std = r.city_std OR damerau_levenshtein(l.postcode_std, r.postcode_std) <= 1
+              OR l.postcode_std IS NULL OR r.postcode_std IS NULL)))
 """
 
 
-def _household_pairs(g: pl.DataFrame) -> pl.DataFrame:
-    """Index pairs ``i < j`` of records with one name (typos, swapped first/last) at one address."""
-    blocks = []
-    for cols in HOUSEHOLD_BLOCKS:
-        key = ", ".join(cols)
-        notnull = " AND ".join(f"{c} IS NOT NULL" for c in cols)
-        blocks.append(
-            f"SELECT a.i, b.i AS j FROM (SELECT i, {key} FROM hh WHERE {notnull} "
-            f"QUALIFY count(*) OVER (PARTITION BY {key}) BETWEEN 2 AND {MAX_HOUSEHOLD_GROUP}) a "
-            f"JOIN hh b USING ({key}) WHERE a.i < b.i")
+def _household_pairs(g: pl.DataFrame, cfg: IdentitySettings) -> pl.DataFrame:
+    """Index pairs ``i < j`` of records with one name (typos, swapped first/last) at one address.
+
+    One query per block (:data:`HOUSEHOLD_BLOCKS`), the condition applied inside the block's
+    join, so only one block's hash table and the matching pairs are held at a time (1M persons:
+    ~23 M candidate pairs, 2.5 M kept).
+    """
     con = duckdb.connect()
     try:
-        con.register("recs", g.to_arrow())
-        sql = HOUSEHOLD_PAIRS_SQL.replace("{blocks}", "\n    UNION ALL\n    ".join(blocks))
-        return pl.from_arrow(con.sql(sql, params={"jw": HOUSEHOLD_NAME_JW}).to_arrow_table())
+        if cfg.duckdb_threads:
+            con.execute(f"SET threads = {int(cfg.duckdb_threads)}")
+        if cfg.duckdb_memory_limit:
+            con.execute("SET memory_limit = ?", [cfg.duckdb_memory_limit])
+        con.execute("SET preserve_insertion_order = false")
+        cols = sorted({c for b in HOUSEHOLD_BLOCKS for c in b} - {"name_pair"} | {"city_std"})
+        con.register("recs", g.select("i", *cols).to_arrow())
+        con.execute("CREATE TEMP TABLE hh AS SELECT *, least(first_name_first, last_name_core) || ' ' || "
+                    "greatest(first_name_first, last_name_core) AS name_pair FROM recs")
+        con.unregister("recs")
+        out = []
+        for block in HOUSEHOLD_BLOCKS:
+            key = ", ".join(block)
+            notnull = " AND ".join(f"{c} IS NOT NULL" for c in block)
+            sql = (f"SELECT l.i, r.i AS j FROM (SELECT * FROM hh WHERE {notnull} "
+                   f"QUALIFY count(*) OVER (PARTITION BY {key}) BETWEEN 2 AND {MAX_HOUSEHOLD_GROUP}) l "
+                   f"JOIN hh r USING ({key}) WHERE l.i < r.i AND {HOUSEHOLD_PAIR_CONDITION}")
+            out.append(pl.from_arrow(con.sql(sql, params={"jw": HOUSEHOLD_NAME_JW}).to_arrow_table()))
+        return pl.concat(out).unique()
     finally:
         con.close()
 
@@ -151,7 +158,7 @@ def ambiguous_groups(std: pl.DataFrame, cfg: IdentitySettings) -> pl.DataFrame:
          .with_row_index("i"))
     if g.height == 0:
         return empty
-    pairs = _household_pairs(g)
+    pairs = _household_pairs(g, cfg)
     if pairs.height == 0:
         return empty
     comp = components(g.height, pairs["i"].to_numpy(), pairs["j"].to_numpy())
