@@ -36,7 +36,7 @@ def vetoes(edges: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySettings) -> pl.
 
 
 #: Veto reasons that only stop a link (the pair is not evidence enough) and are not cannot-links.
-SOFT_VETOES = ("name_only_evidence", "contacts_disagree", "ambiguous_household")
+SOFT_VETOES = ("name_only_evidence", "ambiguous_household")
 #: Blocks for finding one name at one address (see :func:`ambiguous_groups`); blocks with more
 #: records than :data:`MAX_HOUSEHOLD_GROUP` are skipped (a very common name in a big postcode area).
 HOUSEHOLD_BLOCKS = [
