@@ -136,7 +136,7 @@ def _household_pairs(g: pl.DataFrame, cfg: IdentitySettings) -> pl.DataFrame:
         con.close()
 
 
-def ambiguous_groups(std: pl.DataFrame, cfg: IdentitySettings) -> pl.DataFrame:
+def ambiguous_groups(std: pl.DataFrame, cfg: IdentitySettings, distinct: pl.DataFrame | None = None) -> pl.DataFrame:
     """``record_key, household_group`` of records whose name-at-address group holds several persons.
 
     Records with one name at one address — allowing a typo in either name, swapped first and
@@ -144,8 +144,9 @@ def ambiguous_groups(std: pl.DataFrame, cfg: IdentitySettings) -> pl.DataFrame:
     one person, unless the group itself shows two: a ``sen`` or ``jun`` (it exists because
     someone else there has the name), two same-name records with birth dates years apart, two
     records of one duplicate-free source (``duplicate_free_sources``: their own master data
-    holds two customers of that name there). Then name + address say nothing about which of
-    them a record without a birth date belongs to. (Two different ERP numbers or bonus cards
+    holds two customers of that name there), or a pair of ``distinct`` (``record_key_l,
+    record_key_r`` known to be two persons, e.g. each with an own mailbox: ``contacts_disagree``).
+    Then name + address say nothing about which of them a record without a birth date belongs to. (Two different ERP numbers or bonus cards
     claimed in the group are no such sign: at 100k hard 99 % of the pairs it would have held
     apart were one person with a stale or wrong cross-reference.)
     """
@@ -169,8 +170,16 @@ def ambiguous_groups(std: pl.DataFrame, cfg: IdentitySettings) -> pl.DataFrame:
     same_exclusive = ((pl.col("source_system") == pl.col("source_system_r"))
                       & pl.col("source_system").is_in(list(cfg.duplicate_free_sources)))
     two = p.filter(_distinct_persons(cfg) | same_exclusive).select("i")
-    many = pl.concat([g.filter(pl.col("name_suffix").is_not_null()).select("household_group"),
-                      g.join(two, on="i", how="semi").select("household_group")]).unique()
+    flagged = [g.filter(pl.col("name_suffix").is_not_null()).select("household_group"),
+               g.join(two, on="i", how="semi").select("household_group")]
+    if distinct is not None and distinct.height:
+        hg = g.select("record_key", "household_group")
+        d = (distinct.select("record_key_l", "record_key_r")
+             .join(hg.rename({"record_key": "record_key_l"}), on="record_key_l")
+             .join(hg.rename({"record_key": "record_key_r", "household_group": "_r"}), on="record_key_r")
+             .filter(pl.col("household_group") == pl.col("_r")))
+        flagged.append(d.select("household_group"))
+    many = pl.concat(flagged).unique()
     return g.join(many, on="household_group", how="semi").select("record_key", "household_group")
 
 
@@ -183,7 +192,8 @@ def household_vetoes(edges: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySettin
     need = [c for c in INDEPENDENT_EVIDENCE if c != "gamma_address"]
     if edges.height == 0 or not cfg.ambiguous_household_veto or not set(need) <= set(edges.columns):
         return edges
-    grp = ambiguous_groups(std, cfg)
+    # two records of a group that are two persons by their own contacts show the household has two
+    grp = ambiguous_groups(std, cfg, edges.filter(pl.col("veto") == "contacts_disagree"))
     if grp.height == 0:
         return edges
     e = (edges.join(grp.rename({"record_key": "record_key_l", "household_group": "_gl"}), on="record_key_l", how="left")

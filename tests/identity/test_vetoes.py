@@ -146,3 +146,13 @@ def test_a_junior_in_a_swapped_name_field_makes_the_household_ambiguous():
     ])
     e, groups = _clusters(std, [_edge("erp:1", "bonus:2")])
     assert groups == [["bonus:2"], ["crm:1"], ["erp:1"]] and e["veto"][0] == "ambiguous_household"
+
+
+def test_two_own_mailboxes_in_a_household_leave_a_record_without_contacts_on_its_own():
+    # Martin Maier twice at one address, each with his own mailbox; crm:9 has name + address only
+    std = _records([_rec("shop:1", first_name="Martin", last_name="Maier", email="martin_maier85@gmail.com"),
+                    _rec("shop:2", first_name="Martin", last_name="Maier", email="martinmaier42@gmail.com"),
+                    _rec("crm:9", first_name="Martin", last_name="Maier")])
+    e, groups = _clusters(std, [_edge("shop:1", "shop:2", email=0), _edge("shop:1", "crm:9"), _edge("shop:2", "crm:9")])
+    assert groups == [["crm:9"], ["shop:1"], ["shop:2"]]
+    assert sorted(e["veto"]) == ["ambiguous_household", "ambiguous_household", "contacts_disagree"]
