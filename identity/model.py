@@ -103,6 +103,9 @@ def comparisons() -> list:
             _lvl("email_std_l = email_std_r", "exact", tf_adjustment_column="email_std",
                  tf_adjustment_weight=1.0),
             _lvl("email_mailbox_l = email_mailbox_r", "same mailbox (Gmail ignores dots)"),
+            _lvl("email_local_l = email_local_r AND "
+                 "regexp_extract(email_std_l, '@(.*)$', 1) = regexp_extract(email_std_r, '@(.*)$', 1)",
+                 "same address but for a +tag (a provider without documented plus-addressing)"),
             _lvl("email_local_l = email_local_r", "same local part, other domain"),
             _lvl(f"{_numbered('email_local_l', 'email_local_r')} OR {_numbered('email_local_r', 'email_local_l')}",
                  "same local part plus a number (a second account: name.2@)"),
@@ -155,14 +158,14 @@ def comparisons() -> list:
     return [name, dob, email, phone, address, key("erp_key", Source.ERP), key("bonus_key", Source.BONUS)]
 
 
-#: The e-mail comparison's "exact" and "same mailbox" gammas.
-EMAIL_EXACT, EMAIL_MAILBOX = 5, 4
+#: The e-mail comparison's "exact", "same mailbox" (Gmail's dots) and "same but for a +tag" gammas.
+EMAIL_EXACT, EMAIL_MAILBOX, EMAIL_TAG = 6, 5, 4
 #: "Both present and different" gammas: e-mail else level, phone "different mobiles" or else.
 EMAIL_DIFFERENT, PHONE_DIFFERENT_MAX = 0, 1
 #: Gamma values that count as evidence independent of the name (see :func:`comparisons`):
-#: birth date exact or one typo, e-mail exact or same mailbox, same mobile or landline, same
+#: birth date exact or one typo, e-mail exact, same mailbox or +tag variant, same mobile or landline, same
 #: street + number (+ postcode or a postcode typo), a shared ERP / bonus key.
-INDEPENDENT_EVIDENCE = {"gamma_birth_date": 3, "gamma_email": EMAIL_MAILBOX, "gamma_phone": 2, "gamma_address": 3,
+INDEPENDENT_EVIDENCE = {"gamma_birth_date": 3, "gamma_email": EMAIL_TAG, "gamma_phone": 2, "gamma_address": 3,
                         "gamma_erp_key": 1, "gamma_bonus_key": 1}
 
 

@@ -187,7 +187,7 @@ def household_vetoes(edges: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySettin
     """Soft veto ``ambiguous_household`` on scored pairs touching an :func:`ambiguous_groups`
     record whose only evidence is name + address (no birth date, e-mail, phone or trusted key
     agrees): with two persons of that name there, such a pair could be either of them."""
-    from identity.model import EMAIL_EXACT, INDEPENDENT_EVIDENCE
+    from identity.model import EMAIL_EXACT, EMAIL_TAG, INDEPENDENT_EVIDENCE
 
     need = [c for c in INDEPENDENT_EVIDENCE if c != "gamma_address"]
     if edges.height == 0 or not cfg.ambiguous_household_veto or not set(need) <= set(edges.columns):
@@ -199,9 +199,9 @@ def household_vetoes(edges: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySettin
     e = (edges.join(grp.rename({"record_key": "record_key_l", "household_group": "_gl"}), on="record_key_l", how="left")
          .join(grp.rename({"record_key": "record_key_r", "household_group": "_gr"}), on="record_key_r", how="left"))
     # in such a household the same Gmail mailbox with and without a dot is two persons' addresses
-    # ("thomaskaiser@", "thomas.kaiser@"): only the exact e-mail counts
-    level = {**INDEPENDENT_EVIDENCE, "gamma_email": EMAIL_EXACT}
-    strong = pl.any_horizontal([pl.col(c).fill_null(-1) >= level[c] for c in need])
+    # ("thomaskaiser@", "thomas.kaiser@"): only the exact e-mail or a +tag variant of it counts
+    strong = pl.any_horizontal([pl.col("gamma_email").is_in([EMAIL_EXACT, EMAIL_TAG]).fill_null(False)]
+                               + [pl.col(c).fill_null(-1) >= INDEPENDENT_EVIDENCE[c] for c in need if c != "gamma_email"])
     ambiguous = (pl.col("_gl").is_not_null() | pl.col("_gr").is_not_null()) & ~strong
     return e.with_columns(
         pl.when(pl.col("veto").is_null() & ambiguous).then(pl.lit("ambiguous_household"))

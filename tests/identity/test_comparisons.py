@@ -5,7 +5,7 @@ import polars as pl
 import pytest
 
 from cdp.schema import PERSON_RECORD, conform
-from identity.model import EMAIL_DIFFERENT, EMAIL_EXACT, EMAIL_MAILBOX, comparisons
+from identity.model import EMAIL_DIFFERENT, EMAIL_EXACT, EMAIL_MAILBOX, EMAIL_TAG, comparisons
 from identity.standardise import standardise
 
 
@@ -33,9 +33,12 @@ def _email_gamma(a: str, b: str) -> int:
 @pytest.mark.parametrize("a, b, expected", [
     ("Weber48@Hotmail.de ", "weber48@hotmail.de", EMAIL_EXACT),
     ("thomas.kaiser@gmail.com", "thomaskaiser@gmail.com", EMAIL_MAILBOX),
+    # a +tag at a provider that documents no plus-addressing: one mailbox, a level of its own
+    ("d.weber@t-online.de", "d.weber+shop@t-online.de", EMAIL_TAG),
+    ("ralf.becker@gmx.de", "ralf.becker@web.de", EMAIL_TAG - 1),  # same local part, other provider
     # a second shop account: the same local part plus a number, at another provider
-    ("weber48@hotmail.de", "weber48.44@gmx.de", EMAIL_MAILBOX - 2),
-    ("schmidt93@web.de", "schmidt93.31+shop@gmx.de", EMAIL_MAILBOX - 2),
+    ("weber48@hotmail.de", "weber48.44@gmx.de", EMAIL_TAG - 2),
+    ("schmidt93@web.de", "schmidt93.31+shop@gmx.de", EMAIL_TAG - 2),
     # a parent's and a child's own mailboxes say they are two people
     ("mueller.laura@yahoo.de", "mueller45@gmail.com", EMAIL_DIFFERENT),
     ("giulia.vetter69@freenet.de", "giulia_vetter@hotmail.de", EMAIL_DIFFERENT),
