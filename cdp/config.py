@@ -76,9 +76,12 @@ class IdentitySettings:
     spark_driver_memory: str = "4g"
     # Hard-negative vetoes (identity/veto.py): a scored pair whose first names are less similar
     # than this (Jaro-Winkler, after folding; initials and shared name parts are compatible) or
-    # whose birth dates are more than this many years apart never links (0 disables).
+    # whose birth dates are more than this many years apart never links (0 disables); a
+    # one-digit typo or transposition ("1965" / "1956") is never "apart". 1.5 rather than 5:
+    # two same-name spouses or siblings sharing a mailbox are years, not decades, apart
+    # (100k realistic precision 0.99919 -> 0.99929, hard negatives unchanged).
     veto_first_name_jw: float = 0.8
-    veto_birth_year_gap: float = 5.0
+    veto_birth_year_gap: float = 1.5
     # Sources whose own master data is deduplicated: two records of one of these sources are
     # never the same customer (like a cannot-link; a steward's must-link still wins).
     duplicate_free_sources: list[str] = field(default_factory=lambda: ["erp", "bonus"])
