@@ -203,6 +203,31 @@ def run(persons: int, profile: str, seed: int, data_dir: Path, skip_baseline: bo
     return result
 
 
+def _carry_baseline(result: dict, earlier: dict) -> None:
+    """With ``--skip-baseline``: keep the baseline of the earlier run at this size (same records
+    when the landing files were reused), marked with that run's commit, and compare against it."""
+    base = earlier.get("baseline")
+    if not base:
+        return
+    result["baseline"] = base | {"from_run": base.get("from_run") or earlier.get("git_commit")}
+    f1o = result["identity_quality"]["pairwise"]["f1"]
+    ident_s = result["stages"]["identity"]["wall_s"]
+    if "pairwise" in base:
+        f1b = base["pairwise"]["f1"]
+        result["comparison"] = {"f1_ours": f1o, "f1_baseline": f1b,
+                                "error_ratio": round((1 - f1o) / (1 - f1b), 4) if f1b < 1 else None,
+                                "time_ratio": round(ident_s / base["wall_s"], 3)}
+    else:  # the baseline did not finish: only an upper bound on the time ratio
+        result["comparison"] = {"f1_ours": f1o, "f1_baseline": None, "error_ratio": None,
+                                "time_ratio_upper_bound": round(ident_s / base["wall_s_at_stop"], 3),
+                                "note": f"baseline (run {result['baseline']['from_run']}) unfinished"}
+    c = result["comparison"]
+    result["targets"]["met"]["identity_time_ratio"] = c.get("time_ratio", c.get("time_ratio_upper_bound")) \
+        <= TARGETS["identity_time_ratio"]
+    result["targets"]["met"]["identity_error_ratio"] = None if c["error_ratio"] is None else \
+        c["error_ratio"] <= TARGETS["identity_error_ratio"]
+
+
 def _fmt_s(s: float) -> str:
     return f"{s:,.0f} s" if s >= 10 else f"{s:.1f} s"
 
@@ -264,6 +289,8 @@ def main(argv: list[str] | None = None) -> None:
     suffix = "" if args.profile == "realistic" and args.engine == "duckdb" else \
         "_" + "_".join(x for x in (args.profile if args.profile != "realistic" else "", args.engine if args.engine != "duckdb" else "") if x)
     out = RESULTS / f"{args.persons}{suffix}.json"
+    if args.skip_baseline and out.exists():
+        _carry_baseline(result, json.loads(out.read_text()))
     out.write_text(json.dumps(result, indent=1, default=str) + "\n")
     summary = {s: {k: v for k, v in result["stages"][s].items() if k in ("wall_s", "cpu_s", "peak_rss_mb", "rows_per_s")}
                for s in ["simulate", *PIPELINE]}
