@@ -85,13 +85,15 @@ class IdentitySettings:
     # Sources whose own master data is deduplicated: two records of one of these sources are
     # never the same customer (like a cannot-link; a steward's must-link still wins).
     duplicate_free_sources: list[str] = field(default_factory=lambda: ["erp", "bonus"])
-    # Records with one name at one postcode that are evidently two or more persons (birth dates
-    # apart, sen/jun, two records of one duplicate-free source): a pair among them links only on
-    # evidence beyond name + address (birth date, e-mail, phone, trusted key).
+    # Records with one name at one address (typos and swapped names allowed) that are evidently
+    # two or more persons (birth dates apart, sen/jun, two records of one duplicate-free source,
+    # two own mailboxes): a pair among them links only on evidence beyond name + address (birth
+    # date, e-mail, phone, trusted key).
     ambiguous_household_veto: bool = True
-    # On: a scored pair whose e-mails are both present and differ (not even one local part plus a
-    # number, "name.2@"), with no phone, birth date or trusted key agreeing, does not link on its
-    # own (off: only when both phones differ too). docs/identity.md has the measurements.
+    # On: a scored pair whose e-mails are two different mailboxes (not even a +tag, Gmail-dot,
+    # other-provider or "name.2@" second-account variant), with no phone, birth date or trusted
+    # key agreeing, is a cannot-link (off: only when both phones differ too). Measurements:
+    # docs/identity.md.
     veto_differing_emails: bool = True
     # A saved model trained for other comparisons (settings fingerprint in its JSON) is retrained
     # by `cdp resolve` (logged); False: resolve stops and asks for `cdp identity train`.

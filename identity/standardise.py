@@ -96,6 +96,8 @@ def first_name_initials(std: pl.Expr) -> pl.Expr:
 
 
 SUFFIX_PATTERN = r"\b(sen|senior|sr|jun|junior|jr)\b\.?"
+#: The spellings of a generational suffix, each to ``sen`` or ``jun``.
+SUFFIX_NAMES = {"senior": "sen", "sr": "sen", "junior": "jun", "jr": "jun"}
 
 
 #: A suffix as the last of several tokens of a (standardised) first-name field — a swapped name;
@@ -106,7 +108,7 @@ FIRST_NAME_SUFFIX_PATTERN = r"\s(sen|senior|sr|jun|junior|jr)$"
 def name_suffix(col: str = "last_name") -> pl.Expr:
     """Generational suffix in a last name: ``Hoffmann sen.`` → ``sen``, ``jun.``/``jr`` → ``jun``."""
     raw = fold(pl.col(col)).str.extract(SUFFIX_PATTERN, 1)
-    return raw.replace({"senior": "sen", "sr": "sen", "junior": "jun", "jr": "jun"})
+    return raw.replace(SUFFIX_NAMES)
 
 
 def last_name_std(col: str = "last_name") -> pl.Expr:
@@ -295,8 +297,7 @@ def _standardise(records: pl.DataFrame, region: str) -> pl.DataFrame:
     # first and last name swapped at entry: "Krüger sen." in the first-name field
     first_suffix = pl.col("first_name_std").str.extract(FIRST_NAME_SUFFIX_PATTERN, 1)
     df = df.with_columns(
-        pl.coalesce("name_suffix", first_suffix.replace({"senior": "sen", "sr": "sen", "junior": "jun", "jr": "jun"}))
-        .alias("name_suffix"),
+        pl.coalesce("name_suffix", first_suffix.replace(SUFFIX_NAMES)).alias("name_suffix"),
         _squash(pl.col("first_name_std").str.replace(FIRST_NAME_SUFFIX_PATTERN, "")).alias("first_name_std"),
     )
     df = _per_unique(df, ["email"], [email_std().alias("email_std")])

@@ -2,8 +2,10 @@
 
 Splink treats fields as independent, so twins or a parent and child who share an address,
 an e-mail and a phone can score as one person. A scored pair whose first names clearly
-disagree, or whose birth dates are years apart, is vetoed: it never links, and clustering
-treats it like a steward's cannot-link (weakest edges on paths between them are dropped).
+disagree, whose birth dates are years apart or whose e-mails are two different mailboxes is
+vetoed: it never links, and clustering treats it like a steward's cannot-link (weakest edges on
+paths between them are dropped). Soft vetoes (:data:`SOFT_VETOES`) only keep a pair from linking
+on its own: too little evidence, or a household with two persons of one name.
 """
 
 from __future__ import annotations
@@ -47,14 +49,17 @@ MAX_HOUSEHOLD_GROUP = 60
 #: Jaro-Winkler at or above which two first names / last names count as one name in a household.
 HOUSEHOLD_NAME_JW = 0.9
 
-def evidence_vetoes(edges: pl.DataFrame, cfg: IdentitySettings | None = None) -> pl.DataFrame:
-    """Soft vetoes from the comparison levels of scored pairs (``gamma_*`` columns).
 
-    ``name_only_evidence``: nothing but the name (and a name-built e-mail, the city) agrees —
-    common names collide. ``contacts_disagree``: both e-mails are present and differ, no phone
-    agrees (with ``cfg.veto_differing_emails`` off: both phones present and different) and the
-    birth dates do not agree — the household pattern of a parent and child with one name. Such
-    a pair does not link on its own; other edges may still join the two records.
+def evidence_vetoes(edges: pl.DataFrame, cfg: IdentitySettings | None = None) -> pl.DataFrame:
+    """Vetoes from the comparison levels of scored pairs (``gamma_*`` columns).
+
+    ``name_only_evidence`` (soft): nothing but the name (and a name-built e-mail, the city)
+    agrees — common names collide; other edges may still join the two records.
+    ``contacts_disagree`` (a cannot-link): the e-mails are two different mailboxes (not even a
+    ``+tag``, Gmail-dot, other-provider or second-account variant), no phone agrees (with
+    ``cfg.veto_differing_emails`` off: both phones present and different), the birth dates do
+    not agree and no trusted key is shared — the household pattern of a parent and child with
+    one name.
     """
     from identity.model import EMAIL_DIFFERENT, INDEPENDENT_EVIDENCE, PHONE_DIFFERENT_MAX
 
@@ -165,7 +170,8 @@ def ambiguous_groups(std: pl.DataFrame, cfg: IdentitySettings, distinct: pl.Data
     comp = components(g.height, pairs["i"].to_numpy(), pairs["j"].to_numpy())
     g = g.with_columns(pl.Series("household_group", comp, dtype=pl.UInt64))
     g = g.filter(pl.len().over("household_group") > 1).filter(pl.len().over("household_group") <= MAX_HOUSEHOLD_GROUP)
-    info = ["i", "source_system", "birth_date", "name_suffix", "erp_key", "bonus_key"]  # keys: _distinct_persons
+    # what _distinct_persons and the duplicate-free-source rule read (a shared key overrides them)
+    info = ["i", "source_system", "birth_date", "name_suffix", "erp_key", "bonus_key"]
     p = (pairs.join(g.select(info), on="i").join(g.select(pl.col(info).name.suffix("_r")), left_on="j", right_on="i_r"))
     same_exclusive = ((pl.col("source_system") == pl.col("source_system_r"))
                       & pl.col("source_system").is_in(list(cfg.duplicate_free_sources)))

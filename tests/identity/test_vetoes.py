@@ -7,7 +7,7 @@ import polars as pl
 from cdp.config import IdentitySettings
 from cdp.schema import PERSON_RECORD, conform
 from identity.cluster import cluster_records
-from identity.model import EMAIL_EXACT, EMAIL_MAILBOX
+from identity.model import EMAIL_EXACT, EMAIL_MAILBOX, EMAIL_TAG
 from identity.standardise import standardise
 from identity.veto import SOFT_VETOES, apply_vetoes, vetoes
 
@@ -85,6 +85,9 @@ def test_two_records_of_a_duplicate_free_source_make_the_household_ambiguous():
     # the same Gmail mailbox (dots ignored) is no evidence between two same-name persons
     _, groups = _clusters(std, [_edge("erp:1", "shop:3", email=EMAIL_MAILBOX), _edge("erp:2", "shop:3")])
     assert groups == [["erp:1"], ["erp:2"], ["shop:3"]]
+    # the same address with a +tag is one mailbox: that links even in such a household
+    _, groups = _clusters(std, [_edge("erp:1", "shop:3", email=EMAIL_TAG), _edge("erp:2", "shop:3")])
+    assert groups == [["erp:1", "shop:3"], ["erp:2"]]
     off = IdentitySettings(ambiguous_household_veto=False)
     e = apply_vetoes(pl.DataFrame([_edge("erp:1", "shop:3")]), std, off)
     assert e["veto"][0] is None
