@@ -68,9 +68,9 @@ def _erase(settings, k: int) -> int:
 
     import polars as pl
 
-    from cdp.privacy import identifiers as ids
-    from cdp.privacy import store
     from pipelines.canonical import current_tables
+    from privacy import identifiers as ids
+    from privacy import store
 
     people = current_tables(settings)["person_records"]
     n = people.select(pl.len()).collect().item()

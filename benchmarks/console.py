@@ -3,7 +3,7 @@
 Scales a built demo profile database (e.g. the 2,000-person demo) up to N customers by
 replicating every customer with new customer ids (``C`` + 9 digits) and unique e-mail / phone /
 id lookup keys per copy. Copy 0 keeps the demo's names; every further copy re-draws first and
-last names from the simulator's German name frequency lists (``cdp.simulator.reference``). That
+last names from the simulator's German name frequency lists (``simulator.reference``). That
 list holds only the ~250 most common surnames (about a third of Germans carry one of them), so
 65 % of those customers get a surname from 100,000 random tokens instead (the long tail of a
 real customer base). "Müller" then matches ~1.6 % of customers (in Germany ~0.3 %), "Anna
@@ -47,9 +47,9 @@ import numpy as np  # noqa: E402
 import pyarrow as pa  # noqa: E402
 
 from cdp.config import Settings  # noqa: E402
-from cdp.simulator import reference as ref  # noqa: E402
 from exports.console.app import create_app  # noqa: E402
 from profiles.lookup import normalize_name  # noqa: E402
+from simulator import reference as ref  # noqa: E402
 
 _CUSTOMER_TABLES = ["customer", "customer_value", "consent", "preferred_channel", "identity_link",
                     "contact_history", "person_record"]

@@ -55,7 +55,7 @@ def main() -> None:
     out: dict = {"persons": args.persons, "seed": args.seed, "deliveries": args.deliveries,
                  "machine": platform.platform(), "note": "2 cores shared with other jobs"}
     if not (settings.paths.landing).is_dir():
-        from cdp.simulator.core import generate
+        from simulator.core import generate
 
         t = time.perf_counter()
         generate(persons=args.persons, seed=args.seed, deliveries=args.deliveries,

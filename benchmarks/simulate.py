@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from cdp.simulator import generate
+from simulator import generate
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -55,7 +55,7 @@ class IdentitySettings:
     em_max_pairs: float = 2e6
     u_max_pairs: float = 1e7
     seed: int = 42
-    # Trusted keys for the deterministic pass: the column (identity/standardise.py) whose equal
+    # Trusted keys for the deterministic pass: the column (cdp/standardise.py) whose equal
     # values link records, and how many distinct persons (distinct first names / birth dates)
     # may share one value before it stops linking on its own.
     deterministic_keys: list[dict] = field(
@@ -187,7 +187,7 @@ class ExportSettings:
 
 @dataclass
 class PrivacySettings:
-    """Data protection (cdp/privacy)."""
+    """Data protection (privacy)."""
 
     # Salt for tombstone hashes and pseudonyms; set CDP_PRIVACY__SECRET in production.
     secret: str = "change-me-local-demo-secret"

@@ -15,8 +15,15 @@ from cdp.config import Settings
 from cdp.lake import read_table
 from cdp.schema import CANONICAL_TABLES
 from dagster_project import checks, lake_counts
+from dagster_project.contracts import contracts_dir
 from dagster_project.partitions import LOAD_DATES
 from dagster_project.resources import CdpSettingsResource, DuckDBResource
+from exports.agent_views import export_agent_views
+from identity.resolve import resolve
+from pipelines.canonical import build_canonical
+from pipelines.contracts import load_contracts
+from pipelines.ingest import ingest
+from profiles.build import TABLES, VIEWS, build_profiles
 
 #: DuckDB is written by one step at a time, across runs too (see dagster.yaml).
 DUCKDB_POOL = "cdp_duckdb"
@@ -46,8 +53,6 @@ def check_result(outcome: checks.CheckOutcome, asset_key: dg.AssetKey, name: str
 
 def failed_share_limits(settings: Settings, source: str) -> dict[str, float]:
     """Per entity of ``source``: its contract's ``max_failed_share`` expectation, where it sets one."""
-    from dagster_project.contracts import contracts_dir
-    from pipelines.contracts import load_contracts
 
     contract = load_contracts(contracts_dir(settings))[source]
     return {
@@ -113,7 +118,6 @@ def source_assets(source: str, entities: list[str]) -> list[dg.AssetSpec | dg.As
         can_subset=False,
     )
     def _ingest(context: dg.AssetExecutionContext, cdp: CdpSettingsResource) -> Iterator[Any]:
-        from pipelines.ingest import ingest
 
         settings = cdp.get()
         dates = list(context.partition_keys) if context.has_partition_key_range or context.has_partition_key else None
@@ -171,7 +175,6 @@ def canonical_asset(staged: list[dg.AssetKey]) -> dg.AssetsDefinition:
         can_subset=False,
     )
     def _canonical(context: dg.AssetExecutionContext, cdp: CdpSettingsResource) -> Iterator[dg.MaterializeResult]:
-        from pipelines.canonical import build_canonical
 
         settings = cdp.get()
         build_canonical(settings)
@@ -219,7 +222,6 @@ ID_HISTORY = dg.AssetKey(["identity", "customer_id_history"])
     can_subset=False,
 )
 def identity_resolution(context: dg.AssetExecutionContext, config: IdentityConfig, cdp: CdpSettingsResource) -> Iterator[Any]:
-    from identity.resolve import resolve
 
     settings = cdp.get()
     report = resolve(settings, incremental=config.incremental, force=config.force)
@@ -259,7 +261,6 @@ _PROFILE_GRAIN = {
 
 def profile_tables() -> list[str]:
     """The tables and views of ``data/cdp.duckdb`` as the profiles stage declares them."""
-    from profiles.build import TABLES, VIEWS
 
     return [*TABLES, *VIEWS]
 
@@ -290,7 +291,6 @@ def profiles_asset() -> dg.AssetsDefinition:
         pool=DUCKDB_POOL,
     )
     def _profiles(context: dg.AssetExecutionContext, cdp: CdpSettingsResource, duckdb: DuckDBResource) -> Iterator[Any]:
-        from profiles.build import build_profiles
 
         settings = cdp.get()
         counts = build_profiles(settings)
@@ -319,7 +319,6 @@ AGENT_VIEWS = dg.AssetKey(["exports", "agent_views"])
     description="data/exports/agent_views/agent_profile.parquet (+ manifest.json): one row per customer as a service agent sees it (the agent_profile view), with the source loads it was built from.",
 )
 def agent_views(context: dg.AssetExecutionContext, cdp: CdpSettingsResource) -> dg.MaterializeResult:
-    from exports.agent_views import export_agent_views
 
     settings = cdp.get()
     result = export_agent_views(settings, "parquet")

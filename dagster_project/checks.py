@@ -13,6 +13,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from identity.evaluate import evaluate_frames
+
 ERROR = "ERROR"
 WARN = "WARN"
 
@@ -139,7 +141,6 @@ def f1_outcome(identity_link: pl.DataFrame, truth: pl.DataFrame | None, min_f1: 
     """Pairwise F1 against the simulator's truth, when the truth is present; WARN below ``min_f1``."""
     if truth is None:
         return CheckOutcome(True, WARN, "no data/truth/identity_truth.parquet: F1 not measured")
-    from identity.evaluate import evaluate_frames
 
     scores = evaluate_frames(identity_link, truth)["pairwise"]
     meta = {**scores, "min_f1": min_f1}

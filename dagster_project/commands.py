@@ -1,8 +1,10 @@
-"""CLI commands of this stage (registered by cdp.cli)."""
+"""CLI commands of this stage (registered by cli.main)."""
 
 from __future__ import annotations
 
 import typer
+
+from dagster_project.run import run_pipeline, summary_lines
 
 
 def register(app: typer.Typer) -> None:
@@ -17,7 +19,6 @@ def register(app: typer.Typer) -> None:
         """Run the whole pipeline through Dagster, in-process: ingest → canonical → identity → profiles → exports."""
         import logging
 
-        from dagster_project.run import run_pipeline, summary_lines
 
         # Library chatter (the ephemeral instance's migrations, GE's temp docs) is not progress.
         for name in ("alembic", "great_expectations"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cdp.config import Settings
+from pipelines.contracts import load_contracts
 
 
 def contracts_dir(settings: Settings) -> Path:
@@ -18,6 +19,5 @@ def contracts_dir(settings: Settings) -> Path:
 
 def source_entities(directory: str | Path) -> dict[str, list[str]]:
     """Map each source in ``<directory>/*.yml`` to its entity names, in contract order."""
-    from pipelines.contracts import load_contracts
 
     return {source: [e.name for e in c.entities] for source, c in load_contracts(directory).items()}

@@ -11,6 +11,7 @@ import polars as pl
 from cdp.config import Settings
 from cdp.lake import read_table
 from cdp.schema import PERSON_RECORD
+from pipelines.ingest import LOADED, SKIPPED, read_load_log
 
 _FILE_COUNTS = {"file": pl.String, "load_date": pl.String, "status": pl.String, "rows_read": pl.Int64,
                 "rows_staged": pl.Int64, "rows_quarantined": pl.Int64, "rows_suppressed": pl.Int64,
@@ -25,7 +26,6 @@ def entity_files(settings: Settings, source: str, entity: str, load_dates: list[
     out. Columns: ``file, load_date, status, rows_read, rows_staged, rows_quarantined,
     rows_suppressed, message``.
     """
-    from pipelines.ingest import LOADED, SKIPPED, read_load_log
 
     log = read_load_log(settings)
     df = log.filter((pl.col("source") == source) & (pl.col("entity") == entity))

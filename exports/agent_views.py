@@ -17,8 +17,8 @@ from pathlib import Path
 import duckdb
 
 from cdp.config import Settings
-from cdp.privacy.hooks import agent_view_where
 from exports.db import atomic_target, connect_profiles
+from privacy.hooks import agent_view_where
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""CLI commands of this stage (registered by cdp.cli): ``cdp export agent-views``,
+"""CLI commands of this stage (registered by cli.main): ``cdp export agent-views``,
 ``cdp export audience`` and ``cdp serve`` (the agent console)."""
 
 from __future__ import annotations
@@ -8,6 +8,10 @@ import logging
 from pathlib import Path
 
 import typer
+
+from exports.agent_views import export_agent_views
+from exports.audience import export_audience
+from exports.console.app import create_app
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +37,6 @@ def register(app: typer.Typer) -> None:
         fmt: str = typer.Option("parquet", "--format", help="parquet, csv or jsonl"),
     ) -> None:
         """Write the agent_profile view to data/exports/agent_views/ with a manifest.json."""
-        from exports.agent_views import export_agent_views
 
         path = export_agent_views(ctx.obj, fmt)
         typer.echo(f"agent views -> {path} (manifest: {path.parent / 'manifest.json'})")
@@ -52,7 +55,6 @@ def register(app: typer.Typer) -> None:
         city: str = typer.Option(None, "--city", help="only this city"),
     ) -> None:
         """Export everyone who may be contacted for a purpose, with channel and contact point."""
-        from exports.audience import export_audience
 
         filters = {k: v for k, v in dict(channel=channel, lifecycle=lifecycle, customer_type=customer_type,
                                          postcode_prefix=postcode_prefix, city=city).items() if v}
@@ -77,7 +79,6 @@ def register(app: typer.Typer) -> None:
                                           help="allow a non-loopback --host (the console has no login)"),
     ) -> None:
         """Serve the read-only agent console over data/cdp.duckdb (localhost by default)."""
-        from exports.console.app import create_app
 
         settings = ctx.obj
         host = host or settings.exports.console_host

@@ -1,4 +1,4 @@
-"""CLI commands of the identity stage (registered by cdp.cli)."""
+"""CLI commands of the identity stage (registered by cli.main)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,14 @@ import json
 from dataclasses import asdict
 
 import typer
+
+from identity import explain
+from identity.evaluate import evaluate
+from identity.io import OverrideError, add_override, list_overrides
+from identity.model import StaleModelError
+from identity.resolve import ChurnLimitExceeded, resolve
+from identity.train import train
+from identity.veto import SOFT_VETOES
 
 identity_app = typer.Typer(help="Identity model: training, steward overrides.", no_args_is_help=True)
 
@@ -22,13 +30,11 @@ def register(app: typer.Typer) -> None:
                                    help="Splink backend for scoring pairs: duckdb or spark (default: identity.engine)"),
     ) -> None:
         """Resolve person records into customers with stable customer ids."""
-        from identity.resolve import ChurnLimitExceeded, resolve
 
         engine = engine or ctx.obj.identity.engine
         if engine not in ("duckdb", "spark"):
             raise typer.BadParameter(f"engine {engine!r} is not known; use duckdb or spark")
         ctx.obj.identity.engine = engine
-        from identity.model import StaleModelError
 
         try:
             rep = resolve(ctx.obj, incremental=incremental, force=force)
@@ -40,7 +46,6 @@ def register(app: typer.Typer) -> None:
     @app.command("eval")
     def eval_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:
         """Compare identity_link with the simulator's truth (pairwise, B-cubed, hard negatives)."""
-        from identity.evaluate import evaluate
 
         res = evaluate(ctx.obj)
         if as_json:
@@ -65,7 +70,6 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json"),
     ) -> None:
         """Why two records are (not) the same person, or how a customer was formed."""
-        from identity import explain
 
         if dashboards:
             for p in explain.write_dashboards(ctx.obj):
@@ -92,7 +96,6 @@ def register(app: typer.Typer) -> None:
             return
         if not (rec_a and rec_b):
             raise typer.BadParameter("give two record keys, or --customer ID, or --dashboards")
-        from identity.model import StaleModelError
 
         try:
             res = explain.explain_pair(ctx.obj, rec_a, rec_b)
@@ -108,7 +111,6 @@ def register(app: typer.Typer) -> None:
                        f"{'  (tf ' + format(f['tf_adjustment'], '+.2f') + ')' if f['tf_adjustment'] else ''}")
         typer.echo(f"  match weight {res['match_weight']:+.2f}  probability {res['match_probability']:.6f}")
         if res["veto"]:
-            from identity.veto import SOFT_VETOES
 
             how = "does not link on its own" if res["veto"] in SOFT_VETOES else "never linked"
             typer.echo(f"  vetoed: {res['veto']} ({how})")
@@ -121,7 +123,6 @@ def register(app: typer.Typer) -> None:
     @identity_app.command("train")
     def train_cmd(ctx: typer.Context) -> None:
         """Retrain the Splink model (u by random sampling, m by EM) and save a new version."""
-        from identity.train import train
 
         typer.echo(f"saved {train(ctx.obj)}")
 
@@ -137,7 +138,6 @@ def register(app: typer.Typer) -> None:
         """Record a steward's must-link / cannot-link; honoured from the next `cdp resolve` on."""
         import getpass
 
-        from identity.io import OverrideError, add_override
 
         try:
             row = add_override(ctx.obj, rec_a, rec_b, decision, reason, actor or getpass.getuser())
@@ -149,7 +149,6 @@ def register(app: typer.Typer) -> None:
     @identity_app.command("overrides")
     def overrides_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:
         """List the steward overrides in data/overrides/ (later rows win for the same pair)."""
-        from identity.io import list_overrides
 
         rows = list_overrides(ctx.obj)
         if as_json:

@@ -11,6 +11,7 @@ import polars as pl
 from cdp.config import Settings
 from cdp.lake import read_table
 from cdp.schema import PERSON_RECORD
+from privacy.store import audit
 
 OUTPUTS = ["identity_link", "customer_id_history", "membership", "person_records_std", "edges", "runs"]
 OVERRIDE_DECISIONS = {"must_link", "cannot_link"}
@@ -101,7 +102,6 @@ def add_override(settings: Settings, record_a: str, record_b: str, decision: str
         if new:
             w.writeheader()
         w.writerow(row)
-    from cdp.privacy.store import audit  # data stewards' decisions belong in the audit trail
 
     audit(settings, "override", f"{a} {b}", row["reason"], actor=actor or None,
           details={"decision": dec, "file": path.name})

@@ -339,3 +339,11 @@ def register_tf_tables(linker: Linker, db_api: DuckDBAPI, model: ModelRef) -> No
         if p.exists():
             tf = db_api.register(pl.read_parquet(p).to_arrow(), dataset_display_name=f"saved_tf_{col}")
             linker.table_management.register_term_frequency_lookup(tf, col)
+
+
+def edge_columns(rel_columns: list[str]) -> list[str]:
+    """The columns of Splink's scored pairs that identity keeps (keys, weights, per-field gammas)."""
+    keep = ["record_key_l", "record_key_r", "source_dataset_l", "source_dataset_r",
+            "match_weight", "match_probability", "match_key"]
+    keep += [c for c in rel_columns if c.startswith(("gamma_", "mw_", "tf_"))]
+    return [c for c in keep if c in rel_columns]

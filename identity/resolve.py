@@ -18,12 +18,14 @@ import polars as pl
 
 from cdp.config import Settings
 from cdp.lake import write_parquet_atomic
+from cdp.standardise import standardise
 from identity import model as m
 from identity.cluster import cluster_records
 from identity.deterministic import deterministic_edges
 from identity.ids import assign_ids, format_id, id_number
 from identity.io import load_overrides, load_person_records, output_path, read_output
-from identity.standardise import standardise
+from identity.spark import predict_edges_spark
+from identity.train import train
 from identity.veto import SOFT_VETOES, apply_vetoes, conflict_pairs
 
 log = logging.getLogger(__name__)
@@ -68,15 +70,8 @@ class ResolveReport:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def _edge_columns(rel_columns: list[str]) -> list[str]:
-    keep = ["record_key_l", "record_key_r", "source_dataset_l", "source_dataset_r",
-            "match_weight", "match_probability", "match_key"]
-    keep += [c for c in rel_columns if c.startswith(("gamma_", "mw_", "tf_"))]
-    return [c for c in keep if c in rel_columns]
-
-
 def _to_polars(sdf, spill_dir: Path | None = None) -> pl.DataFrame:
-    rel = sdf.as_duckdbpyrelation().select(*[f'"{c}"' for c in _edge_columns(sdf.as_duckdbpyrelation().columns)])
+    rel = sdf.as_duckdbpyrelation().select(*[f'"{c}"' for c in m.edge_columns(sdf.as_duckdbpyrelation().columns)])
     if spill_dir is None:
         return pl.from_arrow(rel.to_arrow_table())
     # DuckDB streams the scored pairs to Parquet; the caller closes the connection (freeing
@@ -95,7 +90,6 @@ def predict_edges(settings: Settings, inp: pl.DataFrame, model: m.ModelRef,
     rest (``predict_between``) and new vs new (``predict_within``), using the model's TF tables.
     """
     if settings.identity.engine == "spark":
-        from identity.spark import predict_edges_spark
 
         return predict_edges_spark(settings, inp, model, new_keys)
     thr = settings.identity.predict_threshold
@@ -183,7 +177,6 @@ def resolve(settings: Settings, incremental: bool = False, force: bool = False,
                     "retraining", model.version, model.fingerprint or "missing", m.settings_fingerprint())
         model = None
     if model is None:
-        from identity.train import train
 
         log.info("no current trained identity model: training one first")
         t = time.perf_counter()

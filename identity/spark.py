@@ -33,6 +33,7 @@ import sqlglot
 
 from cdp.config import Settings
 from identity import model as m
+from identity.model import edge_columns
 
 log = logging.getLogger(__name__)
 
@@ -185,9 +186,8 @@ def predict_edges_spark(settings: Settings, inp: pl.DataFrame, model: m.ModelRef
 
 def m_edge_columns(columns: list[str]) -> list[str]:
     """The edge columns kept by the DuckDB predict step, in its order."""
-    from identity.resolve import _edge_columns
 
-    return _edge_columns(list(columns))
+    return edge_columns(list(columns))
 
 
 def _align_types(edges: pl.DataFrame) -> pl.DataFrame:

@@ -13,9 +13,9 @@ from splink import Linker, block_on
 
 from cdp.config import Settings
 from cdp.lake import write_parquet_atomic
+from cdp.standardise import standardise
 from identity import model as m
 from identity.io import load_person_records
-from identity.standardise import standardise
 
 log = logging.getLogger(__name__)
 

@@ -17,6 +17,13 @@ import polars as pl
 
 from cdp.config import IdentitySettings
 from identity.cluster import components
+from identity.model import (
+    EMAIL_DIFFERENT,
+    EMAIL_EXACT,
+    EMAIL_TAG,
+    INDEPENDENT_EVIDENCE,
+    PHONE_DIFFERENT_MAX,
+)
 
 VETO_SQL = resources.files("identity").joinpath("sql/veto.sql").read_text()
 MACROS_SQL = resources.files("identity").joinpath("sql/veto_macros.sql").read_text()
@@ -61,7 +68,6 @@ def evidence_vetoes(edges: pl.DataFrame, cfg: IdentitySettings | None = None) ->
     not agree and no trusted key is shared — the household pattern of a parent and child with
     one name.
     """
-    from identity.model import EMAIL_DIFFERENT, INDEPENDENT_EVIDENCE, PHONE_DIFFERENT_MAX
 
     need = set(INDEPENDENT_EVIDENCE)
     if edges.height == 0 or not need <= set(edges.columns):
@@ -193,7 +199,6 @@ def household_vetoes(edges: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySettin
     """Soft veto ``ambiguous_household`` on scored pairs touching an :func:`ambiguous_groups`
     record whose only evidence is name + address (no birth date, e-mail, phone or trusted key
     agrees): with two persons of that name there, such a pair could be either of them."""
-    from identity.model import EMAIL_EXACT, EMAIL_TAG, INDEPENDENT_EVIDENCE
 
     need = [c for c in INDEPENDENT_EVIDENCE if c != "gamma_address"]
     if edges.height == 0 or not cfg.ambiguous_household_veto or not set(need) <= set(edges.columns):

@@ -14,7 +14,6 @@ Parquet file. No table is ever held in memory as a whole.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,18 +22,14 @@ import polars as pl
 
 from cdp.config import Settings
 from cdp.lake import sink_parquet_atomic
-from cdp.privacy.suppression import filter_canonical
-from cdp.schema import CANONICAL_TABLES, LINEAGE, UTC_TS, conform
+from cdp.schema import CANONICAL_TABLES, conform
 from pipelines.contracts import Entity, load_contracts
 from pipelines.ingest import LOADED, read_load_log, resolve_contracts_dir
+from pipelines.mapping import ID_COLUMN, map_to_canonical, mapped_expr
+from privacy.retention import guest_retention_days
+from privacy.suppression import filter_canonical
 
 log = logging.getLogger(__name__)
-
-ID_COLUMN = {"person_records": "source_record_id", "contact_events": "source_event_id",
-             "consent_events": "source_event_id"}
-KEY_COLUMN = {"person_records": "record_key", "contact_events": "event_key",
-              "consent_events": "consent_event_key"}
-
 
 def build_canonical(settings: Settings) -> dict[str, int]:
     """Rebuild ``data/lake/canonical/<table>/<table>.parquet`` from every loaded staged file.
@@ -45,7 +40,8 @@ def build_canonical(settings: Settings) -> dict[str, int]:
     # Every canonical row passes through ``filter_canonical`` here, between building and
     # writing: this is where person records (and the events whose person_record_key points at
     # them) are filtered when data protection requires it.
-    tables = filter_canonical(settings, current_tables(settings))
+    tables = filter_canonical(settings, current_tables(settings),
+                              guest_retention_days(settings, resolve_contracts_dir(settings)))
     counts = {}
     for name, lf in tables.items():
         counts[name] = sink_parquet_atomic(lf, canonical_path(settings, name))
@@ -120,7 +116,7 @@ def _narrow(src: _Source, table: str) -> pl.LazyFrame:
     idc = ID_COLUMN[table]
     return _scan(src.files).select(
         *[pl.col(c) for c in src.entity.primary_key], "_load_date", "_ingested_at", "_row_number", "_file",
-        _expr(src.mapping[idc], CANONICAL_TABLES[table][idc]).cast(pl.String).alias("_id"))
+        mapped_expr(src.mapping[idc], CANONICAL_TABLES[table][idc]).cast(pl.String).alias("_id"))
 
 
 def _all_rows_win(src: _Source, table: str) -> bool:
@@ -191,91 +187,6 @@ def _rows_per_file(src: _Source, win: pl.DataFrame) -> list[pl.Series | None]:
         n = pl.scan_parquet(p).select(pl.len()).collect().item()
         out.append(None if rows.len() == n else rows)
     return out
-
-
-def map_to_canonical(df: pl.DataFrame, entity: Entity, table: str, mapping: dict[str, Any]) -> pl.DataFrame:
-    """Apply one contract mapping (``canonical.<table>``) to current staged rows."""
-    target = CANONICAL_TABLES[table]
-    cols = {col: _expr(m, target[col]).alias(col) for col, m in mapping.items()}
-    out = df.select(*cols.values(), *[pl.col(c) for c in LINEAGE])
-    idc = ID_COLUMN[table]
-    out = out.with_columns(
-        pl.lit(entity.source).alias("source_system"),
-        pl.lit(entity.name).alias("source_entity"),
-        pl.col(idc).cast(pl.String),
-    )
-    if table == "person_records":
-        key = pl.concat_str([pl.lit(f"{entity.source}:"), pl.col(idc)])
-    else:
-        key = pl.concat_str([pl.lit(f"{entity.source}:{entity.name}:"), pl.col(idc)])
-    return out.with_columns(key.alias(KEY_COLUMN[table])).filter(pl.col(idc).is_not_null())
-
-
-def _expr(m: Any, dtype: pl.DataType | None = None) -> pl.Expr:
-    if isinstance(m, str):
-        e = pl.col(m)
-    elif not isinstance(m, dict):
-        e = pl.lit(m)
-    elif "const" in m:
-        e = pl.lit(m["const"])
-    elif "template" in m:
-        e = _template(m["template"])
-    elif "if_present" in m:
-        e = pl.when(pl.col(m["if_present"]).is_not_null()).then(_expr(m.get("then"), dtype)) \
-            .otherwise(_expr(m.get("else"), dtype))
-    else:
-        e = pl.col(m["field"])
-        if "map" in m:
-            mp = m["map"]
-            # all-string maps keep unmapped values; other maps make them null
-            e = _map(e.cast(pl.String), {str(k): v for k, v in mp.items()},
-                     keep_unmapped=all(isinstance(v, str) for v in mp.values()))
-        if "split" in m:
-            e = e.str.split(m["split"])
-        if "prefix" in m:
-            e = pl.concat_str([pl.lit(m["prefix"]), e.cast(pl.String)])
-        if "sign" in m:
-            e = e.cast(pl.Float64) * _expr(m["sign"]).cast(pl.Float64)
-    if isinstance(m, dict) and "default" in m:
-        d = m["default"]  # a plain value is a literal; {field: X} falls back to another field
-        e = e.fill_null(pl.lit(d) if not isinstance(d, dict) else _expr(d, dtype))
-    return _cast(e, dtype)
-
-
-def _map(e: pl.Expr, mapping: dict[str, Any], keep_unmapped: bool) -> pl.Expr:
-    """``replace`` / ``replace_strict(default=None)`` as a when/then chain.
-
-    Same values, but elementwise: polars' ``replace`` is not streamed (at 1M persons it held
-    half a gigabyte per mapped column), a short when/then chain is.
-    """
-    if len(mapping) > 64:  # long lookup tables: the hash-based replace is faster
-        return e.replace(mapping) if keep_unmapped else e.replace_strict(mapping, default=None)
-    out: Any = pl
-    for k, v in mapping.items():
-        out = out.when(e == k).then(pl.lit(v))
-    return out.otherwise(e if keep_unmapped else pl.lit(None)) if mapping else \
-        (e if keep_unmapped else pl.lit(None))
-
-
-def _cast(e: pl.Expr, dtype: pl.DataType | None) -> pl.Expr:
-    if dtype is None:
-        return e
-    if dtype == UTC_TS:
-        # dates (ERP) become midnight UTC; timestamps are already UTC
-        return e.cast(UTC_TS, strict=False)
-    return e.cast(dtype, strict=False)
-
-
-def _template(t: str) -> pl.Expr:
-    parts, pos = [], 0
-    for m in re.finditer(r"\{([^{}]+)\}", t):
-        if m.start() > pos:
-            parts.append(pl.lit(t[pos:m.start()]))
-        parts.append(pl.col(m.group(1)).cast(pl.String).fill_null(""))
-        pos = m.end()
-    if pos < len(t):
-        parts.append(pl.lit(t[pos:]))
-    return pl.concat_str(parts)
 
 
 def canonical_path(settings: Settings, table: str) -> Path:

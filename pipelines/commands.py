@@ -1,8 +1,11 @@
-"""CLI commands of this stage (registered by cdp.cli)."""
+"""CLI commands of this stage (registered by cli.main)."""
 
 from __future__ import annotations
 
 import typer
+
+from pipelines.canonical import build_canonical
+from pipelines.ingest import ingest
 
 
 def register(app: typer.Typer) -> None:
@@ -23,8 +26,6 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        from pipelines.canonical import build_canonical
-        from pipelines.ingest import ingest
 
         settings = ctx.obj
         report = ingest(settings, sources=source or None)

@@ -24,6 +24,7 @@ import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 
 import polars as pl
@@ -31,10 +32,10 @@ import pyarrow.parquet as pq
 
 from cdp.config import Settings
 from cdp.lake import partition_dir, write_parquet_atomic
-from cdp.privacy.suppression import suppress_rows
 from cdp.schema import UTC_TS
 from pipelines.contracts import Contract, Entity, load_contracts
 from pipelines.expectations import FileValidation, GEOutcome, Validator
+from pipelines.mapping import canonical_rows
 from pipelines.readers import (
     FileRejected,
     NeedsWholeFile,
@@ -48,6 +49,7 @@ from pipelines.readers import (
 )
 from pipelines.report import write_index, write_load_report
 from pipelines.rules import evaluate, typed_dtype
+from privacy.suppression import suppress_rows
 
 log = logging.getLogger(__name__)
 
@@ -416,7 +418,8 @@ def _load_chunks(settings: Settings, path: Path, empty: RawFile | None, relp: st
                 rule_counts[k] = rule_counts.get(k, 0) + v
             del verdicts
             # Data protection: rows of erased persons never enter the lake (counted as suppressed).
-            staged, quarantined, n = suppress_rows(settings, entity, staged, quarantined)
+            staged, quarantined, n = suppress_rows(
+                settings, entity.source, partial(canonical_rows, entity=entity), staged, quarantined)
             n_suppressed += n
             staged_sink.write(staged)
             if quarantined.height:

@@ -29,8 +29,8 @@ from pathlib import Path
 import duckdb
 
 from cdp.config import Settings
-from cdp.privacy.hooks import apply_to_profiles
 from cdp.schema import CANONICAL_TABLES, duckdb_ddl
+from privacy.hooks import apply_to_profiles
 
 log = logging.getLogger(__name__)
 

@@ -1,10 +1,13 @@
-"""CLI commands of this stage (registered by cdp.cli): ``cdp build-profiles``, ``cdp profile``."""
+"""CLI commands of this stage (registered by cli.main): ``cdp build-profiles``, ``cdp profile``."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import typer
+
+from profiles.build import build_profiles
+from profiles.lookup import find_customers, get_profile
 
 
 def register(app: typer.Typer) -> None:
@@ -16,7 +19,6 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        from profiles.build import build_profiles
 
         counts = build_profiles(ctx.obj)
         table = Table(title=f"profiles → {ctx.obj.paths.duckdb}")
@@ -37,7 +39,6 @@ def register(app: typer.Typer) -> None:
         import duckdb
         from rich.console import Console
 
-        from profiles.lookup import find_customers, get_profile
 
         console = Console()
         db = ctx.obj.paths.duckdb

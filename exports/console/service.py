@@ -302,7 +302,7 @@ def profile(cur: duckdb.DuckDBPyConnection, settings: Settings, customer_id: str
         "FROM preferred_channel WHERE customer_id = ?", [customer_id]))}
     records = rows(cur.execute(sql_text("person_records"), {"id": customer_id}))
     # Art. 18: the agent must see that this person's data may be stored and used for their
-    # request, but not for marketing or profiling (the table exists once cdp/privacy has run).
+    # request, but not for marketing or profiling (the table exists once privacy has run).
     restriction = rows(cur.execute(
         "SELECT restricted_at FROM processing_restriction WHERE customer_id = ?", [customer_id])
     ) if _has_table(cur, "processing_restriction") else []

@@ -71,20 +71,22 @@ def install(monkeypatch, *, failing_source=None, quarantined=None, profiles_fail
     def export_agent_views(settings, fmt="parquet"):
         return settings.paths.exports / "agent_views" / f"agent_profile.{fmt}"
 
-    for name, attrs in {
+    fakes = {
         "pipelines.ingest": {"ingest": ingest},
         "pipelines.canonical": {"build_canonical": build_canonical},
         "identity.resolve": {"resolve": resolve},
         "profiles.build": {"build_profiles": build_profiles, "TABLES": ["customer", "identity_link", "preferred_channel", "consent"], "VIEWS": ["agent_profile"]},
         "exports.agent_views": {"export_agent_views": export_agent_views},
-    }.items():
-        module = types.ModuleType(name)
-        try:  # keep the real module's other names (constants, helpers) where it exists
-            module.__dict__.update(importlib.import_module(name).__dict__)
-        except ImportError:
-            pass
-        module.__dict__.update(attrs)
-        monkeypatch.setitem(sys.modules, name, module)
+    }
+    # The stage functions as the Dagster glue imported them (module top), and in their own modules.
+    glue = [m for n, m in list(sys.modules.items()) if n.startswith("dagster_project.")]
+    for name, attrs in fakes.items():
+        real = importlib.import_module(name)
+        for attr, value in attrs.items():
+            monkeypatch.setattr(real, attr, value, raising=False)
+            for module in glue:
+                if hasattr(module, attr):
+                    monkeypatch.setattr(module, attr, value)
 
 
 def deliver(settings, files):

@@ -6,8 +6,8 @@ import duckdb
 import pytest
 
 from cdp.config import Settings
-from cdp.simulator.core import generate
 from dagster_project.run import run_pipeline, summary_lines
+from simulator.core import generate
 
 pytestmark = pytest.mark.integration
 

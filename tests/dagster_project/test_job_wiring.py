@@ -68,7 +68,7 @@ def test_no_deliveries_is_an_error_that_says_what_to_do(tmp_path, monkeypatch):
 def test_cdp_run_on_an_empty_data_dir_tells_the_user_to_generate(tmp_path):
     from typer.testing import CliRunner
 
-    from cdp.cli import app
+    from cli.main import app
 
     result = CliRunner().invoke(app, ["--data-dir", str(tmp_path), "run"])
     assert result.exit_code == 2

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from cdp.cli import app
+from cli.main import app
 from exports.agent_views import export_agent_views
 
 
@@ -45,7 +45,7 @@ def test_cli_rejects_unknown_format(built):
 
 @pytest.mark.parametrize("fmt", ["parquet", "jsonl"])
 def test_restricted_customer_is_left_out_and_row_count_is_what_was_written(fresh, fmt):
-    from cdp.privacy.restrict import restrict
+    from dsr.restrict import restrict
 
     restrict(fresh, "C000000002", reason="accuracy contested (test)")
     path = export_agent_views(fresh, fmt)

@@ -8,8 +8,8 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from cdp.cli import app
 from cdp.lake import write_parquet_atomic
+from cli.main import app
 from exports.audience import export_audience
 
 

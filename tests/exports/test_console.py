@@ -7,7 +7,7 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-from cdp.cli import app as cli
+from cli.main import app as cli
 from exports.commands import is_loopback
 from exports.console.app import create_app
 
@@ -138,7 +138,7 @@ def test_a_common_last_name_lists_exact_holders_first(built):
 
 
 def test_restricted_customer_shows_the_restriction_to_the_agent(fresh):
-    from cdp.privacy.restrict import restrict
+    from dsr.restrict import restrict
     from profiles.build import build_profiles
 
     restrict(fresh, "C000000002", reason="accuracy contested (test)")

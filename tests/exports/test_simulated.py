@@ -9,8 +9,8 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from cdp.cli import app
 from cdp.config import Settings
+from cli.main import app
 from exports.audience import export_audience
 from exports.console.app import create_app
 

@@ -2,9 +2,9 @@ import polars as pl
 
 from cdp.config import IdentitySettings
 from cdp.schema import PERSON_RECORD, conform
+from cdp.standardise import standardise
 from identity.cluster import cluster_records
 from identity.deterministic import deterministic_edges
-from identity.standardise import standardise
 
 
 def _edges(rows):

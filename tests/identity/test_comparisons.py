@@ -5,8 +5,8 @@ import polars as pl
 import pytest
 
 from cdp.schema import PERSON_RECORD, conform
+from cdp.standardise import standardise
 from identity.model import EMAIL_DIFFERENT, EMAIL_EXACT, EMAIL_MAILBOX, EMAIL_TAG, comparisons
-from identity.standardise import standardise
 
 
 def _email_gamma(a: str, b: str) -> int:

@@ -2,8 +2,8 @@
 
 from typer.testing import CliRunner
 
-from cdp.cli import app
 from cdp.config import Settings
+from cli.main import app
 from identity.io import load_overrides
 
 

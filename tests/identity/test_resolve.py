@@ -172,7 +172,7 @@ def test_fingerprint_changes_with_the_comparison_levels(monkeypatch):
 def test_stale_model_is_retrained_or_refused(settings, data):
     from typer.testing import CliRunner
 
-    from cdp.cli import app
+    from cli.main import app
     from identity.model import latest_model
 
     _make_stale(settings)

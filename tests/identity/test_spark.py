@@ -20,14 +20,14 @@ pytest.importorskip("pyspark")
 if shutil.which("java") is None:
     pytest.skip("Spark needs Java (make spark installs a JRE)", allow_module_level=True)
 
-from cdp.cli import app  # noqa: E402
 from cdp.config import Settings  # noqa: E402
-from cdp.simulator.core import generate  # noqa: E402
+from cli.main import app  # noqa: E402
 from identity.resolve import resolve  # noqa: E402
 from identity.spark import stop_spark, to_spark_sql  # noqa: E402
 from identity.train import train  # noqa: E402
 from pipelines.canonical import build_canonical  # noqa: E402
 from pipelines.ingest import ingest  # noqa: E402
+from simulator.core import generate  # noqa: E402
 
 pytestmark = pytest.mark.slow
 PAIR = ["record_key_l", "record_key_r"]

@@ -6,9 +6,9 @@ import polars as pl
 
 from cdp.config import IdentitySettings
 from cdp.schema import PERSON_RECORD, conform
+from cdp.standardise import standardise
 from identity.cluster import cluster_records
 from identity.model import EMAIL_EXACT, EMAIL_MAILBOX, EMAIL_TAG
-from identity.standardise import standardise
 from identity.veto import SOFT_VETOES, apply_vetoes, vetoes
 
 CFG = IdentitySettings()

@@ -12,7 +12,7 @@ from cdp.lake import read_table
 from pipelines import ingest as ingest_mod
 from pipelines.ingest import LOADED, ingest, read_load_log
 
-simulator = pytest.importorskip("cdp.simulator.core")
+simulator = pytest.importorskip("simulator.core")
 
 
 def _lake(settings: Settings, kind: str) -> dict[str, pl.DataFrame]:

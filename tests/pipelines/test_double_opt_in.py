@@ -6,9 +6,9 @@ import duckdb
 import polars as pl
 
 from cdp.config import load_settings
-from cdp.simulator import generate
 from pipelines.canonical import build_canonical
 from pipelines.ingest import ingest
+from simulator import generate
 
 
 def test_unconfirmed_newsletter_signups_are_pending_not_granted(tmp_path):

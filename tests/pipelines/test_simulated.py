@@ -10,7 +10,7 @@ from cdp.schema import CANONICAL_TABLES
 from pipelines.canonical import build_canonical, canonical_path
 from pipelines.ingest import SKIPPED, ingest
 
-simulator = pytest.importorskip("cdp.simulator.core")
+simulator = pytest.importorskip("simulator.core")
 
 
 @pytest.fixture(scope="module")
@@ -80,9 +80,10 @@ def test_canonical_tables_have_the_schema_and_one_row_per_record(simulated):
 def _in_memory_oracle(settings) -> dict[str, pl.DataFrame]:
     """The canonical build as it was before streaming: whole tables in memory, then dedupe."""
     from cdp.schema import conform
-    from pipelines.canonical import KEY_COLUMN, map_to_canonical, staged_current
+    from pipelines.canonical import staged_current
     from pipelines.contracts import load_contracts
     from pipelines.ingest import LOADED, read_load_log, resolve_contracts_dir
+    from pipelines.mapping import KEY_COLUMN, map_to_canonical
 
     loads = read_load_log(settings).filter(pl.col("status") == LOADED)
     parts: dict[str, list[pl.DataFrame]] = {t: [] for t in CANONICAL_TABLES}

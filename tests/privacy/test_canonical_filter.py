@@ -7,10 +7,12 @@ from datetime import UTC, date, datetime
 import polars as pl
 
 from cdp.config import Settings
-from cdp.privacy import identifiers as ids
-from cdp.privacy import store
-from cdp.privacy.suppression import filter_canonical
 from cdp.schema import CONSENT_EVENT, CONTACT_EVENT, PERSON_RECORD, conform
+from pipelines.ingest import resolve_contracts_dir
+from privacy import identifiers as ids
+from privacy import store
+from privacy.retention import guest_retention_days
+from privacy.suppression import filter_canonical
 
 T = datetime(2024, 3, 1, tzinfo=UTC)
 
@@ -44,8 +46,9 @@ def test_erased_and_expired_records_and_their_events_are_dropped_lazily_too(tmp_
                          "erased_at": [T, T]})
     store.append(settings, "tombstones.parquet", ids.TOMBSTONE, tomb)
     tables = _tables()
-    eager = filter_canonical(settings, tables)
-    lazy = filter_canonical(settings, {k: v.lazy() for k, v in tables.items()})
+    days = guest_retention_days(settings, resolve_contracts_dir(settings))
+    eager = filter_canonical(settings, tables, days)
+    lazy = filter_canonical(settings, {k: v.lazy() for k, v in tables.items()}, days)
     assert all(isinstance(v, pl.LazyFrame) for v in lazy.values())
     for name, df in eager.items():
         assert lazy[name].collect().equals(df), name
@@ -59,6 +62,7 @@ def test_without_tombstones_or_expired_guests_nothing_is_dropped(tmp_path):
     settings = Settings(data_dir=tmp_path / "data")
     tables = _tables()
     tables["person_records"] = tables["person_records"].with_columns(is_guest=pl.lit(False))
-    out = filter_canonical(settings, {k: v.lazy() for k, v in tables.items()})
+    days = guest_retention_days(settings, resolve_contracts_dir(settings))
+    out = filter_canonical(settings, {k: v.lazy() for k, v in tables.items()}, days)
     for name, df in tables.items():
         assert out[name].collect().equals(df), name

@@ -8,9 +8,9 @@ import shutil
 import polars as pl
 import pytest
 
-from cdp.privacy.erase import forget
-from cdp.privacy.store import read_audit_log, read_tombstones
-from cdp.privacy.subject import SubjectNotFound
+from dsr.erase import forget
+from dsr.subject import SubjectNotFound
+from privacy.store import read_audit_log, read_tombstones
 from tests.privacy.conftest import multi_source_customer, person_identifiers, scan
 
 

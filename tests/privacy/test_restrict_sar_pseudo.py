@@ -7,9 +7,9 @@ import json
 import duckdb
 import polars as pl
 
-from cdp.privacy.restrict import restrict
-from cdp.privacy.sar import sar
-from cdp.privacy.store import read_audit_log
+from dsr.restrict import restrict
+from dsr.sar import sar
+from privacy.store import read_audit_log
 from tests.privacy.conftest import multi_source_customer, person_identifiers
 
 

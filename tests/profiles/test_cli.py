@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
-from cdp.cli import app
+from cli.main import app
 
 
 def test_build_then_profile_by_email(fixture_settings):

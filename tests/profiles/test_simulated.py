@@ -11,10 +11,10 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from cdp.cli import app
 from cdp.config import ProfileSettings, Settings
 from cdp.lake import read_table
 from cdp.schema import CONSENT_EVENT, CONTACT_EVENT
+from cli.main import app
 from profiles.build import build_profiles
 from profiles.lookup import find_customers
 

@@ -13,6 +13,7 @@ cluster, and no non-guest record has its e-mail address.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,16 +21,15 @@ import polars as pl
 import yaml
 
 from cdp.config import Settings
+from cdp.standardise import email_std
 
 log = logging.getLogger(__name__)
 
 
-def guest_retention_days(settings: Settings) -> dict[str, int]:
+def guest_retention_days(settings: Settings, contracts_dir: Path) -> dict[str, int]:
     """Guest retention in days per source (contract ``retention.guest_days`` or the default)."""
-    from pipelines.ingest import resolve_contracts_dir
-
     out = {}
-    for p in sorted(Path(resolve_contracts_dir(settings)).glob("*.y*ml")):
+    for p in sorted(Path(contracts_dir).glob("*.y*ml")):
         doc = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
         ret = doc.get("retention") or {}
         if not isinstance(ret, dict):
@@ -60,7 +60,8 @@ def reference_time(settings: Settings, tables: dict[str, pl.DataFrame | pl.LazyF
     return latest.max() if latest.len() else datetime.now(UTC)
 
 
-def expired_guest_keys(settings: Settings, tables: dict[str, pl.DataFrame | pl.LazyFrame]) -> pl.Series:
+def expired_guest_keys(settings: Settings, tables: Mapping[str, pl.DataFrame | pl.LazyFrame],
+                       retention_days: Mapping[str, int]) -> pl.Series:
     """Record keys of guest checkouts past their source's retention period and never linked.
 
     ``tables`` may be frames or lazy frames; only guest records and their activity are collected.
@@ -68,7 +69,7 @@ def expired_guest_keys(settings: Settings, tables: dict[str, pl.DataFrame | pl.L
     lazy = {k: v.lazy() for k, v in tables.items()}
     people = lazy["person_records"]
     empty = pl.Series("record_key", [], pl.String)
-    days = {s: d for s, d in guest_retention_days(settings).items() if d > 0}
+    days = {s: d for s, d in retention_days.items() if d > 0}
     if not days:
         return empty
     guests = people.filter(pl.col("is_guest").fill_null(False)) \
@@ -99,8 +100,6 @@ def expired_guest_keys(settings: Settings, tables: dict[str, pl.DataFrame | pl.L
 
 def _linked_to_registered(settings: Settings, people: pl.LazyFrame, candidates: pl.Series) -> pl.Series:
     """Candidate guest record keys that share a cluster or an e-mail address with a non-guest record."""
-    from identity.standardise import email_std
-
     parts = []
     link_file = settings.paths.identity / "identity_link.parquet"
     flags = people.select("record_key", pl.col("is_guest").fill_null(False))

@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from cdp.simulator import reference as ref
-from cdp.simulator.profiles import Profile
+from simulator import reference as ref
+from simulator.profiles import Profile
 
 DAY = 86_400
 YEAR = 365 * DAY

@@ -1,7 +1,7 @@
 import polars as pl
 
 from cdp.schema import PERSON_RECORD, conform
-from identity.standardise import phones_to_e164, standardise
+from cdp.standardise import phones_to_e164, standardise
 
 
 def _std(**fields):
@@ -55,7 +55,7 @@ def test_mobile_in_landline_field_becomes_the_mobile():
 
 
 def test_fast_phone_rule_agrees_with_phonenumbers():
-    from identity.standardise import _e164
+    from cdp.standardise import _e164
 
     raw = ["030 1234567", "+49 (0)30 1234567", "0049 171 2345678", "(089) 123456", "+43 1 2345678", "12345"]
     assert phones_to_e164(pl.Series("p", raw)).to_list() == [_e164(v) for v in raw]

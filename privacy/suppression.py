@@ -10,46 +10,45 @@ canonical tables (for staged rows loaded before the erasure) and the guest reten
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 import polars as pl
 
 from cdp.config import Settings
-from cdp.privacy import identifiers as ids
-from cdp.privacy.store import read_tombstones
 from cdp.schema import PERSON_RECORD, conform
-
-if TYPE_CHECKING:
-    from pipelines.contracts import Entity
+from cdp.standardise import email_std
+from privacy import identifiers as ids
+from privacy.retention import expired_guest_keys
+from privacy.store import read_tombstones
 
 log = logging.getLogger(__name__)
 
 Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
 
+#: The stage's mapping of one file's staged rows to canonical tables (``{table: frame}``).
+ToCanonical = Callable[[pl.DataFrame], Mapping[str, pl.DataFrame]]
+
 
 def _email_std(values: pl.Series) -> pl.Series:
-    from identity.standardise import email_std
-
     return pl.DataFrame({"email": values.cast(pl.String)}).select(email_std())["email"] \
         if values.len() else values.cast(pl.String)
 
 
-def staged_rows_to_drop(settings: Settings, entity: Entity, staged: pl.DataFrame,
+def staged_rows_to_drop(settings: Settings, to_canonical: ToCanonical, staged: pl.DataFrame,
                         tombstones: pl.DataFrame) -> pl.Series:
     """``_row_number`` of staged rows of one file that belong to an erased person.
 
-    Person rows match by :func:`cdp.privacy.identifiers.match_person_records`; event rows when
+    Person rows match by :func:`privacy.identifiers.match_person_records`; event rows when
     their person record key is tombstoned, or when they name no person record but carry an
     erased e-mail address (a newsletter sign-up without an account).
     """
-    from pipelines.canonical import map_to_canonical
-
     drop: list[pl.Series] = []
     keys = ids.hashes_of(tombstones, "record_key")
     emails = ids.hashes_of(tombstones, "email")
-    for table, mapping in entity.canonical.items():
-        can = map_to_canonical(staged, entity, table, mapping)
+    canonical = to_canonical(staged)
+    for table, can in canonical.items():
         if can.height == 0:
             continue
         if table == "person_records":
@@ -61,9 +60,8 @@ def staged_rows_to_drop(settings: Settings, entity: Entity, staged: pl.DataFrame
             drop.append(can.filter(h.is_in(list(keys)).fill_null(False))["_row_number"])
     email_cols = [c for c, t in staged.schema.items()
                   if "email" in c and "verified" not in c and t == pl.String]
-    if emails and email_cols and "person_records" not in entity.canonical:
-        for table, mapping in entity.canonical.items():
-            can = map_to_canonical(staged, entity, table, mapping)
+    if emails and email_cols and "person_records" not in canonical:
+        for can in canonical.values():
             orphan = staged.join(can.filter(pl.col("person_record_key").is_null())
                                  .select("_row_number"), on="_row_number", how="semi") \
                 if "person_record_key" in can.columns else staged.head(0)
@@ -98,9 +96,13 @@ def quarantined_rows_to_drop(settings: Settings, source: str, quarantined: pl.Da
     return hits.unique()
 
 
-def suppress_rows(settings: Settings, entity: Entity, staged: pl.DataFrame,
-                  quarantined: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+def suppress_rows(settings: Settings, source: str, to_canonical: ToCanonical,
+                  staged: pl.DataFrame, quarantined: pl.DataFrame
+                  ) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     """Ingestion hook: drop the rows of erased persons from one file's staged and quarantined rows.
+
+    ``to_canonical`` is the calling stage's mapping of staged rows to canonical tables (only
+    called when tombstones exist).
 
     Returns:
         ``(staged, quarantined, rows_suppressed)``.
@@ -108,25 +110,27 @@ def suppress_rows(settings: Settings, entity: Entity, staged: pl.DataFrame,
     tombstones = read_tombstones(settings)
     if tombstones.height == 0:
         return staged, quarantined, 0
-    drop = staged_rows_to_drop(settings, entity, staged, tombstones)
-    q_drop = quarantined_rows_to_drop(settings, entity.source, quarantined, tombstones)
+    drop = staged_rows_to_drop(settings, to_canonical, staged, tombstones)
+    q_drop = quarantined_rows_to_drop(settings, source, quarantined, tombstones)
     n = len(drop) + len(q_drop)
     if n:
         staged = staged.filter(~pl.col("_row_number").is_in(drop.implode()))
         quarantined = quarantined.with_row_index("_i").filter(
             ~pl.col("_i").is_in(q_drop.implode())).drop("_i")
-        log.info("%s/%s: %d rows of erased persons suppressed", entity.source, entity.name, n)
+        log.info("%s: %d rows of erased persons suppressed", source, n)
     return staged, quarantined, n
 
 
-def filter_canonical(settings: Settings, tables: dict[str, Frame]) -> dict[str, Frame]:
+def filter_canonical(settings: Settings, tables: dict[str, Frame],
+                     retention_days: Mapping[str, int]) -> dict[str, Frame]:
     """Canonical-build hook: drop erased persons and expired guest checkouts, with their events.
 
     ``tables`` holds the three canonical tables as frames or lazy frames; the result has the
     same kind. With lazy frames nothing is held in memory but the keys to drop: the rows are
-    filtered as the caller streams them.
+    filtered as the caller streams them. ``retention_days``: guest retention per source
+    (:func:`privacy.retention.guest_retention_days`).
     """
-    drop = canonical_drop_keys(settings, tables)
+    drop = canonical_drop_keys(settings, tables, retention_days)
     if drop.people.len() == 0 and drop.events.len() == 0:
         return tables
     out = {"person_records": tables["person_records"].filter(
@@ -145,19 +149,18 @@ class DropKeys:
     events: pl.Series
 
 
-def canonical_drop_keys(settings: Settings, tables: dict[str, Frame]) -> DropKeys:
+def canonical_drop_keys(settings: Settings, tables: dict[str, Frame],
+                        retention_days: Mapping[str, int]) -> DropKeys:
     """The record keys to drop from the canonical tables (erased persons, expired guests).
 
     People: expired guest checkouts and records a tombstone covers
-    (:func:`cdp.privacy.identifiers.match_person_records`). Events: those keys, plus any
+    (:func:`privacy.identifiers.match_person_records`). Events: those keys, plus any
     ``person_record_key`` whose own keyed hash is tombstoned (a person record already scrubbed
     from the staged layer); only keys that name no current person record are hashed for that.
     """
-    from cdp.privacy.retention import expired_guest_keys
-
     lazy = {k: v.lazy() for k, v in tables.items()}
     people = lazy["person_records"]
-    expired = expired_guest_keys(settings, lazy)
+    expired = expired_guest_keys(settings, lazy, retention_days)
     tombstones = read_tombstones(settings)
     erased = _erased_people(settings, people, tombstones)
     orphans = _erased_orphan_keys(settings, lazy, tombstones)

@@ -8,6 +8,7 @@ import polars as pl
 from cdp.config import Settings
 from cdp.lake import read_table
 from cdp.schema import PERSON_RECORD
+from profiles.lookup import find_customers
 
 
 class SubjectNotFound(LookupError):
@@ -20,7 +21,6 @@ def resolve_customer(settings: Settings, query: str) -> str:
     Raises:
         SubjectNotFound: no match, or several customers match (the message lists their ids).
     """
-    from profiles.lookup import find_customers
 
     db = settings.paths.duckdb
     if not db.is_file():

@@ -1,4 +1,4 @@
-"""CLI commands of this stage (registered by cdp.cli)."""
+"""CLI commands of this stage (registered by cli.main)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from datetime import datetime
 from pathlib import Path
 
 import typer
+
+from simulator.core import DEFAULT_START, generate
 
 
 def register(app: typer.Typer) -> None:
@@ -27,7 +29,6 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        from cdp.simulator.core import DEFAULT_START, generate
 
         settings = ctx.obj
         start = datetime.strptime(start_date, "%Y-%m-%d").date() if start_date else DEFAULT_START

@@ -19,8 +19,11 @@ import duckdb
 import polars as pl
 
 from cdp.config import Settings
-from cdp.privacy import store
-from cdp.privacy.subject import customer_record_keys, person_records, resolve_customer
+from dsr.subject import customer_record_keys, person_records, resolve_customer
+from pipelines.contracts import load_contracts
+from pipelines.ingest import read_load_log, resolve_contracts_dir
+from pipelines.mapping import map_to_canonical
+from privacy import store
 
 DERIVATION = {
     "customer": "golden record: per attribute group the most trusted source (profiles.trust_ranking), "
@@ -45,9 +48,6 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> list[dict[s
 
 def _staged_deliveries(settings: Settings, keys: list[str]) -> list[dict[str, Any]]:
     """Every staged row (all deliveries) of the person records, with its lineage."""
-    from pipelines.canonical import map_to_canonical
-    from pipelines.contracts import load_contracts
-    from pipelines.ingest import read_load_log, resolve_contracts_dir
 
     contracts = load_contracts(resolve_contracts_dir(settings))
     out = []

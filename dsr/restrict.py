@@ -13,8 +13,10 @@ from datetime import UTC, datetime
 import polars as pl
 
 from cdp.config import Settings
-from cdp.privacy import store
-from cdp.privacy.subject import customer_record_keys, resolve_customer
+from dsr.erase import rebuild_agent_views
+from dsr.subject import customer_record_keys, resolve_customer
+from privacy import store
+from profiles.build import build_profiles
 
 
 def restrict(settings: Settings, query: str, reason: str, actor: str | None = None,
@@ -47,8 +49,6 @@ def restrict(settings: Settings, query: str, reason: str, actor: str | None = No
     store.replace(settings, "restrictions.parquet", new)
     changed = current.height - others.height if lift else len(keys)
     if settings.privacy.rebuild_after_change and settings.paths.duckdb.is_file():
-        from cdp.privacy.erase import rebuild_agent_views
-        from profiles.build import build_profiles
 
         build_profiles(settings)
         rebuild_agent_views(settings)

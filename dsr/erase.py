@@ -27,17 +27,26 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import polars as pl
 
 from cdp.config import Settings
-from cdp.lake import write_parquet_atomic
-from cdp.privacy import identifiers as ids
-from cdp.privacy import store
-from cdp.privacy.subject import customer_record_keys, person_records, resolve_customer
-from cdp.privacy.suppression import quarantined_rows_to_drop, staged_rows_to_drop
+from cdp.lake import read_table, write_parquet_atomic
 from cdp.schema import CONSENT_EVENT
+from dsr.subject import customer_record_keys, person_records, resolve_customer
+from exports.agent_views import export_agent_views
+from identity.io import OUTPUTS, output_path
+from identity.model import splink_input
+from pipelines.canonical import build_canonical
+from pipelines.contracts import load_contracts
+from pipelines.ingest import read_load_log, resolve_contracts_dir
+from pipelines.mapping import canonical_rows
+from privacy import identifiers as ids
+from privacy import store
+from privacy.suppression import quarantined_rows_to_drop, staged_rows_to_drop
+from profiles.build import build_profiles
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +120,6 @@ def forget(settings: Settings, query: str, reason: str, actor: str | None = None
 
     # 3. lake, identity, model, overrides, restrictions
     rep.removed.update(_scrub_lake(settings, tomb, plain))
-    from pipelines.canonical import build_canonical
 
     before = {t: n for t, n in _canonical_counts(settings).items()}
     after = build_canonical(settings)
@@ -128,7 +136,6 @@ def forget(settings: Settings, query: str, reason: str, actor: str | None = None
 
     # 4. profiles and exports
     if settings.privacy.rebuild_after_change and settings.paths.duckdb.is_file():
-        from profiles.build import build_profiles
 
         build_profiles(settings)
         rebuild_agent_views(settings)
@@ -169,7 +176,6 @@ def _plain_values(raw: pl.DataFrame, std: pl.DataFrame, keys: list[str], cids: l
 
 
 def _consent_proof(settings: Settings, keys: list[str], tombstone_id: str) -> pl.DataFrame:
-    from cdp.lake import read_table
 
     ev = read_table(settings.paths.canonical_table("consent_events"), CONSENT_EVENT).collect()
     ev = ev.filter(pl.col("person_record_key").is_in(keys))
@@ -192,8 +198,6 @@ def _contains_any(col: str, plain: list[str]) -> pl.Expr:
 
 def _scrub_lake(settings: Settings, tomb: pl.DataFrame, plain: list[str]) -> dict[str, int]:
     """Remove the person's rows from staged and quarantined files; move the counts in the load log."""
-    from pipelines.contracts import load_contracts
-    from pipelines.ingest import read_load_log, resolve_contracts_dir
 
     contracts = load_contracts(resolve_contracts_dir(settings))
     ll = read_load_log(settings)
@@ -207,7 +211,7 @@ def _scrub_lake(settings: Settings, tomb: pl.DataFrame, plain: list[str]) -> dic
         if entity is not None and row["staged_path"] and (root / row["staged_path"]).is_file():
             p = root / row["staged_path"]
             df = pl.read_parquet(p)
-            drop = staged_rows_to_drop(settings, entity, df, tomb)
+            drop = staged_rows_to_drop(settings, partial(canonical_rows, entity=entity), df, tomb)
             if drop.len():
                 kept = df.filter(~pl.col("_row_number").is_in(drop.implode()))
                 ds = df.height - kept.height
@@ -240,7 +244,6 @@ def _scrub_lake(settings: Settings, tomb: pl.DataFrame, plain: list[str]) -> dic
 
 
 def _scrub_identity(settings: Settings, keys: list[str], cids: list[str]) -> dict[str, int]:
-    from identity.io import OUTPUTS, output_path
 
     out = {}
     for name in OUTPUTS:
@@ -264,7 +267,6 @@ def _scrub_identity(settings: Settings, keys: list[str], cids: list[str]) -> dic
 
 def _scrub_tf_tables(settings: Settings, subject_std: pl.DataFrame, rest_std: pl.DataFrame) -> int:
     """Drop term-frequency rows whose value only the erased person had."""
-    from identity.model import splink_input
 
     tf_dirs = [d for d in settings.paths.models.rglob("*_tf") if d.is_dir()]
     if not tf_dirs or subject_std.height == 0:
@@ -313,7 +315,6 @@ def rebuild_agent_views(settings: Settings) -> None:
     manifest = settings.paths.exports / "agent_views" / "manifest.json"
     if not manifest.is_file():
         return
-    from exports.agent_views import export_agent_views
 
     fmt = json.loads(manifest.read_text(encoding="utf-8")).get("format", "parquet")
     export_agent_views(settings, fmt)

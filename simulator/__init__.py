@@ -1,5 +1,5 @@
 """Source-system simulator: a population of persons and what ERP, CRM, shop and bonus program know of them."""
 
-from cdp.simulator.core import generate
+from simulator.core import generate
 
 __all__ = ["generate"]

@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from cdp.simulator import reference as ref
-from cdp.simulator.population import DAY, YEAR
-from cdp.simulator.profiles import Profile
+from simulator import reference as ref
+from simulator.population import DAY, YEAR
+from simulator.profiles import Profile
 
 HABIT_ORDER = ("online", "hotline", "store", "mixed")
 

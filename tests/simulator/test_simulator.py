@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from cdp.simulator import generate
+from simulator import generate
 
 N = 1500
 DIRTY = 0.02
@@ -306,7 +306,7 @@ def test_hard_profile_is_noisier_than_realistic(tmp_path):
 def test_cli_generate_writes_under_data_dir(tmp_path):
     from typer.testing import CliRunner
 
-    from cdp.cli import app
+    from cli.main import app
 
     result = CliRunner().invoke(app, ["--data-dir", str(tmp_path), "generate", "--persons", "200", "--seed", "1"])
     assert result.exit_code == 0, result.output

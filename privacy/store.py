@@ -22,7 +22,7 @@ import polars as pl
 
 from cdp.config import Settings
 from cdp.lake import write_parquet_atomic
-from cdp.privacy.identifiers import TOMBSTONE
+from privacy.identifiers import TOMBSTONE
 
 RESTRICTION = pl.Schema({
     "record_key": pl.String,

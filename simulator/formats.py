@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from cdp.simulator.population import DAY
+from simulator.population import DAY
 
 _c = pl.col
 

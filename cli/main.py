@@ -19,12 +19,12 @@ app = typer.Typer(
 
 # Stage modules, in flow order. Each has ``register(app: typer.Typer) -> None``.
 COMMAND_MODULES = [
-    "cdp.simulator.commands",
+    "simulator.commands",
     "pipelines.commands",
     "identity.commands",
     "profiles.commands",
     "exports.commands",
-    "cdp.privacy.commands",
+    "dsr.commands",
     "dagster_project.commands",
 ]
 

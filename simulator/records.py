@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from cdp.simulator import reference as ref
-from cdp.simulator.population import DAY, YEAR, ascii_fold
-from cdp.simulator.profiles import Profile
+from simulator import reference as ref
+from simulator.population import DAY, YEAR, ascii_fold
+from simulator.profiles import Profile
 
 FIELD_CHUNK = 100_000
 SOURCE_CODE = {"erp": 0, "crm": 1, "shop": 2, "bonus": 3}

@@ -24,6 +24,7 @@ import re
 import polars as pl
 
 from cdp.config import Settings
+from cdp.standardise import standardise
 
 #: Kinds that suppress a person record on their own.
 RECORD_KINDS = ("record_key", "name_dob", "name_email", "name_phone")
@@ -54,8 +55,6 @@ def hash_series(settings: Settings, kind: str, values: pl.Series) -> pl.Series:
 
 def standardised(records: pl.DataFrame) -> pl.DataFrame:
     """Identity's standardised matching fields for canonical person records (``cdp.schema``)."""
-    from identity.standardise import standardise
-
     return standardise(records)
 
 

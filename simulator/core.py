@@ -13,12 +13,12 @@ import numpy as np
 import polars as pl
 
 from cdp.lake import write_parquet_atomic
-from cdp.simulator import events as ev
-from cdp.simulator import formats as fmt
-from cdp.simulator import records as rec
-from cdp.simulator.output import FileSpec, write_atomic, write_export
-from cdp.simulator.population import DAY, build_persons
-from cdp.simulator.profiles import get_profile
+from simulator import events as ev
+from simulator import formats as fmt
+from simulator import records as rec
+from simulator.output import FileSpec, write_atomic, write_export
+from simulator.population import DAY, build_persons
+from simulator.profiles import get_profile
 
 log = logging.getLogger(__name__)
 

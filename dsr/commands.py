@@ -7,6 +7,12 @@ from pathlib import Path
 
 import typer
 
+from dsr.erase import forget
+from dsr.restrict import restrict
+from dsr.sar import sar
+from dsr.subject import SubjectNotFound
+from privacy.store import read_audit_log
+
 
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to the ``cdp`` app. Import heavy modules inside the commands."""
@@ -20,8 +26,6 @@ def register(app: typer.Typer) -> None:
         actor: str = typer.Option(None, "--actor", help="who (default: OS user)"),
     ) -> None:
         """Subject-access export (Art. 15/20 GDPR) of one person as JSON and HTML."""
-        from cdp.privacy.sar import sar
-        from cdp.privacy.subject import SubjectNotFound
 
         try:
             paths = sar(ctx.obj, query, out, actor=actor, reason=reason)
@@ -38,8 +42,6 @@ def register(app: typer.Typer) -> None:
         actor: str = typer.Option(None, "--actor", help="who (default: OS user)"),
     ) -> None:
         """Erase one person everywhere (Art. 17 GDPR) and keep them from coming back."""
-        from cdp.privacy.erase import forget
-        from cdp.privacy.subject import SubjectNotFound
 
         try:
             rep = forget(ctx.obj, query, reason, actor=actor)
@@ -65,8 +67,6 @@ def register(app: typer.Typer) -> None:
         actor: str = typer.Option(None, "--actor", help="who (default: OS user)"),
     ) -> None:
         """Restrict processing (Art. 18 GDPR): kept, but out of profiling, audiences and exports."""
-        from cdp.privacy.restrict import restrict
-        from cdp.privacy.subject import SubjectNotFound
 
         try:
             r = restrict(ctx.obj, query, reason, actor=actor, lift=lift)
@@ -82,7 +82,6 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="JSON lines instead of a table"),
     ) -> None:
         """Show the data-protection audit log (sar, forget, restrict, overrides)."""
-        from cdp.privacy.store import read_audit_log
 
         for e in read_audit_log(ctx.obj):
             if as_json:

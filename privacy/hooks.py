@@ -3,7 +3,7 @@
 * :func:`apply_to_profiles` — ``profiles.build.build_profiles`` after its tables are built, before
   the swap: restriction of processing and the pseudonymised analyst tables.
 * :func:`agent_view_where` — ``exports.agent_views``: restricted customers are not exported.
-* ``pipelines.ingest`` / ``pipelines.canonical`` call :mod:`cdp.privacy.suppression`.
+* ``pipelines.ingest`` / ``pipelines.canonical`` call :mod:`privacy.suppression`.
 """
 
 from __future__ import annotations
@@ -15,15 +15,15 @@ import duckdb
 import polars as pl
 
 from cdp.config import Settings
-from cdp.privacy import identifiers as ids
-from cdp.privacy import store
+from privacy import identifiers as ids
+from privacy import store
 
 log = logging.getLogger(__name__)
 
 
 def sql_text(name: str) -> str:
-    """The SQL of one data-protection step (``cdp/privacy/sql/<name>.sql``)."""
-    return resources.files("cdp.privacy").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+    """The SQL of one data-protection step (``privacy/sql/<name>.sql``)."""
+    return resources.files("privacy").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
 
 
 def apply_to_profiles(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:

@@ -1,0 +1,1 @@
+"""The ``cdp`` command line (sits on top of every stage)."""
