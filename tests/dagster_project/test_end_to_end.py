@@ -65,7 +65,7 @@ def test_the_whole_graph_builds_profiles_from_the_simulated_sources(first_run):
     text = "\n".join(lines + summary_lines(summary, settings))
     assert f"persons simulated {PERSONS}" in " ".join(text.split())
     assert "customers resolved" in text and "pairwise F1" in text and str(settings.paths.duckdb) in text
-    assert sum(line.strip().startswith("✓ profiles/customer ") for line in lines) == 1
+    assert sum(line.strip().startswith("✓ profiles ") for line in lines) == 1
 
 
 def test_a_failed_profile_build_leaves_the_previous_database(first_run, monkeypatch):
