@@ -122,3 +122,24 @@ def test_agent_view_export_masks_card_numbers_like_the_console(sim):
     con.close()
     assert cards.len() > 0 and cards.str.contains(r"^•••• \d{4}(; •••• \d{4})*$").all()
     assert not any(n in path.read_text(encoding="utf-8-sig") for n in full)
+
+
+def _readme_commands() -> list[str]:
+    """Every `.venv/bin/cdp …` line of the README's ```sh blocks (what a user copies)."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```sh\n(.*?)```", text, re.DOTALL)
+    return [line.split("#")[0].strip() for b in blocks for line in b.splitlines()
+            if line.strip().startswith(".venv/bin/cdp ")]
+
+
+@pytest.mark.parametrize("command", _readme_commands())
+def test_readme_commands_work_as_typed_after_a_demo(sim, tmp_path, monkeypatch, command):
+    import shlex
+
+    monkeypatch.chdir(tmp_path)
+    args = shlex.split(command)[1:]
+    res = CliRunner().invoke(app, ["--data-dir", str(sim.data_dir), *args])
+    assert res.exit_code == 0, f"{command}: {res.output[-500:]}"
+    assert "error" not in res.output.lower()
