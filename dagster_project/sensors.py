@@ -88,7 +88,12 @@ def landing_sensor(context: dg.SensorEvaluationContext, cdp: CdpSettingsResource
 def daily_schedule(context: dg.ScheduleEvaluationContext, cdp: CdpSettingsResource) -> dg.RunRequest | dg.SkipReason:
     """The previous day's load-date partition, registered first if the sensor has not seen it."""
     day = (context.scheduled_execution_time.date() - timedelta(days=1)).isoformat()
-    if day not in landing_dates(cdp.get().paths.landing):
+    return daily_request(cdp.get().paths.landing, day, context.instance)
+
+
+def daily_request(landing: Path, day: str, instance: dg.DagsterInstance) -> dg.RunRequest | dg.SkipReason:
+    """A run for load date ``day`` when a delivery landed that day (registered as a partition)."""
+    if day not in landing_dates(landing):
         return dg.SkipReason(f"no delivery for {day} under data/landing/")
-    register_load_dates(context.instance, [day])
+    register_load_dates(instance, [day])
     return dg.RunRequest(run_key=f"daily-{day}", partition_key=day)

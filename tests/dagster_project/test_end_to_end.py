@@ -62,7 +62,16 @@ def test_the_whole_graph_builds_profiles_from_the_simulated_sources(first_run):
     export = summary.metadata("exports/agent_views")
     assert export["dagster/row_count"] == customers and export["path"].endswith("agent_profile.parquet")
 
+    # the profile tables publish their columns with the comments that document them
+    schema = summary.metadata("profiles/customer")["dagster/column_schema"]
+    columns = {c.name: c.description for c in schema.columns}
+    assert {"customer_id", "first_name", "phone", "email"} <= set(columns)
+    assert columns["phone"] and "E.164" in columns["phone"]
+    # the simulator's repeated ERP invoice delivery shows on its asset, and in the summary
+    dupes = [f for f in (settings.paths.landing / "erp").rglob("*_copy*")]
+    assert summary.metadata("sources/erp/invoices")["duplicate_deliveries_skipped"] == len(dupes)
     text = "\n".join(lines + summary_lines(summary, settings))
+    assert f"{len(dupes)} duplicate" in text
     assert f"persons simulated {PERSONS}" in " ".join(text.split())
     assert "customers resolved" in text and "pairwise F1" in text and str(settings.paths.duckdb) in text
     assert sum(line.strip().startswith("✓ profiles ") for line in lines) == 1

@@ -32,6 +32,14 @@ def test_a_clean_run_materialises_everything_and_reports_counts(settings, monkey
     assert sum(line.strip().startswith("✓ sources/erp ") for line in lines) == 1
     assert sum(line.strip().startswith("✓ profiles ") for line in lines) == 1
     assert len(lines) == 1 + 4 + 4  # header, 4 sources, canonical/identity/profiles/exports
+    # the load dates that exist are the partitions, registered on the instance `dagster dev` shows
+    from dagster_project.run import dagster_instance
+
+    with dagster_instance(settings) as instance:
+        assert instance.get_dynamic_partitions("load_date") == ["2024-03-01", "2024-03-02"]
+        status = instance.get_latest_materialization_event(
+            __import__("dagster").AssetKey(["sources", "erp", "customers"]))
+        assert status is not None
     text = "\n".join(summary_lines(summary, settings))
     assert "customers resolved" in text and str(settings.paths.duckdb) in text and "dagster dev" in text
     assert "checks" in text and "0 failed" in text
