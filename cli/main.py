@@ -44,8 +44,8 @@ COMMAND_MODULES = [
 
 LogLevel = enum.Enum("LogLevel", {name: name for name in LEVELS}, type=str)
 
-#: Set by the root callback: whether to show tracebacks, and where this command's log goes.
-STATE: dict[str, object] = {"debug": False, "log_file": None}
+#: Set by the root callback: whether a failure shows its traceback.
+STATE: dict[str, bool] = {"debug": False}
 
 
 @app.callback()
@@ -61,8 +61,7 @@ def _root(
     STATE["debug"] = debug or os.environ.get("CDP_DEBUG", "") not in ("", "0")
     overrides = {"data_dir": data_dir} if data_dir else {}
     settings = load_settings(config, **overrides)
-    STATE["log_file"] = configure_logging(
-        log_level.value, log_file_path(settings.paths.root / "logs", ctx.invoked_subcommand))
+    configure_logging(log_level.value, log_file_path(settings.paths.root / "logs", ctx.invoked_subcommand))
     ctx.obj = settings
 
 

@@ -34,6 +34,18 @@ def test_an_error_is_one_line_that_says_what_to_do(tmp_path, args, says):
     assert len(lines) == 1 and lines[0].startswith("error: ") and says in lines[0], out.stderr
 
 
+def test_explain_with_unknown_records_says_what_a_record_key_looks_like(tmp_path):
+    import polars as pl
+
+    std = tmp_path / "data" / "lake" / "identity" / "person_records_std.parquet"
+    std.parent.mkdir(parents=True)
+    pl.DataFrame({"record_key": ["erp:1"]}).write_parquet(std)
+    out = cdp("explain", "nope:1", "nope:2", data_dir=tmp_path / "data")
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert out.returncode != 0 and "Traceback" not in out.stderr and len(lines) == 1, out.stderr
+    assert "<source>:<id>" in lines[0]
+
+
 def test_debug_shows_the_traceback(tmp_path):
     out = cdp("--debug", "serve", data_dir=tmp_path / "missing")
     assert out.returncode != 0 and "Traceback" in out.stderr
