@@ -23,7 +23,7 @@ def cdp(*args: str, data_dir: Path, stdin: str | None = None) -> subprocess.Comp
 
 @pytest.mark.parametrize("args, says", [
     (["serve"], "run `cdp build-profiles` first"),
-    (["export", "agent-views", "--format", "xml"], "choose one of parquet, csv, jsonl"),
+    (["export", "agent-views", "--format", "xml"], "choose one of parquet, csv, excel, jsonl"),
     (["sql", "-c", "SELECT 1"], "run `make demo`"),
 ])
 def test_an_error_is_one_line_that_says_what_to_do(tmp_path, args, says):
