@@ -26,6 +26,7 @@ class Profile:
     shared_email: float = 0.008  # spouses sharing one e-mail address
     shared_phone: float = 0.01  # spouses sharing one landline
     common_name: float = 0.01  # persons given a very common name in the same city as others
+    common_name_group: int = 3  # … in groups of 2 to this many persons
     # --- record level: names ------------------------------------------------------------
     typo: float = 0.025  # per name field of a record
     transliterate: float = 0.15  # umlaut/ß written as ae/oe/ue/ss (ERP and bonus x2)
@@ -84,6 +85,7 @@ HARD = dataclasses.replace(
     shared_email=0.025,
     shared_phone=0.03,
     common_name=0.03,
+    common_name_group=5,
     typo=0.07,
     transliterate=0.3,
     strip_umlaut=0.06,

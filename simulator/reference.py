@@ -12,14 +12,6 @@ import numpy as np
 
 from simulator import names as _names
 
-#: Very common first/last name combinations used for the ``common_name`` hard negatives.
-COMMON_NAMES = [
-    ("m", "Thomas", "Müller"), ("m", "Michael", "Schmidt"), ("m", "Peter", "Müller"),
-    ("m", "Andreas", "Schneider"), ("f", "Sabine", "Müller"), ("f", "Ursula", "Schmidt"),
-    ("m", "Stefan", "Fischer"), ("f", "Andrea", "Meyer"), ("m", "Klaus", "Weber"),
-    ("f", "Monika", "Wagner"),
-]
-
 # city:weight(population in thousands):plz_low:plz_high:area_code
 _CITIES = """
 Berlin:3650:10115:14199:030 Hamburg:1850:20095:22769:040 München:1500:80331:81929:089

@@ -57,6 +57,7 @@ def _jsonl(path: Path) -> list[bytes]:
 def test_erp_files_are_cp1252_semicolon_csv_with_german_headers(sim):
     files = _files(sim, "erp/*/kunden_*.csv")
     assert len(files) == 3
+    n_births = 0
     for path in files:
         data = path.read_bytes()
         lines = data.split(b"\r\n")
@@ -76,7 +77,10 @@ def test_erp_files_are_cp1252_semicolon_csv_with_german_headers(sim):
         assert clean["Kundennummer"].str.contains(r"^\d{8}$").all()
         assert clean["PLZ"].str.contains(r"^\d{5}$").all()
         assert clean["Angelegt_am"].str.contains(r"^\d{2}\.\d{2}\.\d{4}$").all()
-        assert clean["Geburtsdatum"].drop_nulls().str.strptime(pl.Date, "%d.%m.%Y").len() > 0
+        births = clean["Geburtsdatum"].drop_nulls()
+        assert births.str.strptime(pl.Date, "%d.%m.%Y", strict=False).null_count() == 0
+        n_births += births.len()
+    assert n_births > 0  # a small delta file may have none
     # umlauts and ß survive in cp1252, and some names are transliterated
     kunden = files[0].read_bytes().decode("cp1252", errors="replace")
     assert "ü" in kunden and "ß" in kunden and "ue" in kunden
