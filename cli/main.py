@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -37,7 +38,7 @@ def _root(
     log_level: str = typer.Option("INFO", "--log-level"),
 ) -> None:
     configure_logging(log_level)
-    overrides = {"data_dir": data_dir} if data_dir else {}
+    overrides: dict[str, Any] = {"data_dir": data_dir} if data_dir else {}
     ctx.obj = load_settings(config, **overrides)
 
 

@@ -355,7 +355,7 @@ def _scrub_files(settings: Settings, cids: list[str], plain: list[str]) -> tuple
             if p.suffix in _TABULAR:
                 try:
                     df = _read_tabular(p)
-                except Exception:  # unreadable: the byte scan decides
+                except (pl.exceptions.PolarsError, OSError, ValueError):  # unreadable: the byte scan decides
                     df = None
             if df is not None:
                 if "customer_id" in df.columns:

@@ -19,6 +19,7 @@ import duckdb
 import polars as pl
 
 from cdp.config import Settings
+from cdp.db import has_table
 from dsr.subject import customer_record_keys, person_records, resolve_customer
 from pipelines.contracts import load_contracts
 from pipelines.ingest import read_load_log, resolve_contracts_dir
@@ -104,7 +105,7 @@ def sar(settings: Settings, query: str, out_dir: str | Path, actor: str | None =
                 "consent": _rows(con, f"SELECT * FROM consent {one} ORDER BY purpose, channel", [customer_id]),
                 "processing_restriction": _rows(
                     con, f"SELECT * FROM processing_restriction {one}", [customer_id])
-                if _has(con, "processing_restriction") else [],
+                if has_table(con, "processing_restriction") else [],
                 "derivation": DERIVATION,
                 "built": _rows(con, "SELECT * FROM profile_build", []),
             },
@@ -129,10 +130,6 @@ def sar(settings: Settings, query: str, out_dir: str | Path, actor: str | None =
         "records": len(keys), "contacts": len(doc["contact_events"]),
         "consent_events": len(doc["consent_events"]), "files": [jpath.name, hpath.name]})
     return {"json": jpath, "html": hpath}
-
-
-def _has(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchone()[0] > 0
 
 
 def _table(rows: list[dict[str, Any]]) -> str:

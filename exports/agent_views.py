@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from cdp.config import Settings
+from cdp.db import scalar
 from exports.db import atomic_target, connect_profiles
 from privacy.hooks import agent_view_where
 
@@ -62,7 +63,7 @@ def export_agent_views(settings: Settings, fmt: str = "parquet") -> Path:
                    "jsonl": "(FORMAT json)"}[fmt]
         # COPY cannot bind the file name; it is our own path, quoted. COPY returns the number of
         # rows it wrote: that is the manifest's row count, so it always matches the file.
-        rows = con.execute(f"COPY ({select}) TO '{_quote(tmp)}' {options}").fetchone()[0]
+        rows = scalar(con, f"COPY ({select}) TO '{_quote(tmp)}' {options}")
         build = con.execute("SELECT built_at, as_of FROM profile_build").fetchone()
     finally:
         con.close()

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from cdp.config import Settings
+from cdp.db import scalar
 from exports.db import atomic_target, connect_profiles, sql_text
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,7 @@ def export_audience(
     try:
         reasons = _load_suppressions(con, settings)
         con.execute("CREATE TEMP TABLE audience_result AS " + sql_text("audience"), params)
-        population = con.execute("SELECT count(*) FROM audience_result").fetchone()[0]
+        population = scalar(con, "SELECT count(*) FROM audience_result")
         excluded = {r: 0 for r in (*reasons, *BASE_REASONS)}
         excluded.update(dict(con.execute(
             "SELECT excluded_reason, count(*) FROM audience_result WHERE excluded_reason IS NOT NULL "
@@ -147,7 +148,7 @@ def export_audience(
 def _load_suppressions(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, str]:
     """Fill temp table audience_suppression from the configured lists; reason -> file used."""
     con.execute("CREATE TEMP TABLE audience_suppression (customer_id VARCHAR, reason VARCHAR)")
-    used = {}
+    used: dict[str, str] = {}
     for entry in settings.exports.suppression_lists:
         path = Path(settings.data_dir) / entry["file"]
         reason = entry["reason"]

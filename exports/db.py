@@ -37,13 +37,6 @@ def rows(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
 
-def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    """Whether the profile database has a table or view of that name."""
-    return con.execute(
-        "SELECT count(*) FROM (SELECT table_name AS n FROM duckdb_tables() "
-        "UNION ALL SELECT view_name FROM duckdb_views()) WHERE n = ?", [name]).fetchone()[0] > 0
-
-
 def atomic_target(path: Path) -> Path:
     """A temp path beside ``path`` (same directory) for write-then-rename."""
     path.parent.mkdir(parents=True, exist_ok=True)

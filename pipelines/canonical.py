@@ -149,6 +149,7 @@ def _winners(src: _Source, table: str, index: int) -> pl.DataFrame:
 
 def _current_frames(table: str, sources: list[_Source]) -> list[pl.LazyFrame]:
     """Lazy mapped frames of every source of one table, filtered to one row per canonical key."""
+    rows: list[list[pl.Series | None] | None]
     if table == "person_records" and sources:
         # record keys (``<source>:<id>``) may repeat across entities of one source: the later
         # wins, so the person entities are deduplicated together (a few million narrow rows)
@@ -167,11 +168,11 @@ def _current_frames(table: str, sources: list[_Source]) -> list[pl.LazyFrame]:
         parts = []
         for i, (p, d) in enumerate(src.files):
             lf = pl.scan_parquet(p)
-            if keep is not None:
-                if keep[i] is not None and keep[i].len() == 0:
-                    continue
-                if keep[i] is not None:  # older deliveries and duplicate keys: the winning rows only
-                    lf = lf.filter(pl.col("_row_number").is_in(keep[i].implode()))
+            winners = keep[i] if keep is not None else None
+            if winners is not None and winners.len() == 0:
+                continue
+            if winners is not None:  # older deliveries and duplicate keys: the winning rows only
+                lf = lf.filter(pl.col("_row_number").is_in(winners.implode()))
             parts.append(lf.with_columns(pl.lit(d).alias("_load_date")))
         if parts:
             df = pl.concat(parts, how="diagonal_relaxed", parallel=False)

@@ -16,13 +16,12 @@ which the re-run removes. ``unique`` rules see the whole file through a first, k
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import os
 import re
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
@@ -32,7 +31,7 @@ import pyarrow.parquet as pq
 
 from cdp.config import Settings
 from cdp.lake import partition_dir, write_parquet_atomic
-from cdp.schema import UTC_TS
+from cdp.schema import UTC_TS, schema
 from pipelines.contracts import Contract, Entity, load_contracts
 from pipelines.expectations import FileValidation, GEOutcome, Validator
 from pipelines.mapping import canonical_rows
@@ -55,7 +54,7 @@ log = logging.getLogger(__name__)
 
 LOADED, SKIPPED, FAILED = "loaded", "skipped_duplicate", "failed"
 
-LOAD_LOG = pl.Schema({
+LOAD_LOG = schema({
     "load_id": pl.String,
     "source": pl.String,
     "entity": pl.String,
@@ -77,7 +76,7 @@ LOAD_LOG = pl.Schema({
     "finished_at": UTC_TS,
 })
 
-QUARANTINE = pl.Schema({
+QUARANTINE = schema({
     "_source_file": pl.String,
     "_row_number": pl.Int64,
     "_load_id": pl.String,
@@ -471,8 +470,3 @@ def _load_chunks(settings: Settings, path: Path, empty: RawFile | None, relp: st
     secs["write"] += time.perf_counter() - t
     res.seconds = {k: v for k, v in secs.items() if v or k != "keys"}
 
-
-def result_dict(res: FileResult) -> dict:
-    """A JSON-friendly view of a file result (for reports and benchmarks)."""
-    d = asdict(res)
-    return json.loads(json.dumps(d, default=str))

@@ -15,6 +15,7 @@ import duckdb
 import polars as pl
 
 from cdp.config import Settings
+from cdp.db import has_table, scalar
 from privacy import identifiers as ids
 from privacy import store
 
@@ -48,7 +49,7 @@ def apply_to_profiles(con: duckdb.DuckDBPyConnection, settings: Settings) -> Non
             .select(store.RESTRICTION.names())
         if not refreshed.equals(restr):
             store.replace(settings, "restrictions.parquet", refreshed)
-    n_restricted = con.execute("SELECT count(*) FROM processing_restriction").fetchone()[0]
+    n_restricted = scalar(con, "SELECT count(*) FROM processing_restriction")
 
     customers = pl.DataFrame(con.execute("SELECT customer_id FROM customer").fetchall(),
                              schema={"customer_id": pl.String}, orient="row")
@@ -90,8 +91,6 @@ def _comment_pseudo_columns(con: duckdb.DuckDBPyConnection) -> None:
 def agent_view_where(con: duckdb.DuckDBPyConnection) -> str:
     """A ``WHERE`` clause that leaves restricted customers out of ``agent_profile`` exports
     (empty for a database built before restrictions existed)."""
-    has = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'processing_restriction'"
-                      ).fetchone()[0]
-    if not has:
+    if not has_table(con, "processing_restriction"):
         return ""
     return " WHERE customer_id NOT IN (SELECT customer_id FROM processing_restriction)"

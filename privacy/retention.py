@@ -42,7 +42,7 @@ def guest_retention_days(settings: Settings, contracts_dir: Path) -> dict[str, i
     return out
 
 
-def reference_time(settings: Settings, tables: dict[str, pl.DataFrame | pl.LazyFrame]) -> datetime:
+def reference_time(settings: Settings, tables: Mapping[str, pl.DataFrame | pl.LazyFrame]) -> datetime:
     """The instant retention counts back from.
 
     ``privacy.retention_as_of``: ``today`` (the wall clock; use this in production), an ISO date,
@@ -57,7 +57,11 @@ def reference_time(settings: Settings, tables: dict[str, pl.DataFrame | pl.LazyF
         return t if t.tzinfo else t.replace(tzinfo=UTC)
     latest = pl.concat([tables[t].lazy().select(pl.col("ts").max())
                         for t in ("contact_events", "consent_events")]).collect()["ts"].drop_nulls()
-    return latest.max() if latest.len() else datetime.now(UTC)
+    if not latest.len():
+        return datetime.now(UTC)
+    newest = latest.max()
+    assert isinstance(newest, datetime)
+    return newest
 
 
 def expired_guest_keys(settings: Settings, tables: Mapping[str, pl.DataFrame | pl.LazyFrame],

@@ -29,6 +29,7 @@ from pathlib import Path
 import duckdb
 
 from cdp.config import Settings
+from cdp.db import scalar
 from cdp.schema import CANONICAL_TABLES, duckdb_ddl
 from privacy.hooks import apply_to_profiles
 
@@ -271,10 +272,9 @@ def _load_config(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         as_of = datetime.fromisoformat(p.as_of)
         as_of = as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
     else:
-        as_of = con.execute(
-            "SELECT greatest((SELECT max(ts) FROM src_contact_events),"
-            " (SELECT max(ts) FROM src_consent_events))"
-        ).fetchone()[0] or datetime.now(UTC)
+        as_of = scalar(
+            con, "SELECT greatest((SELECT max(ts) FROM src_contact_events),"
+            " (SELECT max(ts) FROM src_consent_events))") or datetime.now(UTC)
     con.execute(sql_text("profile_build"))
     con.execute("INSERT INTO profile_build VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
         datetime.now(UTC), as_of, p.at_risk_after_days, p.lapsed_after_days, p.new_customer_days,
@@ -335,5 +335,5 @@ def _check_comments(con: duckdb.DuckDBPyConnection) -> None:
 def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     out = {}
     for name in TABLES + VIEWS:
-        out[name] = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+        out[name] = scalar(con, f'SELECT count(*) FROM "{name}"')
     return out

@@ -57,6 +57,7 @@ def register(app: typer.Typer) -> None:
             profile = get_profile(con, ids[0])
         finally:
             con.close()
+        assert profile is not None  # the id came from the same database
         _print_profile(console, profile)
 
 

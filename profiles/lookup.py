@@ -137,7 +137,7 @@ def get_profile(con: duckdb.DuckDBPyConnection, customer_id: str) -> dict[str, A
     customer["granted_consents"] = [f"{r['purpose']}:{r['channel']}" for r in consent if r["state"] == "granted"]
     customer["withdrawn_consents"] = [f"{r['purpose']}:{r['channel']}" for r in consent if r["state"] == "withdrawn"]
     count, last = con.execute(
-        "SELECT count(*), max(ts) FROM contact_history WHERE customer_id = ?", [customer_id]).fetchone()
+        "SELECT count(*), max(ts) FROM contact_history WHERE customer_id = ?", [customer_id]).fetchall()[0]
     customer["contact_count"], customer["last_contact_at"] = count, last
     customer["recent_contacts"] = _rows(con.execute(
         "SELECT ts, source, channel, direction, type, summary, outcome, status, amount, contact_id "

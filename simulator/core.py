@@ -66,7 +66,8 @@ def _mem(stage: str) -> None:
     log.debug("simulator %s: peak RSS %.0f MB", stage, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
-def generate(persons: int, seed: int, profile: str = "realistic", dirty_rate: float = 0.01,
+def generate(  # noqa: PLR0913 -- the options of `cdp generate`, all but two defaulted
+        persons: int, seed: int, profile: str = "realistic", dirty_rate: float = 0.01,
              out: str | Path = "data/landing", truth: str | Path = "data/truth", deliveries: int = 1,
              start_date: date = DEFAULT_START) -> dict:
     """Simulate ``persons`` people and write the four systems' exports plus the ground truth.

@@ -114,7 +114,7 @@ def write_export(path: Path, df: pl.DataFrame, spec: FileSpec, rate: float, rng:
     return entries, dirty
 
 
-def _chunk_bytes(df, spec, dirty, kinds, us, off, rel_file, header):
+def _chunk_bytes(df, spec, dirty, kinds, us, off, rel_file, header):  # noqa: PLR0913
     entries: list[dict] = []
     line_edits: list[tuple[int, str]] = []
     col_edits: dict[str, tuple[list[int], list]] = {}
@@ -163,10 +163,10 @@ def _edit_lines(data: bytes, edits: list[tuple[int, str]], spec: FileSpec, colum
     arr = np.frombuffer(data, dtype=np.uint8)
     nl = np.flatnonzero(arr == 10)
     starts = np.concatenate([[0], nl + 1])
-    header = 1 if (header and spec.fmt.endswith("csv")) else 0
+    skip = 1 if (header and spec.fmt.endswith("csv")) else 0
     parts, pos = [], 0
     for i, kind in sorted(edits):
-        li = i + header
+        li = i + skip
         a, b = int(starts[li]), int(nl[li])  # line without its "\n"
         line = data[a:b]
         if kind == "malformed_json":
@@ -189,6 +189,7 @@ def _break_encoding(line: bytes, spec: FileSpec, columns: list[str]) -> bytes:
         at = k + len(key)
         return line[:at] + b"\xe4\xfc" + line[at:]  # Latin-1 "äü" inside a UTF-8 file
     sep = b";" if spec.fmt == "erp_csv" else b","
+    assert spec.enc_field is not None
     field_no = columns.index(spec.enc_field)
     at = 0
     for _ in range(field_no):

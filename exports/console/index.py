@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from cdp.config import Settings
+from cdp.db import scalar
 from exports.db import sql_text
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ def index_is_current(settings: Settings) -> bool:
     try:
         con = duckdb.connect(str(path), read_only=True)
         try:
-            built = con.execute("SELECT profiles_built_at FROM meta").fetchone()[0]
+            built = scalar(con, "SELECT profiles_built_at FROM meta")
         finally:
             con.close()
     except duckdb.Error:

@@ -29,7 +29,11 @@ class FakeReport:
 
 def install(monkeypatch, *, failing_source=None, quarantined=None, profiles_fail=False):
     """Replace ingest, canonical, resolve, build_profiles and the agent view export with fakes."""
-    quarantined = quarantined or {}
+    _patch(monkeypatch, _fake_stages(failing_source, quarantined or {}, profiles_fail))
+
+
+def _fake_stages(failing_source, quarantined, profiles_fail):
+    """{module: {name: fake}} for the stage functions the Dagster glue calls."""
 
     def ingest(settings, sources=None, load_dates=None):
         if failing_source in (sources or []):
@@ -71,13 +75,16 @@ def install(monkeypatch, *, failing_source=None, quarantined=None, profiles_fail
     def export_agent_views(settings, fmt="parquet"):
         return settings.paths.exports / "agent_views" / f"agent_profile.{fmt}"
 
-    fakes = {
+    return {
         "pipelines.ingest": {"ingest": ingest},
         "pipelines.canonical": {"build_canonical": build_canonical},
         "identity.resolve": {"resolve": resolve},
         "profiles.build": {"build_profiles": build_profiles, "TABLES": ["customer", "identity_link", "preferred_channel", "consent"], "VIEWS": ["agent_profile"]},
         "exports.agent_views": {"export_agent_views": export_agent_views},
     }
+
+
+def _patch(monkeypatch, fakes):
     # The stage functions as the Dagster glue imported them (module top), and in their own modules.
     glue = [m for n, m in list(sys.modules.items()) if n.startswith("dagster_project.")]
     for name, attrs in fakes.items():
