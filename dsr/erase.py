@@ -33,15 +33,15 @@ from pathlib import Path
 import polars as pl
 
 from cdp.config import Settings
-from cdp.lake import read_table, write_parquet_atomic
+from cdp.lake import atomic_path, read_table, write_parquet_atomic
 from cdp.schema import CONSENT_EVENT
 from dsr.subject import customer_record_keys, person_records, resolve_customer
 from exports.agent_views import export_agent_views
 from identity.io import OUTPUTS, output_path
 from identity.model import splink_input
 from pipelines.canonical import build_canonical
-from pipelines.contracts import load_contracts
-from pipelines.ingest import read_load_log, resolve_contracts_dir
+from pipelines.contracts import contracts_of
+from pipelines.load_log import read_load_log
 from pipelines.mapping import canonical_rows
 from privacy import identifiers as ids
 from privacy import store
@@ -199,7 +199,7 @@ def _contains_any(col: str, plain: list[str]) -> pl.Expr:
 def _scrub_lake(settings: Settings, tomb: pl.DataFrame, plain: list[str]) -> dict[str, int]:
     """Remove the person's rows from staged and quarantined files; move the counts in the load log."""
 
-    contracts = load_contracts(resolve_contracts_dir(settings))
+    contracts = contracts_of(settings)
     ll = read_load_log(settings)
     root = settings.paths.root
     staged_n = quarantined_n = 0
@@ -301,12 +301,10 @@ def _scrub_overrides(settings: Settings, keys: set[str]) -> int:
                 and (r.get("record_b") or "").strip() not in keys]
         if len(kept) != len(rows):
             n += len(rows) - len(kept)
-            tmp = p.with_name(f".tmp-{p.name}")
-            with tmp.open("w", newline="", encoding="utf-8") as fh:
+            with atomic_path(p) as tmp, tmp.open("w", newline="", encoding="utf-8") as fh:
                 w = csv.DictWriter(fh, fieldnames=fields)
                 w.writeheader()
                 w.writerows(kept)
-            tmp.replace(p)
     return n
 
 
@@ -335,9 +333,8 @@ def _write_tabular(df: pl.DataFrame, p: Path) -> None:
     if p.suffix == ".parquet":
         write_parquet_atomic(df, p)
         return
-    tmp = p.with_name(f".tmp-{p.name}")
-    df.write_csv(tmp) if p.suffix == ".csv" else df.write_ndjson(tmp)
-    tmp.replace(p)
+    with atomic_path(p) as tmp:
+        df.write_csv(tmp) if p.suffix == ".csv" else df.write_ndjson(tmp)
 
 
 def _scrub_files(settings: Settings, cids: list[str], plain: list[str]) -> tuple[dict[str, int], list[str]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -36,8 +35,3 @@ def rows(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     cols = [d[0] for d in cur.description]
     return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
-
-def atomic_target(path: Path) -> Path:
-    """A temp path beside ``path`` (same directory) for write-then-rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path.with_name(f".tmp-{path.name}.partial")

@@ -23,8 +23,8 @@ import polars as pl
 from cdp.config import Settings
 from cdp.lake import sink_parquet_atomic
 from cdp.schema import CANONICAL_TABLES, conform
-from pipelines.contracts import Entity, load_contracts
-from pipelines.ingest import LOADED, read_load_log, resolve_contracts_dir
+from pipelines.contracts import Entity, contracts_of
+from pipelines.load_log import LOADED, read_load_log
 from pipelines.mapping import ID_COLUMN, map_to_canonical, mapped_expr
 from privacy.retention import guest_retention_days
 from privacy.suppression import filter_canonical
@@ -41,7 +41,8 @@ def build_canonical(settings: Settings) -> dict[str, int]:
     # writing: this is where person records (and the events whose person_record_key points at
     # them) are filtered when data protection requires it.
     tables = filter_canonical(settings, current_tables(settings),
-                              guest_retention_days(settings, resolve_contracts_dir(settings)))
+                              guest_retention_days(settings, {s: c.guest_retention_days
+                                                              for s, c in contracts_of(settings).items()}))
     counts = {}
     for name, lf in tables.items():
         counts[name] = sink_parquet_atomic(lf, canonical_path(settings, name))
@@ -55,7 +56,7 @@ def current_tables(settings: Settings) -> dict[str, pl.LazyFrame]:
     The dedupe (newest delivery per primary key, then one row per canonical key) is computed
     eagerly on narrow frames; the returned frames stream the winning staged rows.
     """
-    contracts = load_contracts(resolve_contracts_dir(settings))
+    contracts = contracts_of(settings)
     loads = read_load_log(settings).filter(pl.col("status") == LOADED)
     sources: dict[str, list[_Source]] = {t: [] for t in CANONICAL_TABLES}
     for contract in contracts.values():

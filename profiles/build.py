@@ -17,7 +17,6 @@ the build creates first:
 from __future__ import annotations
 
 import logging
-import os
 import re
 import shutil
 import time
@@ -30,6 +29,7 @@ import duckdb
 
 from cdp.config import Settings
 from cdp.db import scalar
+from cdp.lake import swap_database
 from cdp.schema import CANONICAL_TABLES, duckdb_ddl
 from privacy.hooks import apply_to_profiles
 
@@ -149,7 +149,7 @@ def build_profiles(settings: Settings) -> dict[str, int]:
             con.execute("CHECKPOINT")
         finally:
             con.close()
-        _swap(tmp, target)
+        swap_database(tmp, target)
     finally:
         for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
             if leftover.exists():
@@ -175,17 +175,6 @@ def _limit_memory(con: duckdb.DuckDBPyConnection, settings: Settings, db_file: P
     spill = db_file.with_name(db_file.name + ".spill")
     con.execute("SET temp_directory = ?", [str(spill)])
     con.execute("SET preserve_insertion_order = false")
-
-
-def _swap(tmp: Path, target: Path) -> None:
-    # A WAL next to the target belongs to the old file and must not be replayed onto the new one.
-    wal = target.with_name(target.name + ".wal")
-    if wal.exists():
-        log.warning("removing stale write-ahead log %s before the swap", wal)
-        wal.unlink()
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, target)
 
 
 def _parquet_files(directory: Path) -> list[str]:

@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from cdp.lake import write_parquet_atomic
+from cdp.lake import write_parquet_atomic, write_text_atomic
 from simulator import events as ev
 from simulator import formats as fmt
 from simulator import records as rec
-from simulator.output import FileSpec, write_atomic, write_export
+from simulator.output import FileSpec, write_export
 from simulator.population import DAY, build_persons
 from simulator.profiles import get_profile
 
@@ -207,7 +207,7 @@ def generate(  # noqa: PLR0913 -- the options of `cdp generate`, all but two def
     }
     manifest = {**summary, "start_date": start_date.isoformat(), "history_years": HISTORY_YEARS,
                 "rates": dataclasses.asdict(prof)}
-    write_atomic(truth / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False).encode())
+    write_text_atomic(json.dumps(manifest, indent=2, ensure_ascii=False), truth / "manifest.json")
     log.info("simulated %d persons: %d person records, %d files, %d dirty rows",
              persons, identity.height, len(file_rows), dirty_df.height)
     return summary

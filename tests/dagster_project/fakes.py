@@ -13,9 +13,8 @@ import duckdb
 import polars as pl
 
 from cdp.lake import write_parquet_atomic
-from dagster_project.contracts import contracts_dir
-from pipelines.contracts import load_contracts
-from pipelines.ingest import LOAD_LOG, read_load_log
+from pipelines.contracts import contracts_of
+from pipelines.load_log import LOAD_LOG, read_load_log
 
 
 @dataclass
@@ -38,7 +37,7 @@ def _fake_stages(failing_source, quarantined, profiles_fail):
     def ingest(settings, sources=None, load_dates=None):
         if failing_source in (sources or []):
             raise RuntimeError(f"{failing_source}: cannot read export")
-        contracts = load_contracts(contracts_dir(settings))
+        contracts = contracts_of(settings)
         rows = []
         for src in sources:
             for f in sorted((settings.paths.landing / src).rglob("*.*")):
