@@ -31,7 +31,7 @@ from cdp.config import Settings
 from cdp.db import scalar
 from cdp.lake import swap_database
 from cdp.schema import CANONICAL_TABLES, duckdb_ddl
-from privacy.hooks import apply_to_profiles
+from privacy.hooks import apply_to_profiles, restriction_table
 
 log = logging.getLogger(__name__)
 
@@ -137,11 +137,13 @@ def build_profiles(settings: Settings) -> dict[str, int]:
             _limit_memory(con, settings, tmp)
             _load_inputs(con, settings)
             _load_config(con, settings)
+            # Data protection: restriction of processing is an input the profile SQL joins.
+            restriction_table(con, settings)
             for name in BUILD_ORDER:
                 t0 = time.perf_counter()
                 con.execute(sql_text(name))
                 log.info("built %s in %.1f s", name, time.perf_counter() - t0)
-            # Data protection: restriction of processing and the pseudonymised analyst tables.
+            # Data protection: the pseudonymised analyst tables.
             apply_to_profiles(con, settings)
             _inherit_view_comments(con)
             _check_comments(con)
