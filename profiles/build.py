@@ -26,11 +26,13 @@ from importlib import resources
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from cdp.config import Settings
-from cdp.db import scalar
+from cdp.db import frame, scalar
 from cdp.lake import swap_database
 from cdp.schema import CANONICAL_TABLES, duckdb_ddl
+from cdp.standardise import standardise
 from privacy.hooks import apply_to_profiles, restriction_table
 
 log = logging.getLogger(__name__)
@@ -207,8 +209,16 @@ def _load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     if std.is_file():
         _load_parquet(con, "src_person_std", std, _STD_COLUMNS, required=True)
     else:
-        log.warning("%s missing: standardising e-mail and phone minimally for profiles", std)
-        con.execute(sql_text("_person_std_fallback"))
+        # the same standardiser identity uses (cdp.standardise), never a second set of rules
+        log.warning("%s missing: standardising the person records here with cdp.standardise", std)
+        records = frame(con.sql("SELECT * FROM src_person_records"))
+        cols = list(_STD_COLUMNS)
+        std_rows = standardise(records).select(cols) if records.height else pl.DataFrame(
+            schema={c: pl.Date if c == "birth_date" else pl.String for c in cols})
+        con.register("_person_std", std_rows.to_arrow())
+        select = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in _STD_COLUMNS.items())
+        con.execute(f"CREATE TEMP TABLE src_person_std AS SELECT {select} FROM _person_std")
+        con.unregister("_person_std")
 
 
 def _load_parquet(con, name: str, path: Path, columns: dict[str, str], required: bool) -> None:
