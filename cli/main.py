@@ -10,6 +10,7 @@ import typer
 
 from cdp.config import load_settings
 from cdp.logs import configure_logging
+from dagster_project.run import rebuild
 
 app = typer.Typer(
     name="cdp",
@@ -40,6 +41,8 @@ def _root(
     configure_logging(log_level)
     overrides: dict[str, Any] = {"data_dir": data_dir} if data_dir else {}
     ctx.obj = load_settings(config, **overrides)
+    # data-subject requests rebuild through the pipeline run, never stage by stage
+    ctx.meta["rebuild"] = rebuild
 
 
 for _module in COMMAND_MODULES:

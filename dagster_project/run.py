@@ -143,6 +143,20 @@ def run_pipeline(settings: Settings, *, incremental: bool = False, force: bool =
     return summarise(result, dates)
 
 
+def rebuild(settings: Settings) -> RunSummary:
+    """The pipeline run after a data-subject request changed the data (``cdp forget``,
+    ``cdp restrict``): the same job as ``cdp run``, so the stages are never re-run by hand.
+
+    Raises:
+        RuntimeError: when a step or a blocking check failed.
+    """
+    summary = run_pipeline(settings, echo=lambda _line: None)
+    if not summary.success:
+        raise RuntimeError(f"the pipeline run after the change failed (run {summary.run_id}): "
+                           "see `make dagster`; the change itself is recorded")
+    return summary
+
+
 def summarise(result: dg.ExecuteInProcessResult, dates: list[str]) -> RunSummary:
     """Collect materialisation metadata, check results and failures from a finished run."""
     summary = RunSummary(success=result.success, run_id=result.run_id, load_dates=dates)

@@ -44,7 +44,7 @@ def register(app: typer.Typer) -> None:
         """Erase one person everywhere (Art. 17 GDPR) and keep them from coming back."""
 
         try:
-            rep = forget(ctx.obj, query, reason, actor=actor)
+            rep = forget(ctx.obj, query, reason, actor=actor, rebuild=ctx.meta.get("rebuild"))
         except (SubjectNotFound, ValueError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from exc
@@ -61,7 +61,8 @@ def register(app: typer.Typer) -> None:
         """Restrict processing (Art. 18 GDPR): kept, but out of profiling, audiences and exports."""
 
         try:
-            r = restrict(ctx.obj, query, reason, actor=actor, lift=lift)
+            r = restrict(ctx.obj, query, reason, actor=actor, lift=lift,
+                         rebuild=ctx.meta.get("rebuild"))
         except (SubjectNotFound, ValueError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from exc

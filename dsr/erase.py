@@ -25,6 +25,7 @@ import json
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -64,7 +65,14 @@ class ForgetReport:
     kept: list[str] = field(default_factory=list)
 
 
-def forget(settings: Settings, query: str, reason: str, actor: str | None = None) -> ForgetReport:
+#: Rebuilds profiles and exports after a data-subject request changed the data. The ``cdp``
+#: commands pass the pipeline run (``dagster_project.run.rebuild``: the job ``cdp run`` runs);
+#: called as a library without one, :func:`rebuild_profiles` rebuilds in-process.
+Rebuild = Callable[[Settings], object]
+
+
+def forget(settings: Settings, query: str, reason: str, actor: str | None = None,
+           rebuild: Rebuild | None = None) -> ForgetReport:
     """Erase one person everywhere and tombstone their identifiers.
 
     Args:
@@ -136,9 +144,7 @@ def forget(settings: Settings, query: str, reason: str, actor: str | None = None
 
     # 4. profiles and exports
     if settings.privacy.rebuild_after_change and settings.paths.duckdb.is_file():
-
-        build_profiles(settings)
-        rebuild_agent_views(settings)
+        (rebuild or rebuild_profiles)(settings)
     removed, deleted = _scrub_files(settings, cids, plain)
     rep.removed.update(removed)
     rep.deleted_files = deleted
@@ -306,6 +312,12 @@ def _scrub_overrides(settings: Settings, keys: set[str]) -> int:
                 w.writeheader()
                 w.writerows(kept)
     return n
+
+
+def rebuild_profiles(settings: Settings) -> None:
+    """The in-process rebuild (no Dagster): the profile database, then the agent views."""
+    build_profiles(settings)
+    rebuild_agent_views(settings)
 
 
 def rebuild_agent_views(settings: Settings) -> None:
