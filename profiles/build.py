@@ -212,9 +212,9 @@ def _load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         # the same standardiser identity uses (cdp.standardise), never a second set of rules
         log.warning("%s missing: standardising the person records here with cdp.standardise", std)
         records = frame(con.sql("SELECT * FROM src_person_records"))
-        cols = list(_STD_COLUMNS)
-        std_rows = standardise(records).select(cols) if records.height else pl.DataFrame(
-            schema={c: pl.Date if c == "birth_date" else pl.String for c in cols})
+        std_cols = list(_STD_COLUMNS)
+        std_rows = standardise(records).select(std_cols) if records.height else pl.DataFrame(
+            schema={c: pl.Date if c == "birth_date" else pl.String for c in std_cols})
         con.register("_person_std", std_rows.to_arrow())
         select = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in _STD_COLUMNS.items())
         con.execute(f"CREATE TEMP TABLE src_person_std AS SELECT {select} FROM _person_std")
