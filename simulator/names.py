@@ -649,16 +649,19 @@ def _surnames(real: list[str], composed: list[str], top_share: float,
 def _cohort_matrix(blocks: dict[int, str], sigma: float) -> tuple[np.ndarray, np.ndarray]:
     names: list[str] = []
     index: dict[str, int] = {}
-    entries = []
+    cols: list[int] = []
+    centres: list[int] = []
+    weights: list[float] = []
     for decade, block in blocks.items():
-        centre = decade + 5 if decade % 10 == 0 else decade
         for rank, name in enumerate(_words(block), start=1):
             if name not in index:
                 index[name] = len(names)
                 names.append(name)
-            entries.append((index[name], centre, 1.0 / (rank + 2)))
-    j, centre, w = (np.array(x) for x in zip(*entries, strict=True))
-    k = w * np.exp(-0.5 * ((YEARS[:, None] - centre[None, :]) / sigma) ** 2)
+            cols.append(index[name])
+            centres.append(decade + 5 if decade % 10 == 0 else decade)
+            weights.append(1.0 / (rank + 2))
+    j, centre = np.array(cols), np.array(centres)
+    k = np.array(weights) * np.exp(-0.5 * ((YEARS[:, None] - centre[None, :]) / sigma) ** 2)
     m = np.zeros((len(YEARS), len(names)))
     np.add.at(m.T, j, k.T)
     m += 1e-9
