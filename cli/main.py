@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 import typer
@@ -20,6 +21,7 @@ import typer.core
 
 from cdp.config import load_settings
 from cdp.logs import LEVELS, configure_logging, log_file_path
+from dagster_project.run import rebuild
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +61,12 @@ def _root(
     debug: bool = typer.Option(False, "--debug", help="Show the full traceback when a command fails"),
 ) -> None:
     STATE["debug"] = debug or os.environ.get("CDP_DEBUG", "") not in ("", "0")
-    overrides = {"data_dir": data_dir} if data_dir else {}
+    overrides: dict[str, Any] = {"data_dir": data_dir} if data_dir else {}
     settings = load_settings(config, **overrides)
     configure_logging(log_level.value, log_file_path(settings.paths.root / "logs", ctx.invoked_subcommand))
     ctx.obj = settings
+    # data-subject requests rebuild through the pipeline run, never stage by stage
+    ctx.meta["rebuild"] = rebuild
 
 
 for _module in COMMAND_MODULES:

@@ -18,6 +18,7 @@ describes.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -28,7 +29,9 @@ from pathlib import Path
 import duckdb
 
 from cdp.config import Settings
-from exports.db import atomic_target, connect_profiles
+from cdp.db import scalar
+from cdp.lake import atomic_path, write_text_atomic
+from exports.db import connect_profiles
 from exports.display import phone_display
 from privacy.hooks import agent_view_where
 
@@ -108,7 +111,6 @@ def export_agent_views(settings: Settings, fmt: str = "parquet") -> Path:
     out_dir = settings.paths.exports / "agent_views"
     targets = {"profile": out_dir / f"agent_profile.{ext}", "contacts": out_dir / f"agent_contacts.{ext}"}
     con = connect_profiles(settings)
-    tmps: dict[str, Path] = {}
     try:
         comments = dict(con.execute(
             "SELECT column_name, comment FROM duckdb_columns() "
@@ -118,25 +120,22 @@ def export_agent_views(settings: Settings, fmt: str = "parquet") -> Path:
         con.create_function("phone_display", phone_display, [str], str, null_handling="special")
         where = agent_view_where(con)  # data protection: restricted customers are not exported
         counts, schemas = {}, {}
-        for part, sql in (("profile", PROFILE_SQL), ("contacts", CONTACTS_SQL)):
-            query = sql.format(where=where)
-            schemas[part] = [{"name": c, "type": str(t), "description": COMMENTS.get(c) or comments.get(c)}
-                             for c, t in zip(con.sql(query).columns, con.sql(query).types, strict=True)]
-            tmps[part] = atomic_target(targets[part])
-            # COPY cannot bind the file name; it is our own path, quoted. COPY returns the number
-            # of rows it wrote: that is the manifest's row count, so it always matches the file.
-            counts[part] = con.execute(f"COPY ({query}) TO '{_quote(tmps[part])}' {options}").fetchone()[0]
+        # both files are renamed into place together, after both were written
+        with contextlib.ExitStack() as renames:
+            for part, sql in (("profile", PROFILE_SQL), ("contacts", CONTACTS_SQL)):
+                query = sql.format(where=where)
+                rel = con.sql(query)
+                schemas[part] = [{"name": c, "type": str(t), "description": COMMENTS.get(c) or comments.get(c)}
+                                 for c, t in zip(rel.columns, rel.types, strict=True)]
+                tmp = renames.enter_context(atomic_path(targets[part]))
+                # COPY cannot bind the file name; it is our own path, quoted. COPY returns the
+                # number of rows it wrote: the manifest's row count always matches the file.
+                counts[part] = scalar(con, f"COPY ({query}) TO '{_quote(tmp)}' {options}")
+                if fmt == "excel":
+                    _prepend_bom(tmp)
         build = con.execute("SELECT built_at, as_of FROM profile_build").fetchone()
-    except BaseException:
-        for tmp in tmps.values():
-            tmp.unlink(missing_ok=True)
-        raise
     finally:
         con.close()
-    for part, tmp in tmps.items():
-        if fmt == "excel":
-            _prepend_bom(tmp)
-        os.replace(tmp, targets[part])
     manifest = {
         "file": targets["profile"].name,
         "contacts_file": targets["contacts"].name,
@@ -153,9 +152,7 @@ def export_agent_views(settings: Settings, fmt: str = "parquet") -> Path:
         "profiles_as_of": build[1].isoformat() if build and build[1] else None,
         "source_loads": source_loads(settings),
     }
-    mtmp = atomic_target(out_dir / "manifest.json")
-    mtmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(mtmp, out_dir / "manifest.json")
+    write_text_atomic(json.dumps(manifest, indent=2, ensure_ascii=False), out_dir / "manifest.json")
     log.info("agent views: %d customers, %d contacts -> %s", counts["profile"], counts["contacts"], out_dir)
     return targets["profile"]
 
