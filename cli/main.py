@@ -15,12 +15,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import click
 import typer
 import typer.core
 
 from cdp.config import load_settings
-from cdp.logs import LEVELS, configure_logging, log_file_path
+from cdp.logs import configure_logging, log_file_path
 from dagster_project.run import rebuild
 
 log = logging.getLogger(__name__)
@@ -44,7 +43,14 @@ COMMAND_MODULES = [
     "cli.sql",
 ]
 
-LogLevel = enum.Enum("LogLevel", {name: name for name in LEVELS}, type=str)
+class LogLevel(enum.StrEnum):
+    """``--log-level`` values (see :data:`cdp.logs.LEVELS`)."""
+
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+
 
 #: Set by the root callback: whether a failure shows its traceback.
 STATE: dict[str, bool] = {"debug": False}
@@ -73,7 +79,7 @@ for _module in COMMAND_MODULES:
     importlib.import_module(_module).register(app)
 
 
-def _flag_type(self: typer.core.TyperOption, ctx: click.Context) -> str | None:
+def _flag_type(self: typer.core.TyperOption, ctx: Any) -> str | None:
     """On/off flags take no value: show no ``<bool>`` placeholder in ``--help``."""
     if self.is_flag or self.is_bool_flag:
         return None
@@ -81,7 +87,7 @@ def _flag_type(self: typer.core.TyperOption, ctx: click.Context) -> str | None:
 
 
 _option_type = typer.core.TyperOption.display_type_rich
-typer.core.TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
+setattr(typer.core.TyperOption, "display_type_rich", _flag_type)  # noqa: B010 - a patch, on purpose
 
 
 def error_line(exc: BaseException) -> str:

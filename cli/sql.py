@@ -123,8 +123,7 @@ def interactive(con: duckdb.DuckDBPyConnection, path: Path, history: Path) -> No
             readline.read_history_file(history)
     except (ImportError, OSError):
         readline = None  # type: ignore[assignment]
-    version = con.sql("SELECT version()").fetchone()[0]
-    sys.stdout.write(f"cdp sql: {path} (read-only, DuckDB {version}). "
+    sys.stdout.write(f"cdp sql: {path} (read-only, DuckDB {duckdb.__version__}). "
                      "End statements with ';'. .help for help, .quit to leave.\n")
     state = {"csv": False}
     buffer: list[str] = []

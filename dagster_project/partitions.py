@@ -16,7 +16,8 @@ from cdp.lake import delivery_date
 
 #: One partition per delivery date on the source assets; canonical, identity and profiles are
 #: global and unpartitioned.
-LOAD_DATES = dg.DynamicPartitionsDefinition(name="load_date")
+LOAD_DATE_PARTITIONS = "load_date"
+LOAD_DATES = dg.DynamicPartitionsDefinition(name=LOAD_DATE_PARTITIONS)
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
@@ -37,11 +38,11 @@ def landing_dates(landing: Path, source: str | None = None) -> list[str]:
 
 def register_load_dates(instance: dg.DagsterInstance, dates: list[str]) -> list[str]:
     """Add the load dates not yet known to ``instance`` (in date order); all partition keys after."""
-    known = set(instance.get_dynamic_partitions(LOAD_DATES.name))
+    known = set(instance.get_dynamic_partitions(LOAD_DATE_PARTITIONS))
     new = sorted(d for d in set(dates) if d not in known)
     if new:
-        instance.add_dynamic_partitions(LOAD_DATES.name, new)
-    return list(instance.get_dynamic_partitions(LOAD_DATES.name))
+        instance.add_dynamic_partitions(LOAD_DATE_PARTITIONS, new)
+    return list(instance.get_dynamic_partitions(LOAD_DATE_PARTITIONS))
 
 
 def range_tags(dates: list[str], order: list[str] | None = None) -> dict[str, str]:

@@ -231,12 +231,8 @@ def persons_simulated(settings: Settings) -> int | None:
     return None
 
 
-def summary_lines(summary: RunSummary, settings: Settings, log_file: Path | None = None) -> list[str]:
-    """The closing report of ``cdp run``: what was built, what needs a look, and where to look next."""
-    lines = ["", "Summary"]
-    persons = persons_simulated(settings)
-    if persons is not None:
-        lines.append(f"  persons simulated    {persons:>9,}")
+def _source_lines(summary: RunSummary) -> list[str]:
+    """Deliveries (loaded, duplicates skipped, empty, rejected) and rows per source."""
     by_source: dict[str, list[int]] = {}
     files = {"files": 0, "files_rejected": 0, "files_empty": 0, "duplicate_deliveries_skipped": 0}
     for key, meta in summary.materialized.items():
@@ -247,14 +243,24 @@ def summary_lines(summary: RunSummary, settings: Settings, log_file: Path | None
             tot[1] += int(meta.get("rows_quarantined", 0))
             for k in files:
                 files[k] += int(meta.get(k, 0) or 0)
-    if by_source:
-        dupes, empty, rejected = (files["duplicate_deliveries_skipped"], files["files_empty"],
-                                  files["files_rejected"])
-        lines.append(f"  deliveries           {files['files'] + dupes:>9,} files: "
-                     f"{files['files'] - rejected:,} loaded, {dupes:,} duplicate{'s' if dupes != 1 else ''} "
-                     f"skipped, {empty:,} empty, {rejected:,} rejected")
+    if not by_source:
+        return []
+    dupes, empty, rejected = files["duplicate_deliveries_skipped"], files["files_empty"], files["files_rejected"]
+    lines = [f"  deliveries           {files['files'] + dupes:>9,} files: "
+             f"{files['files'] - rejected:,} loaded, {dupes:,} duplicate{'s' if dupes != 1 else ''} "
+             f"skipped, {empty:,} empty, {rejected:,} rejected"]
     for source, (staged, quarantined) in by_source.items():
         lines.append(f"  {source:<8} rows staged {staged:>9,}   quarantined {quarantined:>7,}")
+    return lines
+
+
+def summary_lines(summary: RunSummary, settings: Settings, log_file: Path | None = None) -> list[str]:
+    """The closing report of ``cdp run``: what was built, what needs a look, and where to look next."""
+    lines = ["", "Summary"]
+    persons = persons_simulated(settings)
+    if persons is not None:
+        lines.append(f"  persons simulated    {persons:>9,}")
+    lines += _source_lines(summary)
     customers = summary.metadata("identity/customers").get("dagster/row_count")
     if customers is not None:
         f1 = summary.check("identity/identity_link", "truth_f1")

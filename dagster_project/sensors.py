@@ -10,6 +10,7 @@ from pathlib import Path
 import dagster as dg
 
 from dagster_project.partitions import (
+    LOAD_DATE_PARTITIONS,
     LOAD_DATES,
     landing_dates,
     load_date_of,
@@ -57,7 +58,7 @@ def run_request_for(files: list[str], order: list[str] | None = None) -> dg.RunR
 
 def _known_load_dates(context: dg.SensorEvaluationContext | dg.ScheduleEvaluationContext) -> list[str]:
     try:
-        return list(context.instance.get_dynamic_partitions(LOAD_DATES.name))
+        return list(context.instance.get_dynamic_partitions(LOAD_DATE_PARTITIONS))
     except Exception:  # noqa: BLE001 - a context built without an instance (unit tests)
         return []
 

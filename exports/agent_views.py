@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+from duckdb.func import FunctionNullHandling
 
 from cdp.config import Settings
 from cdp.db import scalar
@@ -117,7 +118,8 @@ def export_agent_views(settings: Settings, fmt: str = "parquet") -> Path:
             "WHERE schema_name = 'main' AND table_name = 'agent_profile'").fetchall())
         if not comments:
             raise RuntimeError(f"{settings.paths.duckdb}: view agent_profile is missing; rebuild profiles")
-        con.create_function("phone_display", phone_display, [str], str, null_handling="special")
+        con.create_function("phone_display", _phone_udf, ["varchar"], "varchar",
+                            null_handling=FunctionNullHandling.SPECIAL)
         where = agent_view_where(con)  # data protection: restricted customers are not exported
         counts, schemas = {}, {}
         # both files are renamed into place together, after both were written
@@ -155,6 +157,10 @@ def export_agent_views(settings: Settings, fmt: str = "parquet") -> Path:
     write_text_atomic(json.dumps(manifest, indent=2, ensure_ascii=False), out_dir / "manifest.json")
     log.info("agent views: %d customers, %d contacts -> %s", counts["profile"], counts["contacts"], out_dir)
     return targets["profile"]
+
+
+def _phone_udf(e164: str | None) -> str | None:
+    return phone_display(e164)
 
 
 def _prepend_bom(path: Path) -> None:
