@@ -123,8 +123,8 @@ def get_profile(con: duckdb.DuckDBPyConnection, customer_id: str) -> dict[str, A
     value = _rows(con.execute("SELECT * FROM customer_value WHERE customer_id = ?", [customer_id]))
     customer.update({k: v for k, v in (value[0] if value else {}).items() if k != "customer_id"})
     consent = _rows(con.execute(
-        "SELECT purpose, channel, state, decided_at, source, method, evidence FROM consent "
-        "WHERE customer_id = ? ORDER BY purpose, channel", [customer_id]))
+        "SELECT purpose, channel, contact_point, reachable, state, decided_at, source, method, evidence "
+        "FROM consent WHERE customer_id = ? ORDER BY purpose, channel, point_key", [customer_id]))
     channels = _rows(con.execute(
         "SELECT purpose, channel, contact_point, reason, allowed_channels FROM preferred_channel "
         "WHERE customer_id = ? ORDER BY purpose", [customer_id]))
@@ -134,8 +134,13 @@ def get_profile(con: duckdb.DuckDBPyConnection, customer_id: str) -> dict[str, A
         customer[f"{purpose}_channel"] = r.get("channel")
         customer[f"{purpose}_contact_point"] = r.get("contact_point")
         customer[f"{purpose}_channel_reason"] = r.get("reason")
-    customer["granted_consents"] = [f"{r['purpose']}:{r['channel']}" for r in consent if r["state"] == "granted"]
-    customer["withdrawn_consents"] = [f"{r['purpose']}:{r['channel']}" for r in consent if r["state"] == "withdrawn"]
+    customer["granted_consents"] = sorted({f"{r['purpose']}:{r['channel']}" for r in consent
+                                           if r["state"] == "granted"})
+    customer["withdrawn_consents"] = sorted({f"{r['purpose']}:{r['channel']}" for r in consent
+                                             if r["state"] in ("withdrawn", "objection")})
+    customer["objections"] = [r[0] for r in con.execute(
+        "SELECT DISTINCT purpose FROM objection WHERE customer_id = ? AND active ORDER BY 1",
+        [customer_id]).fetchall()]
     count, last = con.execute(
         "SELECT count(*), max(ts) FROM contact_history WHERE customer_id = ?", [customer_id]).fetchone()
     customer["contact_count"], customer["last_contact_at"] = count, last
