@@ -7,6 +7,9 @@
 --     (scope unknown): a withdrawal or objection applies to every contact point of the customer,
 --     a grant only to the contact points of the person record it was recorded against, so a
 --     merge never moves a consent to an address it was not given for.
+-- A withdrawal or objection also applies, in every customer, to the contact point it names and
+-- to the contact points of the record it was recorded against (even a record identity could
+-- not place): after a split, or for an address two customers share, the address stays withdrawn.
 -- Among the applicable events the latest wins; at the same time the most restrictive
 -- (objection, then withdrawn). No event = 'unknown', which counts as not granted.
 CREATE OR REPLACE TABLE consent AS
@@ -47,13 +50,24 @@ grid AS (
     CROSS JOIN cfg_consent_grid g
     LEFT JOIN points p ON p.customer_id = c.customer_id AND p.channel = g.channel
 ),
-ranked AS (
-    SELECT
-        g.customer_id, g.purpose, g.channel, g.point_key,
-        e.status, e.ts, e.source, e.method, e.evidence, e.consent_event_key, e.person_record_key,
-        e.scope,
-        row_number() OVER w AS rn,
-        count(*) OVER (PARTITION BY g.customer_id, g.purpose, g.channel, g.point_key) AS event_count
+restrictions AS (
+    -- withdrawals and objections by the contact point they cover, whoever holds it now
+    SELECT e.purpose, e.channel, e.point_key, e.status, e.ts, e.source, e.method,
+           e.evidence, e.consent_event_key, e.person_record_key, e.scope
+    FROM consent_event e
+    WHERE e.scope = 'contact_point' AND e.status IN ('withdrawn', 'objection')
+    UNION ALL
+    SELECT e.purpose, k.channel, k.point_key, e.status, e.ts, e.source, e.method, e.evidence,
+           e.consent_event_key, e.person_record_key, e.scope
+    FROM events e
+    JOIN (SELECT channel, point_key, unnest(record_keys) AS record_key FROM contact_point) k
+      ON k.record_key = e.person_record_key AND (e.channel = k.channel OR e.channel = 'all')
+    WHERE e.scope <> 'contact_point' AND e.status IN ('withdrawn', 'objection')
+),
+applicable AS (
+    SELECT g.customer_id, g.purpose, g.channel, g.point_key,
+           e.status, e.ts, e.source, e.method, e.evidence, e.consent_event_key, e.person_record_key,
+           e.scope
     FROM grid g
     JOIN events e
       ON e.customer_id = g.customer_id AND e.purpose = g.purpose
@@ -63,11 +77,26 @@ ranked AS (
              WHEN e.status <> 'granted' THEN true
              ELSE g.point_key IS NULL OR list_contains(g.record_keys, e.person_record_key)
          END
+    UNION
+    SELECT g.customer_id, g.purpose, g.channel, g.point_key,
+           r.status, r.ts, r.source, r.method, r.evidence, r.consent_event_key, r.person_record_key,
+           r.scope
+    FROM grid g
+    JOIN restrictions r
+      ON r.purpose = g.purpose AND r.point_key = g.point_key
+     AND (r.channel = g.channel OR r.channel = 'all')
+),
+ranked AS (
+    SELECT
+        a.*,
+        row_number() OVER w AS rn,
+        count(*) OVER (PARTITION BY a.customer_id, a.purpose, a.channel, a.point_key) AS event_count
+    FROM applicable a
     WINDOW w AS (
-        PARTITION BY g.customer_id, g.purpose, g.channel, g.point_key
-        ORDER BY e.ts DESC NULLS LAST,
-                 CASE e.status WHEN 'objection' THEN 0 WHEN 'withdrawn' THEN 1 ELSE 2 END,
-                 e.consent_event_key
+        PARTITION BY a.customer_id, a.purpose, a.channel, a.point_key
+        ORDER BY a.ts DESC NULLS LAST,
+                 CASE a.status WHEN 'objection' THEN 0 WHEN 'withdrawn' THEN 1 ELSE 2 END,
+                 a.consent_event_key
     )
     QUALIFY rn = 1
 )
@@ -95,7 +124,7 @@ LEFT JOIN ranked r
    AND r.point_key IS NOT DISTINCT FROM g.point_key
 ORDER BY g.customer_id, g.purpose, g.channel, g.point_key;
 
-COMMENT ON TABLE consent IS 'Current consent per customer x purpose x channel x contact point, for every configured purpose and channel and every contact point of the customer (NULL: the customer has none on the channel). A consent applies to the contact point it was given for; a grant for all contact points only to those of its own person record, a withdrawal or objection to all. The latest applicable event wins, at equal time the most restrictive (objection, withdrawn). No event = unknown (not granted).';
+COMMENT ON TABLE consent IS 'Current consent per customer x purpose x channel x contact point, for every configured purpose and channel and every contact point of the customer (NULL: the customer has none on the channel). A consent applies to the contact point it was given for; a grant for all contact points only to those of its own person record, a withdrawal or objection to all of the customer''s and, in every customer, to the contact point it names or its record holds. The latest applicable event wins, at equal time the most restrictive (objection, withdrawn). No event = unknown (not granted).';
 COMMENT ON COLUMN consent.customer_id IS 'Customer id.';
 COMMENT ON COLUMN consent.purpose IS 'Purpose: marketing, profiling, service (profile settings purposes).';
 COMMENT ON COLUMN consent.channel IS 'Channel: email, phone, sms, letter (profile settings consent_channels).';
