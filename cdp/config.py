@@ -231,6 +231,11 @@ class PrivacySettings:
             "service": "Kundenservice, Vertragsabwicklung, Sicherheits- und Rückrufhinweise",
         }
     )
+    # How the documents for data subjects and the authority name each source system.
+    source_names: dict[str, str] = field(
+        default_factory=lambda: {"erp": "Warenwirtschaft (ERP)", "crm": "Kundenservice-System (CRM)",
+                                 "shop": "Webshop", "bonus": "Bonusprogramm"}
+    )
     # Recipients (Art. 15(1)(c), Art. 30(1)(d)): who receives which export.
     recipients: list[dict] = field(
         default_factory=lambda: [
