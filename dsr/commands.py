@@ -10,6 +10,7 @@ import typer
 from dsr.audit import filter_audit, format_audit
 from dsr.erase import forget, plan_forget
 from dsr.restrict import restrict
+from dsr.ropa import write_record_of_processing
 from dsr.sar import sar
 from dsr.subject import SubjectNotFound
 from privacy.store import read_audit_log
@@ -93,6 +94,13 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2) from exc
         verb = "lifted restriction of" if lift else "restricted"
         typer.echo(f"{verb} {r['customer_id']} ({r['records']} person records)")
+
+    @app.command("ropa")
+    def ropa_cmd(ctx: typer.Context) -> None:
+        """Write the record of processing activities (Art. 30 GDPR) to data/reports/ (Markdown, HTML)."""
+
+        paths = write_record_of_processing(ctx.obj)
+        typer.echo(f"record of processing -> {paths['markdown']}\n                     -> {paths['html']}")
 
     @app.command("audit")
     def audit_cmd(
