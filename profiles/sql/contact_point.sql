@@ -56,8 +56,8 @@ SELECT
     arg_max(p.contact_point, p.seen_at) AS contact_point,
     p.point_key,
     bool_or(g.point_key IS NOT NULL) AS is_golden,
-    list(DISTINCT p.record_key ORDER BY p.record_key) AS record_keys,
-    list(DISTINCT p.source_system ORDER BY p.source_system) AS sources,
+    list_sort(list_distinct(list(p.record_key))) AS record_keys,
+    list_sort(list_distinct(list(p.source_system))) AS sources,
     max(p.seen_at) AS last_seen_at
 FROM points p
 LEFT JOIN golden g ON g.customer_id = p.customer_id AND g.channel = p.channel AND g.point_key = p.point_key
