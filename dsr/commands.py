@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from dsr.audit import filter_audit, format_audit
-from dsr.erase import forget, plan_forget
+from dsr.erase import ForgetPlan, ForgetReport, forget, plan_forget
 from dsr.restrict import restrict
 from dsr.ropa import write_record_of_processing
 from dsr.sar import sar
@@ -51,31 +51,7 @@ def register(app: typer.Typer) -> None:
         for confirmation; --dry-run only shows it, --yes skips the question.
         """
 
-        try:
-            if not dry_run and not (reason or "").strip():
-                raise ValueError("--reason is required for an erasure (request reference / legal ground)")
-            if dry_run or not yes:
-                plan = plan_forget(ctx.obj, query, actor=actor)
-                _print_plan(plan)
-                if dry_run:
-                    typer.echo("dry run: nothing was changed")
-                    return
-                if not typer.confirm(f"Erase customer {plan.customer_id} irreversibly?", default=False):
-                    typer.echo("nothing erased")
-                    raise typer.Exit(1)
-            rep = forget(ctx.obj, query, reason, actor=actor)
-        except (SubjectNotFound, ValueError) as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from exc
-        typer.echo(f"erased {rep.customer_id}: {rep.record_keys} person records, "
-                   f"{rep.tombstone_hashes} tombstone hashes (tombstone {rep.tombstone_id})")
-        for k, v in rep.removed.items():
-            if v:
-                typer.echo(f"  removed {k}: {v}")
-        for f in rep.deleted_files:
-            typer.echo(f"  deleted {f}")
-        for k in rep.kept:
-            typer.echo(f"  kept {k}")
+        _forget(ctx, query, reason, dry_run=dry_run, yes=yes, actor=actor)
 
     @app.command("restrict")
     def restrict_cmd(
@@ -88,7 +64,8 @@ def register(app: typer.Typer) -> None:
         """Restrict processing (Art. 18 GDPR): kept, but out of profiling, audiences and exports."""
 
         try:
-            r = restrict(ctx.obj, query, reason, actor=actor, lift=lift)
+            r = restrict(ctx.obj, query, reason, actor=actor, lift=lift,
+                         rebuild=ctx.meta.get("rebuild"))
         except (SubjectNotFound, ValueError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from exc
@@ -113,20 +90,47 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Show the data-protection audit log (sar, forget, restrict, overrides), filtered."""
 
-        try:
-            entries = filter_audit(read_audit_log(ctx.obj), subject=subject, action=action,
-                                   since=since, until=until)
-        except ValueError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from exc
-        if as_json:
-            for e in entries:
-                typer.echo(json.dumps(e, ensure_ascii=False))
-            return
-        typer.echo(format_audit(entries))
+        _audit(ctx, subject, action, since, until, as_json)
 
 
-def _print_plan(plan) -> None:
+def _forget(ctx: typer.Context, query: str, reason: str | None, *, dry_run: bool, yes: bool,
+            actor: str | None) -> None:
+    """Preview, confirm (unless --yes), erase; --dry-run stops after the preview."""
+    try:
+        if not dry_run and not (reason or "").strip():
+            raise ValueError("--reason is required for an erasure (request reference / legal ground)")
+        if dry_run or not yes:
+            plan = plan_forget(ctx.obj, query, actor=actor)
+            _print_plan(plan)
+            if dry_run:
+                typer.echo("dry run: nothing was changed")
+                return
+            if not typer.confirm(f"Erase customer {plan.customer_id} irreversibly?", default=False):
+                typer.echo("nothing erased")
+                raise typer.Exit(1)
+        rep = forget(ctx.obj, query, reason or "", actor=actor, rebuild=ctx.meta.get("rebuild"))
+    except (SubjectNotFound, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    _echo_erasure(rep)
+
+
+def _audit(ctx: typer.Context, subject: str | None, action: str | None, since: str | None,
+           until: str | None, as_json: bool) -> None:
+    try:
+        entries = filter_audit(read_audit_log(ctx.obj), subject=subject, action=action,
+                               since=since, until=until)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    if as_json:
+        for e in entries:
+            typer.echo(json.dumps(e, ensure_ascii=False))
+        return
+    typer.echo(format_audit(entries))
+
+
+def _print_plan(plan: ForgetPlan) -> None:
     typer.echo(f"would erase customer {plan.customer_id}"
                + (f" (and retired ids {', '.join(c for c in plan.customer_ids if c != plan.customer_id)})"
                   if len(plan.customer_ids) > 1 else ""))
@@ -140,3 +144,15 @@ def _print_plan(plan) -> None:
             typer.echo(f"  {k:<{width}}  {v:>5}")
     for f in plan.files_to_delete:
         typer.echo(f"  file to delete: {f}")
+
+def _echo_erasure(rep: ForgetReport) -> None:
+    typer.echo(f"erased {rep.customer_id}: {rep.record_keys} person records, "
+               f"{rep.tombstone_hashes} tombstone hashes (tombstone {rep.tombstone_id})")
+    for k, v in rep.removed.items():
+        if v:
+            typer.echo(f"  removed {k}: {v}")
+    for f in rep.deleted_files:
+        typer.echo(f"  deleted {f}")
+    for k in rep.kept:
+        typer.echo(f"  kept {k}")
+

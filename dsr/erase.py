@@ -25,6 +25,7 @@ import json
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -34,15 +35,16 @@ import duckdb
 import polars as pl
 
 from cdp.config import Settings
-from cdp.lake import read_table, write_parquet_atomic
+from cdp.db import scalar
+from cdp.lake import atomic_path, read_table, write_parquet_atomic
 from cdp.schema import CANONICAL_TABLES, CONSENT_EVENT
 from dsr.subject import customer_record_keys, person_records, resolve_customer
 from exports.agent_views import export_agent_views
 from identity.io import OUTPUTS, output_path
 from identity.model import splink_input
 from pipelines.canonical import build_canonical
-from pipelines.contracts import load_contracts
-from pipelines.ingest import read_load_log, resolve_contracts_dir
+from pipelines.contracts import contracts_of
+from pipelines.load_log import read_load_log
 from pipelines.mapping import canonical_rows
 from privacy import identifiers as ids
 from privacy import store
@@ -158,14 +160,21 @@ def _profile_counts(settings: Settings, cids: list[str]) -> dict[str, int]:
             "SELECT table_name FROM duckdb_columns() WHERE schema_name = 'main' AND column_name = 'customer_id' "
             "AND table_name IN (SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main') "
             "ORDER BY 1").fetchall()]
-        return {f"profiles.{t}": con.execute(
-            f'SELECT count(*) FROM "{t}" WHERE customer_id IN (SELECT unnest(?::VARCHAR[]))', [cids]
-        ).fetchone()[0] for t in tables}
+        return {f"profiles.{t}": int(scalar(
+            con, f'SELECT count(*) FROM "{t}" WHERE customer_id IN (SELECT unnest(?::VARCHAR[]))', [cids]))
+            for t in tables}
     finally:
         con.close()
 
 
-def forget(settings: Settings, query: str, reason: str, actor: str | None = None) -> ForgetReport:
+#: Rebuilds profiles and exports after a data-subject request changed the data. The ``cdp``
+#: commands pass the pipeline run (``dagster_project.run.rebuild``: the job ``cdp run`` runs);
+#: called as a library without one, :func:`rebuild_profiles` rebuilds in-process.
+Rebuild = Callable[[Settings], object]
+
+
+def forget(settings: Settings, query: str, reason: str, actor: str | None = None,
+           rebuild: Rebuild | None = None) -> ForgetReport:
     """Erase one person everywhere and tombstone their identifiers.
 
     Args:
@@ -219,9 +228,7 @@ def forget(settings: Settings, query: str, reason: str, actor: str | None = None
 
     # 4. profiles and exports
     if settings.privacy.rebuild_after_change and settings.paths.duckdb.is_file():
-
-        build_profiles(settings)
-        rebuild_agent_views(settings)
+        (rebuild or rebuild_profiles)(settings)
     removed, deleted = _scrub_files(settings, cids, plain)
     rep.removed.update(removed)
     rep.deleted_files = deleted
@@ -282,7 +289,7 @@ def _contains_any(col: str, plain: list[str]) -> pl.Expr:
 def _scrub_lake(settings: Settings, tomb: pl.DataFrame, plain: list[str], write: bool = True) -> dict[str, int]:
     """Remove the person's rows from staged and quarantined files; move the counts in the load log."""
 
-    contracts = load_contracts(resolve_contracts_dir(settings))
+    contracts = contracts_of(settings)
     ll = read_load_log(settings)
     root = settings.paths.root
     staged_n = quarantined_n = 0
@@ -389,13 +396,17 @@ def _scrub_overrides(settings: Settings, keys: set[str], write: bool = True) -> 
             n += len(rows) - len(kept)
             if not write:
                 continue
-            tmp = p.with_name(f".tmp-{p.name}")
-            with tmp.open("w", newline="", encoding="utf-8") as fh:
+            with atomic_path(p) as tmp, tmp.open("w", newline="", encoding="utf-8") as fh:
                 w = csv.DictWriter(fh, fieldnames=fields)
                 w.writeheader()
                 w.writerows(kept)
-            tmp.replace(p)
     return n
+
+
+def rebuild_profiles(settings: Settings) -> None:
+    """The in-process rebuild (no Dagster): the profile database, then the agent views."""
+    build_profiles(settings)
+    rebuild_agent_views(settings)
 
 
 def rebuild_agent_views(settings: Settings) -> None:
@@ -423,9 +434,8 @@ def _write_tabular(df: pl.DataFrame, p: Path) -> None:
     if p.suffix == ".parquet":
         write_parquet_atomic(df, p)
         return
-    tmp = p.with_name(f".tmp-{p.name}")
-    df.write_csv(tmp) if p.suffix == ".csv" else df.write_ndjson(tmp)
-    tmp.replace(p)
+    with atomic_path(p) as tmp:
+        df.write_csv(tmp) if p.suffix == ".csv" else df.write_ndjson(tmp)
 
 
 def _scrub_files(settings: Settings, cids: list[str], plain: list[str],
@@ -444,7 +454,7 @@ def _scrub_files(settings: Settings, cids: list[str], plain: list[str],
             if p.suffix in _TABULAR:
                 try:
                     df = _read_tabular(p)
-                except Exception:  # unreadable: the byte scan decides
+                except (pl.exceptions.PolarsError, OSError, ValueError):  # unreadable: the byte scan decides
                     df = None
             if df is not None:
                 if "customer_id" in df.columns:

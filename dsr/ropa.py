@@ -18,8 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from cdp.config import Settings
-from pipelines.contracts import Entity, load_contracts
-from pipelines.ingest import resolve_contracts_dir
+from pipelines.contracts import Entity, contracts_of
 from privacy.retention import guest_retention_days
 
 #: canonical column -> (category, German label) for the columns that hold personal data
@@ -102,9 +101,8 @@ def _fields_of(m: Any) -> list[str]:
 def record_of_processing(settings: Settings) -> dict[str, Any]:
     """The record as data: controller, activities per purpose, sources with personal fields."""
     pv = settings.privacy
-    cdir = resolve_contracts_dir(settings)
-    contracts = load_contracts(cdir)
-    guests = guest_retention_days(settings, cdir)
+    contracts = contracts_of(settings)
+    guests = guest_retention_days(settings, {s: c.guest_retention_days for s, c in contracts.items()})
     sources = [SourceFields(c.source, e.name, c.description, personal_fields(e))
                for c in contracts.values() for e in c.entities]
     activities = []

@@ -261,11 +261,11 @@ def render_sar_html(doc: dict[str, Any], settings: Settings) -> str:
 
 
 def _point(v: Any) -> str:
-    return "alle" if v == "all" else (v or "–")
+    return "alle" if v == "all" else str(v or "–")
 
 
 def _reason_de(row: dict[str, Any]) -> str:
-    code = row.get("reason_code")
+    code = str(row.get("reason_code") or "")
     return {"objection": f"Widerspruch vom {de_date(row.get('objected_at'))}",
             "consent_withdrawn": "Einwilligung widerrufen", "no_consent": "keine Einwilligung",
-            "not_configured": "keine Rechtsgrundlage"}.get(code, row.get("reason") or "")
+            "not_configured": "keine Rechtsgrundlage"}.get(code, str(row.get("reason") or ""))

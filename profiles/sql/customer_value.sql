@@ -77,6 +77,9 @@ scored AS (
         END AS lifecycle_stage
     FROM base b
 )
+-- Restricted customers (processing_restriction, Art. 18 GDPR) keep their figures but get no
+-- profiling: scores, segment, CLV and lifecycle stage stay empty. They are ranked with everyone
+-- (the scores of the others do not move when a restriction is recorded or lifted).
 SELECT
     s.customer_id,
     s.first_purchase_at,
@@ -87,13 +90,14 @@ SELECT
     s.returned_amount,
     s.revenue,
     CASE WHEN s.orders > 0 THEN round(s.revenue / s.orders, 2) END AS average_order_value,
-    CASE WHEN s.profiling_allowed THEN s.recency_days END AS recency_days,
-    s.r_score,
-    s.f_score,
-    s.m_score,
-    CASE WHEN s.orders > 0 THEN s.r_score::VARCHAR || s.f_score::VARCHAR || s.m_score::VARCHAR END AS rfm_code,
+    CASE WHEN s.profiled THEN s.recency_days END AS recency_days,
+    CASE WHEN s.profiled THEN s.r_score END AS r_score,
+    CASE WHEN s.profiled THEN s.f_score END AS f_score,
+    CASE WHEN s.profiled THEN s.m_score END AS m_score,
+    CASE WHEN s.orders > 0 AND s.profiled
+         THEN s.r_score::VARCHAR || s.f_score::VARCHAR || s.m_score::VARCHAR END AS rfm_code,
     CASE
-        WHEN NOT s.profiling_allowed THEN NULL
+        WHEN NOT s.profiled THEN NULL
         WHEN s.orders = 0 THEN 'No Purchase'
         WHEN s.r_score >= 4 AND s.f_score >= 4 AND s.m_score >= 4 THEN 'Champions'
         WHEN s.r_score <= 2 AND s.f_score >= 4 AND s.m_score >= 4 THEN 'Cannot Lose Them'
@@ -107,16 +111,20 @@ SELECT
         WHEN s.r_score = 2 THEN 'Hibernating'
         ELSE 'Lost'
     END AS rfm_segment,
-    CASE WHEN s.profiling_allowed THEN
-        round(coalesce(greatest(s.revenue, 0) / s.tenure_years * s.clv_horizon_years * f.factor, 0), 2)
+    CASE WHEN s.profiled
+         THEN round(coalesce(greatest(s.revenue, 0) / s.tenure_years * s.clv_horizon_years * f.factor, 0), 2)
     END AS clv_estimate,
-    s.lifecycle_stage,
-    CASE s.lifecycle_stage WHEN 'prospect' THEN 'prospect' WHEN 'new' THEN 'new'
-         WHEN 'active' THEN 'existing' WHEN 'at_risk' THEN 'existing' WHEN 'lapsed' THEN 'existing' END
+    CASE WHEN s.profiled THEN s.lifecycle_stage END AS lifecycle_stage,
+    CASE WHEN NOT s.profiled THEN NULL
+         WHEN s.lifecycle_stage = 'prospect' THEN 'prospect' WHEN s.lifecycle_stage = 'new' THEN 'new'
+         ELSE 'existing' END
         AS customer_type,
-    s.profiling_allowed,
-    s.profiling_reason
-FROM scored s
+    s.profiled AS profiling_allowed,
+    CASE WHEN s.restricted THEN 'processing restricted (Art. 18 GDPR)' ELSE s.profiling_reason END
+        AS profiling_reason
+FROM (SELECT sc.*, pr.customer_id IS NOT NULL AS restricted,
+             sc.profiling_allowed AND pr.customer_id IS NULL AS profiled
+      FROM scored sc LEFT JOIN processing_restriction pr USING (customer_id)) s
 LEFT JOIN cfg_stage_factor f ON f.stage = s.lifecycle_stage
 ORDER BY s.customer_id;
 
@@ -138,7 +146,7 @@ COMMENT ON COLUMN customer_value.rfm_code IS 'R, F and M score as a three-digit 
 COMMENT ON COLUMN customer_value.rfm_segment IS 'RFM segment: Champions, Cannot Lose Them, Loyal, New Customers, Promising, Potential Loyalists, Need Attention, About To Sleep, At Risk, Hibernating, Lost, No Purchase.';
 COMMENT ON COLUMN customer_value.clv_estimate IS 'Simple CLV estimate, EUR: max(revenue,0) / tenure_years (from first purchase, at least 0.25) x clv_horizon_years x stage factor (settings clv_stage_factor).';
 COMMENT ON COLUMN customer_value.lifecycle_stage IS 'prospect (no purchase), new (first purchase within new_customer_days), active (last purchase within at_risk_after_days), at_risk (within lapsed_after_days), lapsed.';
-COMMENT ON COLUMN customer_value.profiling_allowed IS 'True when the customer has a legal basis for profiling (legal_basis); false: recency, scores, segment, CLV, lifecycle stage and customer type are NULL.';
+COMMENT ON COLUMN customer_value.profiling_allowed IS 'True when the customer has a legal basis for profiling (legal_basis) and processing is not restricted (processing_restriction); false: recency, scores, segment, CLV, lifecycle stage and customer type are NULL.';
 COMMENT ON COLUMN customer_value.profiling_reason IS 'Why profiling is (not) allowed, e.g. objection (Art. 21 GDPR) since 2024-03-01, no consent given.';
 COMMENT ON COLUMN customer_value.customer_type IS 'new (first purchase within new_customer_days), existing, or prospect (never purchased).';
 
