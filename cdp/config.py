@@ -70,6 +70,14 @@ class IdentitySettings:
     # Share of records used to estimate the prior / EM (training samples at large sizes).
     train_max_records: int = 400_000
     engine: str = "duckdb"
+    # The model set-up is derived from the data (identity/setup.py: comparisons for the field
+    # groups filled in >= 1 % of the records, blocking rules whose columns are present). To fix it
+    # instead, list comparisons (name, birth_date, email, phone, address, erp_key, bonus_key) and
+    # blocking rules: each a list of Splink input columns that must be equal, or a Splink SQL
+    # condition ("l.x = r.y"). Empty: derived.
+    comparisons: list[str] = field(default_factory=list)
+    blocking_rules: list = field(default_factory=list)
+    training_blocking_rules: list = field(default_factory=list)
     # Spark backend (`cdp resolve --engine spark`): master URL ("local[2]" on one machine,
     # "spark://host:7077", "yarn", "k8s://..." on a cluster) and driver memory.
     spark_master: str = "local[2]"
