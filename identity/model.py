@@ -88,8 +88,6 @@ def comparisons(names: list[str] | None = None) -> list:
             _lvl("last_name_core_l = last_name_core_r AND (first_name_std_l IS NULL OR first_name_std_r IS NULL)",
                  "last exact, a first name missing"),
             _lvl("last_name_core_l = last_name_core_r", "last exact, first different"),
-            _lvl("first_name_std_l = first_name_std_r AND (last_name_core_l IS NULL OR last_name_core_r IS NULL)",
-                 "first exact, a last name missing"),
             cll.ElseLevel(),
         ],
     )

@@ -110,7 +110,10 @@ def fit(settings: Settings, frame: pl.DataFrame, setup: ModelSetup | None = None
         _estimate_prior(linker, setup)
     timings["prior_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    linker.training.estimate_u_using_random_sampling(max_pairs=ids.u_max_pairs, seed=ids.seed)
+    # early stop once every level was seen 30 times: a level that is rare in this data (day and
+    # month swapped) would otherwise keep sampling to u_max_pairs for its whole comparison
+    linker.training.estimate_u_using_random_sampling(max_pairs=ids.u_max_pairs, seed=ids.seed,
+                                                     min_count_per_level=30)
     timings["u_s"] = time.perf_counter() - t
     t = time.perf_counter()
     passes = _em_passes(linker, setup, ids.em_max_pairs)
