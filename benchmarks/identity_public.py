@@ -141,10 +141,18 @@ def veto_accuracy(ident: Path, t: pl.DataFrame) -> dict:
     v = (edges.filter(pl.col("veto").is_not_null() & (pl.col("match_probability") >= thr))
          .join(key.rename({"record_key": "record_key_l", "person_id": "p_l"}), on="record_key_l")
          .join(key.rename({"record_key": "record_key_r", "person_id": "p_r"}), on="record_key_r"))
+    groups = [(reason[0], g) for reason, g in v.group_by("veto")]
+    cp = ident / "cluster_conflicts.parquet"
+    if cp.exists():
+        c = (pl.read_parquet(cp)
+             .join(key.rename({"record_key": "record_key_l", "person_id": "p_l"}), on="record_key_l")
+             .join(key.rename({"record_key": "record_key_r", "person_id": "p_r"}), on="record_key_r"))
+        groups.append(("cluster_conflict (birth dates apart / sen-jun in one cluster)", c))
     out = {}
-    for reason, g in v.group_by("veto"):
+    for reason, g in groups:
         right = int((g["p_l"] != g["p_r"]).sum())
-        out[reason[0]] = {"pairs_held_apart": g.height, "right": right, "share_right": round(right / g.height, 4)}
+        out[reason] = {"pairs_held_apart": g.height, "right": right,
+                       "share_right": round(right / g.height, 4) if g.height else None}
     return out
 
 

@@ -32,16 +32,20 @@ INPUT_COLUMNS = [
     "record_key", "source_system", "first_name_std", "first_name_first", "first_name_initials",
     "first_is_initial", "last_name_core", "full_name", "birth_date", "email_std", "email_mailbox", "email_local",
     "email_block", "phone_e164", "mobile_e164", "phone_block", "mobile_block", "street_std",
-    "house_number_std", "postcode_std", "city_std", "erp_key", "bonus_key",
+    "house_number_std", "postcode_std", "city_std", "erp_key", "bonus_key", "birth_date_block", "postcode_block",
 ]
 #: Columns with term-frequency adjustments (their TF tables are saved with the model).
 TF_COLUMNS = ["full_name", "last_name_core", "email_std", "postcode_std", "first_name_first"]
 #: Bump when :func:`splink_input` derives a column differently (the comparison SQL may be the
 #: same while its inputs changed). 2: ``first_is_initial`` only for single letters ("h p").
-INPUT_VERSION = 2
+#: 3: ``birth_date_block``, ``postcode_block``.
+INPUT_VERSION = 3
 #: A blocking value shared by more records than this is not used for blocking (placeholder
 #: phones, family e-mails at a shop's counter); other rules still find the true pairs.
 MAX_BLOCK_VALUE_RECORDS = 30
+#: Birth date or postcode alone blocks only values shared by at most this many records (a
+#: placeholder date such as 1900-01-01, a big city's central postcode are left to other rules).
+MAX_BROAD_BLOCK_RECORDS = 60
 
 
 def _lvl(sql: str, label: str, **configure) -> cll.CustomLevel:
@@ -80,8 +84,9 @@ def comparisons(names: list[str] | None = None) -> list:
                  f"{jw}(last_name_core_l, last_name_core_r) >= 0.92", "both similar (JW>=0.92)"),
             _lvl("damerau_levenshtein(first_name_std_l, first_name_std_r) <= 1 AND "
                  "damerau_levenshtein(last_name_core_l, last_name_core_r) <= 1", "one edit in each name"),
-            _lvl(f"last_name_core_l = last_name_core_r AND {jw}(first_name_std_l, first_name_std_r) >= 0.85",
-                 "last exact, first similar"),
+            _lvl(f"last_name_core_l = last_name_core_r AND ({jw}(first_name_std_l, first_name_std_r) >= 0.85 OR "
+                 "damerau_levenshtein(first_name_first_l, first_name_first_r) <= 1)",
+                 "last exact, first similar (or its first part one edit apart)"),
             _lvl(f"first_name_std_l = first_name_std_r AND {jw}(last_name_core_l, last_name_core_r) >= 0.88",
                  "first exact, last similar"),
             _lvl("first_name_std_l = first_name_std_r", "first exact, last different"),
@@ -212,9 +217,13 @@ def splink_input(std: pl.DataFrame) -> pl.DataFrame:
         pl.col("first_name_std").str.contains(r"^[a-z]( [a-z])*$").fill_null(False).alias("first_is_initial"),
         pl.concat_str(["first_name_std", "last_name_core"], separator=" ").alias("full_name"),
     )
-    for src, dst in (("email_std", "email_block"), ("phone_e164", "phone_block"), ("mobile_e164", "mobile_block")):
+    for src, dst, cap in (("email_std", "email_block", MAX_BLOCK_VALUE_RECORDS),
+                          ("phone_e164", "phone_block", MAX_BLOCK_VALUE_RECORDS),
+                          ("mobile_e164", "mobile_block", MAX_BLOCK_VALUE_RECORDS),
+                          ("birth_date", "birth_date_block", MAX_BROAD_BLOCK_RECORDS),
+                          ("postcode_std", "postcode_block", MAX_BROAD_BLOCK_RECORDS)):
         n = pl.len().over(src)
-        df = df.with_columns(pl.when(n <= MAX_BLOCK_VALUE_RECORDS).then(pl.col(src)).alias(dst))
+        df = df.with_columns(pl.when(n <= cap).then(pl.col(src)).alias(dst))
     return df.select(INPUT_COLUMNS)
 
 

@@ -316,7 +316,9 @@ def _cluster(settings: Settings, std: pl.DataFrame, all_edges: pl.DataFrame, mus
 
     clusters, crep = run(cannot_all)
     # a steward's must-link outranks a data conflict
-    conflicts = conflict_pairs(clusters, std, ids).join(must, on=["record_key_l", "record_key_r"], how="anti")
+    direct = cluster_edges.filter(pl.col("match_probability") >= ids.match_threshold)
+    conflicts = conflict_pairs(clusters, std, ids, direct).join(must, on=["record_key_l", "record_key_r"], how="anti")
+    write_parquet_atomic(conflicts, output_path(settings, "cluster_conflicts"))
     rep.cluster_conflicts = conflicts.height
     if conflicts.height:
         clusters, crep = run(pl.concat([cannot_all, conflicts]).unique())

@@ -45,6 +45,8 @@ PREDICTION_RULES: list[tuple[str, ...]] = [
     ("last_name_core", "postcode_std"), ("first_name_first", "postcode_std"),
     ("street_std", "house_number_std", "postcode_std"),
     ("SWAPPED",),
+    # broad rules for pairs with typos everywhere but one field (capped blocks, see splink_input)
+    ("birth_date_block",), ("postcode_block",), ("street_std", "house_number_std"),
 ]
 SWAPPED_SQL = "l.first_name_std = r.last_name_core AND l.last_name_core = r.first_name_std"
 
@@ -76,7 +78,7 @@ PRIOR_RULES: list[tuple[str, ...]] = [
 
 #: Which comparisons a blocking column fixes (for the EM coverage check).
 COLUMN_GROUP = {c: g for g, cols in FIELD_GROUPS.items() for c in cols} | {
-    "first_name_first": "name", "email_block": "email", "mobile_block": "phone", "phone_block": "phone",
+    "first_name_first": "name", "email_block": "email", "birth_date_block": "birth_date", "postcode_block": "address", "mobile_block": "phone", "phone_block": "phone",
     "house_number_std": "address",
 }
 

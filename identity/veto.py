@@ -1,10 +1,13 @@
 """Hard-negative vetoes: contradictions that outrank shared household evidence.
 
 Splink treats fields as independent, so twins or a parent and child who share an address,
-an e-mail and a phone can score as one person. A scored pair whose first names clearly
-disagree, whose birth dates are years apart or whose e-mails are two different mailboxes is
-vetoed: it never links, and clustering treats it like a steward's cannot-link (weakest edges on
-paths between them are dropped). Soft vetoes (:data:`SOFT_VETOES`) only keep a pair from linking
+an e-mail and a phone can score as one person. A scored pair of a "sen." and a "jun." or whose
+e-mails are two different mailboxes is vetoed: it never links, and clustering treats it like a
+steward's cannot-link (weakest edges on paths between them are dropped). First names that
+disagree and birth dates years apart veto only a pair whose e-mail or phone agrees (a household
+may share them, :func:`shared_contact`); otherwise they are evidence the model weighs (comparison
+levels with estimated m/u): ``benchmarks/identity_public.py`` found every unconditional such
+veto wrong on FEBRL3/FEBRL4. Soft vetoes (:data:`SOFT_VETOES`) only keep a pair from linking
 on its own: too little evidence, or a household with two persons of one name.
 """
 
@@ -30,12 +33,23 @@ MACROS_SQL = resources.files("identity").joinpath("sql/veto_macros.sql").read_te
 STD_COLS = ["record_key", "first_name_std", "first_name_initials", "last_name_core", "name_suffix", "birth_date", "erp_key", "bonus_key"]
 
 
+def shared_contact(edges: pl.DataFrame) -> pl.Expr:
+    """True where an e-mail (exact, same mailbox, +tag) or a phone agrees: evidence a household
+    may share, so it does not outweigh first names or birth dates that disagree."""
+    conds = []
+    if "gamma_email" in edges.columns:
+        conds.append(pl.col("gamma_email").fill_null(-1) >= EMAIL_TAG)
+    if "gamma_phone" in edges.columns:
+        conds.append(pl.col("gamma_phone").fill_null(-1) >= 2)
+    return (pl.any_horizontal(conds) if conds else pl.lit(False)).alias("shared_contact")
+
+
 def vetoes(edges: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySettings) -> pl.DataFrame:
     """``record_key_l, record_key_r, veto`` (veto null when the pair is not contradicted)."""
     con = duckdb.connect()
     try:
         con.execute(MACROS_SQL)
-        con.register("edges", edges.select("record_key_l", "record_key_r").to_arrow())
+        con.register("edges", edges.select("record_key_l", "record_key_r", shared_contact(edges)).to_arrow())
         con.register("std", std.select(STD_COLS).to_arrow())
         rel = con.sql(VETO_SQL, params={"first_name_jw": cfg.veto_first_name_jw,
                                      "birth_year_gap": cfg.veto_birth_year_gap})
@@ -87,13 +101,13 @@ def evidence_vetoes(edges: pl.DataFrame, cfg: IdentitySettings | None = None) ->
     )
 
 
-def _distinct_persons(cfg: IdentitySettings) -> pl.Expr:
+def _distinct_persons(cfg: IdentitySettings, dates: bool = True) -> pl.Expr:
     """On a self-joined frame (``_r`` suffix): the two records cannot be one person."""
     gap_days = 365.25 * cfg.veto_birth_year_gap
     ymd = lambda c: pl.col(c).dt.strftime("%Y%m%d")  # noqa: E731
     digits_differ = pl.sum_horizontal([ymd("birth_date").str.slice(i, 1) != ymd("birth_date_r").str.slice(i, 1)
                                        for i in range(8)])
-    dates = ((cfg.veto_birth_year_gap > 0)
+    dates = (dates & (cfg.veto_birth_year_gap > 0)
              & ((pl.col("birth_date") - pl.col("birth_date_r")).dt.total_days().abs() > gap_days)
              & (digits_differ > 1)).fill_null(False)
     suffix = (pl.col("name_suffix") != pl.col("name_suffix_r")).fill_null(False)
@@ -220,13 +234,16 @@ def household_vetoes(edges: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySettin
     ).drop("_gl", "_gr")
 
 
-def conflict_pairs(clusters: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySettings) -> pl.DataFrame:
+def conflict_pairs(clusters: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySettings,
+                   direct: pl.DataFrame | None = None) -> pl.DataFrame:
     """Record pairs in one cluster that cannot be one person (``record_key_l, record_key_r``).
 
     Clusters join records transitively: a record without a birth date can bridge a parent and
-    a child. Within each cluster, two records whose birth dates are more than
-    ``veto_birth_year_gap`` years apart (and not a one-digit typo), or one ``sen`` and one
-    ``jun``, become a cannot-link unless they share a trusted key.
+    a child. Within each cluster, one ``sen`` and one ``jun`` become a cannot-link unless they
+    share a trusted key or were scored as a match themselves (``direct``: ``record_key_l,
+    record_key_r`` of matching edges). Birth dates years apart were such a conflict too, until
+    the public benchmark found it wrong on every FEBRL3 pair it split (a replaced birth date):
+    the model weighs birth dates on each scored pair instead.
     """
     cols = ["record_key", "birth_date", "name_suffix", "erp_key", "bonus_key"]
     x = clusters.select("record_key", "cluster").join(std.select(cols), on="record_key").filter(
@@ -235,7 +252,10 @@ def conflict_pairs(clusters: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySetti
     if x.height == 0:
         return pl.DataFrame(schema={"record_key_l": pl.String, "record_key_r": pl.String})
     p = x.join(x, on="cluster", suffix="_r").filter(pl.col("record_key") < pl.col("record_key_r"))
-    return p.filter(_distinct_persons(cfg)).select(pl.col("record_key").alias("record_key_l"), "record_key_r")
+    out = p.filter(_distinct_persons(cfg, dates=False)).select(pl.col("record_key").alias("record_key_l"), "record_key_r")
+    if direct is not None and direct.height:
+        out = out.join(direct.select("record_key_l", "record_key_r"), on=["record_key_l", "record_key_r"], how="anti")
+    return out
 
 
 def apply_vetoes(edges: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySettings) -> pl.DataFrame:
