@@ -47,8 +47,7 @@ def cluster_records(
     threshold: float,
     must_link: pl.DataFrame | None = None,
     cannot_link: pl.DataFrame | None = None,
-    max_cluster_size: int = 0,
-    split_thresholds: list[float] | None = None,
+    split: tuple[int, list[float]] | None = None,
     exclusive_source: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, ClusterReport]:
     """Cluster records.
@@ -58,7 +57,8 @@ def cluster_records(
         edges: ``record_key_l, record_key_r, match_probability, link_method``.
         threshold: probabilistic edges below this are ignored.
         must_link / cannot_link: ``record_key_l, record_key_r`` pairs from the stewards.
-        max_cluster_size: components above this are re-clustered at ``split_thresholds``.
+        split: ``(max_cluster_size, thresholds)``: components above that size are re-clustered
+            at each stricter threshold in turn.
         exclusive_source: ``record_key, source_system`` of records from duplicate-free sources:
             two records of one such source are never in one cluster (cannot-link).
 
@@ -101,6 +101,7 @@ def cluster_records(
         keep &= ~((src[a] >= 0) & (src[a] == src[b]) & np.isfinite(prob))
     labels = components(n, a[keep], b[keep])
 
+    max_cluster_size, split_thresholds = split or (0, [])
     if max_cluster_size and split_thresholds:
         sizes = np.bincount(labels)
         big = np.flatnonzero(sizes > max_cluster_size)
@@ -122,7 +123,7 @@ def cluster_records(
             pairs = dup.join(dup, on=["c", "s"], suffix="_r").filter(pl.col("i") < pl.col("i_r"))
             cannot |= set(zip(pairs["i"].to_list(), pairs["i_r"].to_list(), strict=True))
     if cannot:
-        labels, dropped = _split_cannot_links(n, a, b, prob, keep, labels, cannot, rep)
+        labels, dropped = _split_cannot_links(n, (a, b, prob, keep), labels, cannot, rep)
         rep.cannot_link_edges_dropped = dropped
 
     used = np.flatnonzero(keep)
@@ -143,8 +144,12 @@ def cluster_records(
     return out.select("record_key", "cluster", "match_probability", "link_method"), rep
 
 
-def _split_cannot_links(n, a, b, prob, keep, labels, cannot, rep):
-    """Drop the weakest edges on paths between cannot-link pairs until they separate."""
+def _split_cannot_links(n, graph, labels, cannot, rep):
+    """Drop the weakest edges on paths between cannot-link pairs until they separate.
+
+    ``graph`` is ``(a, b, prob, keep)``: edge ends, probabilities and the kept-edge mask (updated).
+    """
+    a, b, prob, keep = graph
     dropped = 0
     affected = {labels[x] for x, y in cannot if labels[x] == labels[y]}
     if not affected:

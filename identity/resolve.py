@@ -203,7 +203,8 @@ def resolve(settings: Settings, incremental: bool = False, force: bool = False,
     _check_churn(settings, irep, force)
 
     with _timed(timings, "write_s"):
-        _write_outputs(settings, std, assigned, clusters, hist, all_edges, must, prev_membership, model, now, run_id)
+        _write_outputs(settings, RunOutputs(std, assigned, clusters, hist, all_edges, must, prev_membership),
+                       model.version, now, run_id)
         rep.review_pairs = write_review(settings, vetoed, assigned)
     rep.timings = {k: round(v, 3) for k, v in timings.items()}
     _append_run(settings, rep, now)
@@ -312,7 +313,7 @@ def _cluster(settings: Settings, std: pl.DataFrame, all_edges: pl.DataFrame, mus
 
     def run(cannot_links: pl.DataFrame):
         return cluster_records(std["record_key"], cluster_edges, ids.match_threshold, must, cannot_links,
-                               ids.max_cluster_size, ids.split_thresholds, exclusive_source=exclusive)
+                               (ids.max_cluster_size, ids.split_thresholds), exclusive_source=exclusive)
 
     clusters, crep = run(cannot_all)
     # a steward's must-link outranks a data conflict
@@ -347,11 +348,26 @@ def _check_churn(settings: Settings, irep, force: bool) -> None:
         )
 
 
-def _write_outputs(settings, std, assigned, clusters, hist, all_edges, must, prev_membership, model, now, run_id):
+@dataclass
+class RunOutputs:
+    """What one run computed and :func:`_write_outputs` writes (with the earlier membership)."""
+
+    std: pl.DataFrame
+    assigned: pl.DataFrame
+    clusters: pl.DataFrame
+    hist: pl.DataFrame
+    all_edges: pl.DataFrame
+    must: pl.DataFrame
+    prev_membership: pl.DataFrame | None
+
+
+def _write_outputs(settings: Settings, out: RunOutputs, model_version: str, now: datetime, run_id: str) -> None:
+    std, assigned, clusters, hist = out.std, out.assigned, out.clusters, out.hist
+    all_edges, must, prev_membership = out.all_edges, out.must, out.prev_membership
     link = (std.select("record_key", "source_system", "source_record_id")
             .join(assigned, on="record_key")
             .join(clusters.select("record_key", "match_probability", "link_method"), on="record_key")
-            .with_columns(pl.lit(model.version).alias("model_version"), pl.lit(run_id).alias("run_id")))
+            .with_columns(pl.lit(model_version).alias("model_version"), pl.lit(run_id).alias("run_id")))
     link = link.select(list(LINK_SCHEMA.keys())).cast(dict(LINK_SCHEMA))
 
     # membership: close rows whose customer changed or whose record vanished, open new ones
