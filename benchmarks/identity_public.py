@@ -201,10 +201,45 @@ def run_baseline(dataset: str, raw: pl.DataFrame) -> dict:
     return {"records": df.height, "wall_s": round(wall, 2), "metrics": evaluate_frames(link, truth(raw))["pairwise"]}
 
 
+def table() -> str:
+    """The README table: public datasets and the simulator runs of ``identity.py`` (10k), ours
+    beside the baseline of the same run."""
+    rows = ["| dataset | records | ours P / R / F1 | baseline P / R / F1 | hard negatives merged (ours / baseline) "
+            "| time ours / baseline (s) |", "|---|---:|---|---|---|---|"]
+
+    def prf(m: dict) -> str:
+        return f"{m['precision']:.4f} / {m['recall']:.4f} / **{m['f1']:.4f}**"
+
+    pub = json.loads((RESULTS / "identity_public.json").read_text())
+    for ds, r in pub.items():
+        o, b = r["ours"], r["baseline"]
+        rows.append(f"| {ds.upper()} (contract, SSN unused; {o['records_quarantined']} records quarantined count as "
+                    f"unresolved) | {o['records_in_files']:,} | {prf(o['metrics'])} | {prf(b['metrics'])} | – "
+                    f"| {o['train_resolve_s']:.0f} / {b['wall_s']:.0f} |")
+    for name, label in (("identity_10000.json", "simulator realistic 10k persons"),
+                        ("identity_10000_hard.json", "simulator hard 10k persons")):
+        p = RESULTS / name
+        if not p.exists():
+            continue
+        r = json.loads(p.read_text())
+        o, b = r["ours"], r["baseline"]
+        hn = o["metrics"]["hard_negatives"]["all"]
+        bhn = b["metrics"].get("hard_negatives", {}).get("all", {})
+        rows.append(f"| {label} | {o['metrics']['records']:,} | {prf(o['metrics']['pairwise'])} "
+                    f"| {prf(b['metrics']['pairwise'])} | {hn['wrongly_merged_share']:.1%} / "
+                    f"{bhn.get('wrongly_merged_share', 0):.1%} | {o['train_s'] + o['resolve_s']:.0f} / "
+                    f"{b['train_s'] + b['predict_cluster_s']:.0f} |")
+    return "\n".join(rows)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--datasets", default="febrl3,febrl4")
+    ap.add_argument("--table", action="store_true", help="print the README table from the results")
     args = ap.parse_args()
+    if args.table:
+        print(table())
+        return
     out_path = RESULTS / "identity_public.json"
     result = json.loads(out_path.read_text()) if out_path.exists() else {}
     for ds in args.datasets.split(","):

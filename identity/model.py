@@ -93,6 +93,10 @@ def comparisons(names: list[str] | None = None) -> list:
             _lvl("last_name_core_l = last_name_core_r AND (first_name_std_l IS NULL OR first_name_std_r IS NULL)",
                  "last exact, a first name missing"),
             _lvl("last_name_core_l = last_name_core_r", "last exact, first different"),
+            _lvl(f"{jw}(first_name_std_l, first_name_std_r) >= 0.88 OR {jw}(last_name_core_l, last_name_core_r) >= 0.88",
+                 "one name similar (JW>=0.88)"),
+            _lvl(f"{jw}(first_name_std_l, first_name_std_r) >= 0.7 AND {jw}(last_name_core_l, last_name_core_r) >= 0.7",
+                 "both weakly similar (JW>=0.7)"),
             cll.ElseLevel(),
         ],
     )
@@ -122,7 +126,10 @@ def comparisons(names: list[str] | None = None) -> list:
             _lvl("email_local_l = email_local_r", "same local part, other domain"),
             _lvl(f"{_numbered('email_local_l', 'email_local_r')} OR {_numbered('email_local_r', 'email_local_l')}",
                  "same local part plus a number (a second account: name.2@)"),
-            _lvl(f"{jw}(email_std_l, email_std_r) >= 0.9", "similar (JW>=0.9)"),
+            # two numbered mailboxes of one stem ("name60@" / "name81@") are two accounts, not a typo
+            _lvl(f"{jw}(email_std_l, email_std_r) >= 0.9 AND NOT (regexp_matches(email_local_l, '[0-9]') AND "
+                 "regexp_matches(email_local_r, '[0-9]') AND regexp_replace(email_local_l, '[0-9]+', '', 'g') = "
+                 "regexp_replace(email_local_r, '[0-9]+', '', 'g'))", "similar (JW>=0.9), not two numbered mailboxes"),
             cll.ElseLevel(),
         ],
     )
@@ -151,6 +158,8 @@ def comparisons(names: list[str] | None = None) -> list:
             _lvl("street_std_l = street_std_r AND house_number_std_l = house_number_std_r AND "
                  "(city_std_l = city_std_r OR damerau_levenshtein(postcode_std_l, postcode_std_r) <= 1)",
                  "same street and number, postcode typo or same city"),
+            _lvl(f"house_number_std_l = house_number_std_r AND (damerau_levenshtein(postcode_std_l, postcode_std_r) <= 1 "
+                 f"OR {jw}(street_std_l, street_std_r) >= 0.88)", "same number, postcode or street one typo off"),
             _lvl("postcode_std_l = postcode_std_r", "same postcode",
                  tf_adjustment_column="postcode_std", tf_adjustment_weight=0.5),
             _lvl("city_std_l = city_std_r", "same city"),

@@ -4,8 +4,8 @@ Splink treats fields as independent, so twins or a parent and child who share an
 an e-mail and a phone can score as one person. A scored pair of a "sen." and a "jun." or whose
 e-mails are two different mailboxes is vetoed: it never links, and clustering treats it like a
 steward's cannot-link (weakest edges on paths between them are dropped). First names that
-disagree and birth dates years apart veto only a pair whose e-mail or phone agrees (a household
-may share them, :func:`shared_contact`); otherwise they are evidence the model weighs (comparison
+disagree and birth dates years apart veto only a pair whose records both carry an e-mail or a
+phone (a household may share them, or they are two persons' own: :func:`shared_contact`); otherwise they are evidence the model weighs (comparison
 levels with estimated m/u): ``benchmarks/identity_public.py`` found every unconditional such
 veto wrong on FEBRL3/FEBRL4. Soft vetoes (:data:`SOFT_VETOES`) only keep a pair from linking
 on its own: too little evidence, or a household with two persons of one name.
@@ -34,13 +34,14 @@ STD_COLS = ["record_key", "first_name_std", "first_name_initials", "last_name_co
 
 
 def shared_contact(edges: pl.DataFrame) -> pl.Expr:
-    """True where an e-mail (exact, same mailbox, +tag) or a phone agrees: evidence a household
-    may share, so it does not outweigh first names or birth dates that disagree."""
+    """True where both records carry an e-mail or both a phone: if they agree, a household may
+    share them; if they differ, they are two persons' own. Either way first names or birth dates
+    that disagree decide. Without contacts on both sides (FEBRL) the model weighs them instead."""
     conds = []
     if "gamma_email" in edges.columns:
-        conds.append(pl.col("gamma_email").fill_null(-1) >= EMAIL_TAG)
+        conds.append(pl.col("gamma_email").fill_null(-1) >= 0)
     if "gamma_phone" in edges.columns:
-        conds.append(pl.col("gamma_phone").fill_null(-1) >= 2)
+        conds.append(pl.col("gamma_phone").fill_null(-1) >= 0)
     return (pl.any_horizontal(conds) if conds else pl.lit(False)).alias("shared_contact")
 
 

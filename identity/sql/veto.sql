@@ -1,7 +1,8 @@
 -- Hard-negative vetoes on scored pairs: evidence that two records are different people even
 -- when they share a household's e-mail or phone (twins, parent and child). First names that
--- disagree and birth dates years apart veto a pair only when an e-mail or phone agrees
--- (shared_contact): that agreement may be the household's, not the person's. Without it they
+-- disagree and birth dates years apart veto a pair only when both records carry an e-mail or
+-- a phone (shared_contact): agreeing, it may be the household's; differing, two persons' own.
+-- Without contacts on both sides they
 -- are the name and birth-date comparisons' lower levels, weighed by the model (on FEBRL3/4,
 -- which have no contacts, such vetoes held apart true pairs only: a value replaced wholesale).
 -- A shared trusted key (ERP customer number, bonus card) is stronger than any veto; swapped
