@@ -28,7 +28,7 @@ from identity.io import load_overrides, load_person_records, output_path, read_o
 from identity.setup import derive_setup
 from identity.spark import predict_edges_spark
 from identity.train import train
-from identity.veto import SOFT_VETOES, apply_vetoes, conflict_pairs
+from identity.veto import SOFT_VETOES, apply_vetoes, conflict_pairs, labelled_check
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,9 @@ class ResolveReport:
     vetoed_edges: int = 0
     cluster_conflicts: int = 0
     review_pairs: int = 0
+    #: first-name / birth-date vetoes on every pair (key-linked pairs showed them right) or only
+    #: where both records carry contacts
+    vetoes_on_every_pair: bool = False
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -183,7 +186,12 @@ def resolve(settings: Settings, incremental: bool = False, force: bool = False,
     with _timed(timings, "predict_s"):
         prob = _scored_pairs(settings, std, model, mode, prev_hashes, prev_edges, rep)
     with _timed(timings, "veto_s"):
-        prob, vetoed, hard_vetoed = _vetoed(prob, std, settings.identity)
+        check = labelled_check(std, settings.identity)
+        log.info("first-name / birth-date vetoes checked on %d key-linked pairs (%d / %d disagree): %s",
+                 check["pairs"], check["first_names_differ"], check["birth_dates_differ"],
+                 "applied to every pair" if check["always"] else "applied where both records carry contacts")
+        rep.vetoes_on_every_pair = check["always"]
+        prob, vetoed, hard_vetoed = _vetoed(prob, std, settings.identity, check["always"])
     rep.vetoed_edges = vetoed.height
     with _timed(timings, "cluster_s"):
         must, cannot = load_overrides(settings)
@@ -293,9 +301,9 @@ def _scored_pairs(settings: Settings, std: pl.DataFrame, model: m.ModelRef, mode
         pl.lit("probabilistic").alias("link_method"), pl.lit(None, pl.String).alias("rule"))
 
 
-def _vetoed(prob: pl.DataFrame, std: pl.DataFrame, ids) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+def _vetoed(prob: pl.DataFrame, std: pl.DataFrame, ids, always: bool) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Edges with their veto, the vetoed matches, and those of them that are cannot-links."""
-    prob = apply_vetoes(prob.drop("veto", strict=False), std, ids)
+    prob = apply_vetoes(prob.drop("veto", strict=False), std, ids, always)
     vetoed = prob.filter(pl.col("veto").is_not_null() & (pl.col("match_probability") >= ids.match_threshold))
     # soft vetoes only withhold the link; the others are cannot-links for clustering
     return prob, vetoed, vetoed.filter(~pl.col("veto").is_in(SOFT_VETOES))

@@ -45,12 +45,72 @@ def shared_contact(edges: pl.DataFrame) -> pl.Expr:
     return (pl.any_horizontal(conds) if conds else pl.lit(False)).alias("shared_contact")
 
 
-def vetoes(edges: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySettings) -> pl.DataFrame:
-    """``record_key_l, record_key_r, veto`` (veto null when the pair is not contradicted)."""
+#: Trusted-key columns whose shared values give labelled same-person pairs (not e-mail: it links
+#: only records with the same first name, so it cannot show first names that disagree).
+LABEL_KEYS = ("erp_key", "bonus_key")
+#: Fewer labelled pairs than this say nothing; a share of them above :data:`LABEL_MAX_DISAGREE`
+#: with first names or birth dates that disagree means such values get replaced in this data.
+LABEL_MIN_PAIRS, LABEL_MAX_DISAGREE = 100, 0.02
+
+LABEL_SQL = """
+SELECT count(*) AS n,
+       count(*) FILTER (WHERE l.first_name_std IS NOT NULL AND r.first_name_std IS NOT NULL
+                        AND NOT first_names_compatible(l.first_name_std, r.first_name_std, $jw)) AS first_differ,
+       count(*) FILTER (WHERE abs(date_diff('day', l.birth_date, r.birth_date)) > 365.25 * $gap
+                        AND damerau_levenshtein(strftime(l.birth_date, '%Y%m%d'), strftime(r.birth_date, '%Y%m%d')) > 1
+                       ) AS dates_differ
+FROM pairs p JOIN std l ON l.record_key = p.record_key_l JOIN std r ON r.record_key = p.record_key_r
+"""
+
+
+def key_pairs(std: pl.DataFrame, cfg: IdentitySettings) -> pl.DataFrame:
+    """``record_key_l, record_key_r`` of records sharing an ERP number or bonus card value (at most
+    ``max_records_per_key`` records per value), before any merge protection: the key says they
+    are one person whatever their names say."""
+    out = []
+    for col in LABEL_KEYS:
+        g = std.select("record_key", col).drop_nulls().filter(pl.len().over(col).is_between(2, cfg.max_records_per_key))
+        p = g.join(g, on=col, suffix="_r").filter(pl.col("record_key") < pl.col("record_key_r"))
+        out.append(p.select(pl.col("record_key").alias("record_key_l"), "record_key_r"))
+    return pl.concat(out).unique()
+
+
+def labelled_check(std: pl.DataFrame, cfg: IdentitySettings) -> dict:
+    """Check the first-name and birth-date vetoes on pairs a trusted key links (:func:`key_pairs`).
+
+    Returns ``{"pairs", "first_names_differ", "birth_dates_differ", "always"}``: ``always`` is True
+    when at least :data:`LABEL_MIN_PAIRS` key-linked pairs exist and at most
+    :data:`LABEL_MAX_DISAGREE` of them have first names or birth dates that disagree — then the
+    vetoes hold on every scored pair, not only where contacts are on both sides.
+    """
+    pairs = key_pairs(std, cfg)
+    out = {"pairs": 0, "first_names_differ": 0, "birth_dates_differ": 0, "always": False}
+    if pairs.height == 0:
+        return out
     con = duckdb.connect()
     try:
         con.execute(MACROS_SQL)
-        con.register("edges", edges.select("record_key_l", "record_key_r", shared_contact(edges)).to_arrow())
+        con.register("pairs", pairs.select("record_key_l", "record_key_r").to_arrow())
+        con.register("std", std.select("record_key", "first_name_std", "birth_date").to_arrow())
+        n, fd, dd = con.sql(LABEL_SQL, params={"jw": cfg.veto_first_name_jw, "gap": cfg.veto_birth_year_gap}).fetchall()[0]
+    finally:
+        con.close()
+    out.update(pairs=n, first_names_differ=fd, birth_dates_differ=dd)
+    out["always"] = n >= LABEL_MIN_PAIRS and max(fd, dd) <= LABEL_MAX_DISAGREE * n
+    return out
+
+
+def vetoes(edges: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySettings, always: bool = False) -> pl.DataFrame:
+    """``record_key_l, record_key_r, veto`` (veto null when the pair is not contradicted).
+
+    ``always``: the first-name and birth-date vetoes apply to every pair (see
+    :func:`labelled_check`), not only where both records carry contacts.
+    """
+    con = duckdb.connect()
+    try:
+        con.execute(MACROS_SQL)
+        contact = pl.lit(True).alias("shared_contact") if always else shared_contact(edges)
+        con.register("edges", edges.select("record_key_l", "record_key_r", contact).to_arrow())
         con.register("std", std.select(STD_COLS).to_arrow())
         rel = con.sql(VETO_SQL, params={"first_name_jw": cfg.veto_first_name_jw,
                                      "birth_year_gap": cfg.veto_birth_year_gap})
@@ -259,10 +319,10 @@ def conflict_pairs(clusters: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySetti
     return out
 
 
-def apply_vetoes(edges: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySettings) -> pl.DataFrame:
-    """``edges`` with a ``veto`` column."""
+def apply_vetoes(edges: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySettings, always: bool = False) -> pl.DataFrame:
+    """``edges`` with a ``veto`` column (``always``: see :func:`vetoes`)."""
     if edges.height == 0:
         return edges.with_columns(pl.lit(None, pl.String).alias("veto"))
-    v = vetoes(edges, std, cfg)
+    v = vetoes(edges, std, cfg, always)
     e = evidence_vetoes(edges.join(v, on=["record_key_l", "record_key_r"], how="left"), cfg)
     return household_vetoes(e, std, cfg)

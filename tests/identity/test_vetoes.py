@@ -174,3 +174,31 @@ def test_two_own_mailboxes_in_a_household_leave_a_record_without_contacts_on_its
     e, groups = _clusters(std, [_edge("shop:1", "shop:2", email=0), _edge("shop:1", "crm:9"), _edge("shop:2", "crm:9")])
     assert groups == [["crm:9"], ["shop:1"], ["shop:2"]]
     assert sorted(e["veto"]) == ["ambiguous_household", "ambiguous_household", "contacts_disagree"]
+
+
+def test_first_name_veto_checked_on_key_linked_pairs():
+    """Records a trusted key links are labelled same-person pairs: when their first names agree,
+    two different first names separate twins without contacts; when the data replaces first names
+    (as FEBRL does) the veto stays off and the model weighs the names."""
+    from identity.veto import labelled_check
+
+    def data(replace_first: bool):
+        rows = []
+        for i in range(120):
+            first = f"Vorname{i}"
+            rows.append(_rec(f"erp:{1000 + i}", first_name=first, last_name=f"Name{i}"))
+            rows.append(_rec(f"crm:C{i}", first_name="Ersetzt" if replace_first and i % 3 == 0 else first,
+                             last_name=f"Name{i}", xref_erp_customer_no=str(1000 + i)))
+        rows += [_rec("crm:T1", first_name="Anna", birth_date=date(1990, 5, 1)),
+                 _rec("shop:T2", first_name="Maria", birth_date=date(1990, 5, 1))]
+        return _records(rows)
+
+    twins = pl.DataFrame([_edge("crm:T1", "shop:T2", dob=3)])
+    std = data(replace_first=False)
+    check = labelled_check(std, CFG)
+    assert check["pairs"] == 120 and check["always"]
+    assert apply_vetoes(twins, std, CFG, check["always"])["veto"][0] == "first_names_disagree"
+    std = data(replace_first=True)
+    check = labelled_check(std, CFG)
+    assert check["first_names_differ"] == 40 and not check["always"]
+    assert apply_vetoes(twins, std, CFG, check["always"])["veto"][0] != "first_names_disagree"
