@@ -41,13 +41,14 @@ def components(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     return connected_components(g, directed=False)[1]
 
 
-def cluster_records(
+def cluster_records(  # noqa: PLR0913 -- the stewards' and sources' constraints, all optional
     record_keys: pl.Series,
     edges: pl.DataFrame,
     threshold: float,
     must_link: pl.DataFrame | None = None,
     cannot_link: pl.DataFrame | None = None,
-    split: tuple[int, list[float]] | None = None,
+    max_cluster_size: int = 0,
+    split_thresholds: list[float] | None = None,
     exclusive_source: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, ClusterReport]:
     """Cluster records.
@@ -57,8 +58,7 @@ def cluster_records(
         edges: ``record_key_l, record_key_r, match_probability, link_method``.
         threshold: probabilistic edges below this are ignored.
         must_link / cannot_link: ``record_key_l, record_key_r`` pairs from the stewards.
-        split: ``(max_cluster_size, thresholds)``: components above that size are re-clustered
-            at each stricter threshold in turn.
+        max_cluster_size: components above this are re-clustered at ``split_thresholds``.
         exclusive_source: ``record_key, source_system`` of records from duplicate-free sources:
             two records of one such source are never in one cluster (cannot-link).
 
@@ -101,7 +101,6 @@ def cluster_records(
         keep &= ~((src[a] >= 0) & (src[a] == src[b]) & np.isfinite(prob))
     labels = components(n, a[keep], b[keep])
 
-    max_cluster_size, split_thresholds = split or (0, [])
     if max_cluster_size and split_thresholds:
         sizes = np.bincount(labels)
         big = np.flatnonzero(sizes > max_cluster_size)
@@ -123,7 +122,7 @@ def cluster_records(
             pairs = dup.join(dup, on=["c", "s"], suffix="_r").filter(pl.col("i") < pl.col("i_r"))
             cannot |= set(zip(pairs["i"].to_list(), pairs["i_r"].to_list(), strict=True))
     if cannot:
-        labels, dropped = _split_cannot_links(n, (a, b, prob, keep), labels, cannot, rep)
+        labels, dropped = _split_cannot_links(a, b, prob, keep, labels, cannot, rep)
         rep.cannot_link_edges_dropped = dropped
 
     used = np.flatnonzero(keep)
@@ -144,12 +143,8 @@ def cluster_records(
     return out.select("record_key", "cluster", "match_probability", "link_method"), rep
 
 
-def _split_cannot_links(n, graph, labels, cannot, rep):
-    """Drop the weakest edges on paths between cannot-link pairs until they separate.
-
-    ``graph`` is ``(a, b, prob, keep)``: edge ends, probabilities and the kept-edge mask (updated).
-    """
-    a, b, prob, keep = graph
+def _split_cannot_links(a, b, prob, keep, labels, cannot, rep):
+    """Drop the weakest edges on paths between cannot-link pairs until they separate."""
     dropped = 0
     affected = {labels[x] for x, y in cannot if labels[x] == labels[y]}
     if not affected:
@@ -174,7 +169,7 @@ def _split_cannot_links(n, graph, labels, cannot, rep):
             del adj[a[k]][b[k]]
             del adj[b[k]][a[k]]
             dropped += 1
-    return components(n, a[keep], b[keep]), dropped
+    return components(len(labels), a[keep], b[keep]), dropped
 
 
 def _path(adj, s, t):

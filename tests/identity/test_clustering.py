@@ -43,7 +43,7 @@ def test_must_link_outranks_model_and_survives_cannot_path_cutting():
 
 def test_oversized_cluster_is_reclustered_at_stricter_threshold():
     edges = _edges([("a:1", "a:2", 0.9999), ("a:2", "a:3", 0.95), ("a:3", "a:4", 0.9999), ("a:4", "a:5", 0.9999)])
-    out, _ = cluster_records(KEYS, edges, 0.9, split=(3, [0.99]))
+    out, _ = cluster_records(KEYS, edges, 0.9, max_cluster_size=3, split_thresholds=[0.99])
     assert _groups(out) == [["a:1", "a:2"], ["a:3", "a:4", "a:5"]]
 
 
