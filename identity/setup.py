@@ -17,6 +17,7 @@ saved in the model JSON (``cdp_setup``), and can be overridden in settings
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Literal
 
 import polars as pl
 
@@ -87,7 +88,7 @@ COLUMN_GROUP = {c: g for g, cols in FIELD_GROUPS.items() for c in cols} | {
 class ModelSetup:
     """What the model compares and how pairs are found; saved with the model as ``cdp_setup``."""
 
-    link_type: str
+    link_type: Literal["dedupe_only", "link_and_dedupe"]
     sources: list[str]
     comparisons: list[str]
     blocking_rules: list[str | list[str]]
@@ -155,7 +156,7 @@ def derive_setup(inp: pl.DataFrame, cfg: IdentitySettings | None = None) -> Mode
     sources = sorted(inp["source_system"].unique().drop_nulls().to_list())
     present = _present_columns(inp)
     comps = [g for g in FIELD_GROUPS if rates[g]["all"] >= MIN_FILL]
-    overridden = []
+    overridden: list[str] = []
     if cfg.comparisons:
         unknown = [c for c in cfg.comparisons if c not in FIELD_GROUPS]
         if unknown:

@@ -7,6 +7,7 @@ import logging
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 from splink import Linker
@@ -51,7 +52,7 @@ def _em_passes(linker: Linker, setup: ModelSetup, max_pairs: float) -> list[dict
     A pass whose blocking finds too few pairs (Splink raises) is skipped and recorded.
     """
     estimated = dict.fromkeys(setup.comparisons, 0)
-    passes = []
+    passes: list[dict[str, Any]] = []
     for rule in setup.training_rules:
         fixed = rule_groups(rule)
         if all(n >= 2 for g, n in estimated.items() if g not in fixed):

@@ -169,12 +169,12 @@ def _distinct_persons(cfg: IdentitySettings, dates: bool = True) -> pl.Expr:
     ymd = lambda c: pl.col(c).dt.strftime("%Y%m%d")  # noqa: E731
     digits_differ = pl.sum_horizontal([ymd("birth_date").str.slice(i, 1) != ymd("birth_date_r").str.slice(i, 1)
                                        for i in range(8)])
-    dates = (dates & (cfg.veto_birth_year_gap > 0)
-             & ((pl.col("birth_date") - pl.col("birth_date_r")).dt.total_days().abs() > gap_days)
-             & (digits_differ > 1)).fill_null(False)
+    far_apart = (pl.lit(dates and cfg.veto_birth_year_gap > 0)
+                 & ((pl.col("birth_date") - pl.col("birth_date_r")).dt.total_days().abs() > gap_days)
+                 & (digits_differ > 1)).fill_null(False)
     suffix = (pl.col("name_suffix") != pl.col("name_suffix_r")).fill_null(False)
     trusted = ((pl.col("erp_key") == pl.col("erp_key_r")) | (pl.col("bonus_key") == pl.col("bonus_key_r"))).fill_null(False)
-    return (dates | suffix) & ~trusted
+    return (far_apart | suffix) & ~trusted
 
 
 #: One name (typos, swapped first and last) at one address (postcode, or street + number with a
