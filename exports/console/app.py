@@ -34,8 +34,10 @@ REASON_WORDS = {
     "no_contact_point_for_consented_channel": "consented, but no contact details for that channel",
     "no_contact_point": "no contact details on file",
     "all_channels_withdrawn": "the customer withdrew every channel",
+    "objection": "the customer objected (Art. 21 GDPR)",
+    "no_legal_basis": "no legal basis for this purpose",
 }
-STATE_MARK = {"granted": "✓", "withdrawn": "✗", "unknown": "–"}
+STATE_MARK = {"granted": "✓", "withdrawn": "✗", "objection": "⊘", "unknown": "–"}
 #: Lifecycle stages in an agent's words (no segment names such as "Cannot Lose Them").
 STAGE_WORDS = {"new": "new customer", "active": "regular customer", "at_risk": "has not bought for a while",
                "lapsed": "former customer", "prospect": "has not bought yet"}
