@@ -36,6 +36,12 @@ class IngestSettings:
     # Files are read, checked and written in batches of about this many lines (bounded memory);
     # JSON arrays and CSVs with quoted line breaks are read whole.
     batch_rows: int = 1_000_000
+    # A raw value longer than this many characters quarantines its row (rule <field>:max_length):
+    # a 10 MB "name" is an attack or a broken export, and would slow every page that shows it.
+    max_field_length: int = 4_000
+    # An event or record timestamp more than this many days after its delivery date is in the
+    # future: the row is quarantined (rule <field>:future) instead of moving "now" to 2099.
+    future_tolerance_days: int = 1
 
 
 @dataclass

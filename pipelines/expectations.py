@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 import great_expectations as gx
+import great_expectations.exceptions as gx_exceptions
 import polars as pl
 from great_expectations.expectations.row_conditions import Column
 
@@ -33,6 +34,8 @@ from pipelines.rules import BOOL_VALUES, INT_RE, Verdicts, decimal_regex, strpti
 log = logging.getLogger(__name__)
 
 FULL, SAMPLE = "full", "sample"
+#: What a GE run raises when GE itself fails (a bug of ours still propagates).
+GE_ERRORS = (gx_exceptions.GreatExpectationsError,)
 READ_RULE = "row:readable"
 # No values in results or reports: they may be personal data. The quarantine holds the rows.
 RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0}
