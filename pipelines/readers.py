@@ -35,6 +35,16 @@ MOJIBAKE = r"[ÃÂ][\x{80}-\x{BF}\x{152}\x{153}\x{160}\x{161}\x{178}\x{17D}\x{17
 # A file whose rows are mostly undecodable is rejected as a whole rather than row by row.
 MAX_UNDECODABLE_SHARE = 0.5
 BOM = "\ufeff".encode()
+# A column or key name we print in a message: a short identifier. Anything else (an e-mail
+# address as a JSON key, a data row read as a header) may be personal data and is only counted.
+PRINTABLE_NAME = re.compile(r"[^\W\d][\w\- .]{0,47}")
+
+
+def names_for_message(names: list[str]) -> str:
+    """``names`` as a message shows them: identifiers by name, anything else only counted."""
+    shown = [n for n in names if PRINTABLE_NAME.fullmatch(n)]
+    hidden = len(names) - len(shown)
+    return str(shown) + (f" and {hidden} more whose names are not identifiers (not shown)" if hidden else "")
 
 
 class FileRejected(Exception):
@@ -221,7 +231,8 @@ def check_file_totals(rel: str, entity: Entity, rows: int, undecodable: int, jso
             "file:encoding", rows_read=rows)
     warnings = []
     if drift_keys:
-        warnings.append(f"{where}: unexpected key(s) {sorted(set(drift_keys))} kept in _extra (schema drift)")
+        warnings.append(f"{where}: unexpected key(s) {names_for_message(sorted(set(drift_keys)))} "
+                        "kept in _extra (schema drift)")
     if rows == 0:
         # A header-only CSV or "[]" is a delivery without records (a quiet delta), not an error.
         warnings.append(f"{where}: no data records")
@@ -392,12 +403,16 @@ def _read_csv(utf8: bytes, con: duckdb.DuckDBPyConnection, where: str, entity: E
         else:
             missing.append(f.source)
             cols[f.name] = pl.lit(None, dtype=pl.String)
+    if 2 * len(missing) > len(entity.fields):
+        # most of the contract's columns absent: no header line, or another file's
+        raise FileRejected(f"{where}: the header line has {len(missing)} of the contract's {len(entity.fields)} "
+                           "columns missing (no header line?), rule file:header", "file:header")
     if missing:
         warnings.append(f"{where}: optional column(s) {missing} missing; loaded as empty")
     known = {f.source for f in entity.fields}
     extra = [c for c in header if c not in known]
     if extra:
-        warnings.append(f"{where}: unexpected column(s) {extra} kept in _extra (schema drift)")
+        warnings.append(f"{where}: unexpected column(s) {names_for_message(extra)} kept in _extra (schema drift)")
         extra_expr = pl.struct([pl.col(c) for c in extra]).struct.json_encode()
     else:
         extra_expr = pl.lit(None, dtype=pl.String)
@@ -526,8 +541,8 @@ def _read_json_array(utf8: bytes, con: duckdb.DuckDBPyConnection, where: str, en
             [text, text],
         )
     except duckdb.Error as exc:
-        msg = str(exc).splitlines()[0][:200]
-        raise FileRejected(f"{where}: malformed JSON array ({msg}), rule file:json_array", "file:json_array") from exc
+        # the parser's message is left out: it quotes the file's content
+        raise FileRejected(f"{where}: malformed JSON array, rule file:json_array", "file:json_array") from exc
     del text
     if rows.height and rows["ty"][0] != "ARRAY":
         raise FileRejected(f"{where}: expected a JSON array of objects, rule file:json_array", "file:json_array")
