@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from dagster_project.run import run_pipeline, summary_lines
+from cdp.runlock import RunLocked
+from dagster_project.run import PoolBusy, run_pipeline, summary_lines
 
 
 def register(app: typer.Typer) -> None:
@@ -29,6 +30,9 @@ def register(app: typer.Typer) -> None:
         except FileNotFoundError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from exc
+        except (RunLocked, PoolBusy) as exc:
+            typer.echo(f"cdp run: {exc}", err=True)
+            raise typer.Exit(3) from exc
         for line in summary_lines(summary, settings):
             typer.echo(line)
         if not summary.success:
