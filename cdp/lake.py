@@ -35,6 +35,12 @@ def sink_parquet_atomic(lf: pl.LazyFrame, path: str | Path) -> int:
     return pl.scan_parquet(path).select(pl.len()).collect().item()
 
 
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write UTF-8 ``text`` to ``path`` with the same temp-name-and-rename rule."""
+    _atomic(Path(path), lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    return Path(path)
+
+
 def _atomic(path: Path, write) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".tmp-{uuid.uuid4().hex}-{path.name}.partial")

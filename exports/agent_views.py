@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from cdp.config import Settings
-from exports.db import atomic_target, connect_profiles
+from exports.db import atomic_target, connect_profiles, csv_safe_select
 from privacy.hooks import agent_view_where
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def export_agent_views(settings: Settings, fmt: str = "parquet") -> Path:
             cols = ", ".join(
                 f'to_json("{c}")::VARCHAR AS "{c}"' if ("[]" in t or t.startswith("STRUCT")) else f'"{c}"'
                 for c, t, _ in schema)
-            select = f"SELECT {cols} FROM agent_profile{where} ORDER BY customer_id"
+            select = csv_safe_select(con, f"SELECT {cols} FROM agent_profile{where} ORDER BY customer_id")
         options = {"parquet": "(FORMAT parquet, COMPRESSION zstd)",
                    "csv": "(FORMAT csv, HEADER true)",
                    "jsonl": "(FORMAT json)"}[fmt]

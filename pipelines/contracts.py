@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from cdp.config import Settings
 from cdp.schema import CANONICAL_TABLES
 
 FORMATS = ("csv", "json", "jsonl")
@@ -265,3 +266,11 @@ def _check_mapping(m: Any, names: set[str], where: str) -> None:
     for k in ("then", "else"):
         if k in m:
             _check_mapping(m[k], names, f"{where}.{k}")
+
+
+def resolve_contracts_dir(settings: Settings) -> Path:
+    """The contracts directory: as configured, or the repository's ``data_contracts/``."""
+    p = Path(settings.ingest.contracts_dir)
+    if p.is_dir() or p.is_absolute():
+        return p
+    return Path(__file__).resolve().parent.parent / settings.ingest.contracts_dir

@@ -35,7 +35,7 @@ import pyarrow.parquet as pq
 from cdp.config import Settings
 from cdp.lake import partition_dir, write_parquet_atomic
 from cdp.schema import UTC_TS
-from pipelines.contracts import Contract, Entity, load_contracts
+from pipelines.contracts import Contract, Entity, load_contracts, resolve_contracts_dir
 from pipelines.expectations import GE_ERRORS, FileValidation, GEOutcome, Validator
 from pipelines.mapping import canonical_rows
 from pipelines.readers import (
@@ -52,6 +52,7 @@ from pipelines.readers import (
 )
 from pipelines.report import write_index, write_load_report
 from pipelines.rules import Limits, evaluate, typed_dtype
+from pipelines.withdrawals import CONSENT, withdrawal_findings, write_findings
 from privacy.suppression import suppress_rows
 
 log = logging.getLogger(__name__)
@@ -141,14 +142,6 @@ class IngestReport:
     @property
     def ok(self) -> bool:
         return not self.failed
-
-
-def resolve_contracts_dir(settings: Settings) -> Path:
-    """The contracts directory: as configured, or the repository's ``data_contracts/``."""
-    p = Path(settings.ingest.contracts_dir)
-    if p.is_dir() or p.is_absolute():
-        return p
-    return Path(__file__).resolve().parent.parent / settings.ingest.contracts_dir
 
 
 def read_load_log(settings: Settings) -> pl.DataFrame:
@@ -428,6 +421,7 @@ class _Tally:
     quarantined: int = 0
     suppressed: int = 0
     secs: dict[str, float] = field(default_factory=lambda: dict.fromkeys(("keys", "read", "rules", "ge", "write"), 0.0))
+    findings: list[pl.DataFrame] = field(default_factory=list)  # withdrawals that could not be staged
     ge: GEOutcome | None = None
 
     def add_raw(self, raw: RawFile) -> None:
@@ -471,6 +465,11 @@ class _FileLoad:
         quarantined = verdicts.quarantined.with_columns(self.lineage).select(QUARANTINE.names())
         for k, v in verdicts.rule_counts.items():
             tally.rule_counts[k] = tally.rule_counts.get(k, 0) + v
+        if CONSENT in self.entity.canonical and verdicts.quarantined.height:
+            found = withdrawal_findings(self.entity, verdicts.evaluated)
+            if found.height:
+                tally.findings.append(found.join(verdicts.quarantined.select("_row_number", "_failed_rules"),
+                                                 on="_row_number", how="left"))
         del verdicts
         # Data protection: rows of erased persons never enter the lake (counted as suppressed).
         staged, quarantined, n = suppress_rows(
@@ -577,6 +576,12 @@ def _record(settings: Settings, res: FileResult, load: _FileLoad, tally: _Tally)
     if share > limit:
         res.warnings.append(f"{relp}: {share:.1%} of rows quarantined, above the contract limit "
                             f"{limit:.1%} (rule table:max_failed_share)")
+    if tally.findings:
+        found = pl.concat(tally.findings)
+        path = write_findings(settings, res.load_id, relp, found)
+        res.warnings.append(f"{relp}: {found.height} consent row(s) quarantined that are or may be withdrawals: "
+                            f"not applied; a finding for the data protection officer is in "
+                            f"{path.relative_to(settings.paths.root).as_posix()} (rule consent:withdrawal_quarantined)")
     res.report_path = write_load_report(settings, res, entity, tally.ge)
     tally.secs["write"] += time.perf_counter() - t
     res.seconds = {k: v for k, v in tally.secs.items() if v or k != "keys"}

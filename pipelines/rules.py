@@ -211,6 +211,29 @@ class Verdicts:
     rules: list[Rule]
 
 
+NAIVE_ISO = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$"
+
+
+def normalise(raw: pl.DataFrame, entity: Entity) -> pl.DataFrame:
+    """Spellings that mean the same value, made the contract's before any rule runs (``_raw``
+    keeps the delivered text): an allowed value in other letter case (``EMAIL`` → ``email``),
+    and an ISO 8601 timestamp without an offset, read in the field's ``timezone`` (``UTC`` if
+    none) and given that offset. A withdrawal spelled so is honoured, not quarantined."""
+    exprs = []
+    for f in entity.fields:
+        c = pl.col(f.name)
+        if f.allowed is not None and f.type == "string" and all(isinstance(a, str) for a in f.allowed):
+            lower = {a.lower(): a for a in f.allowed}
+            exprs.append(pl.when(c.is_in(list(f.allowed)) | c.is_null()).then(c)
+                         .otherwise(c.str.to_lowercase().replace_strict(lower, default=c)).alias(f.name))
+        elif f.type == "timestamp" and f.format == ISO8601:
+            local = c.str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False, time_unit="us").dt.replace_time_zone(
+                f.timezone or "UTC", ambiguous="earliest", non_existent="null")
+            exprs.append(pl.when(c.str.contains(NAIVE_ISO).fill_null(False) & local.is_not_null())
+                         .then(local.dt.strftime("%Y-%m-%dT%H:%M:%S%:z")).otherwise(c).alias(f.name))
+    return raw.with_columns(exprs) if exprs else raw
+
+
 def evaluate(raw: pl.DataFrame, entity: Entity, rel: str,
              duplicated: dict[str, pl.Series] | None = None, limits: Limits | None = None) -> Verdicts:
     """Apply every rule of ``entity`` to the raw rows of file ``rel`` (or of one chunk of it).
@@ -222,7 +245,8 @@ def evaluate(raw: pl.DataFrame, entity: Entity, rel: str,
     ``_row_number``) and the quarantined rows (``_row_number``, ``_raw``, ``_failed_rules``,
     ``_reason``; the reason names the file, row, column and rule).
     """
-    df = raw.with_columns([typed_expr(f).cast(typed_dtype(f)).alias(f"{f.name}__typed") for f in entity.fields])
+    df = normalise(raw, entity)
+    df = df.with_columns([typed_expr(f).cast(typed_dtype(f)).alias(f"{f.name}__typed") for f in entity.fields])
     rules = rules_for(entity, duplicated, limits)
     df = df.with_columns([r.fails.alias(f"__fail__{r.name}") for r in rules])
     read_reasons = row_read_rules()
