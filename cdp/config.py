@@ -22,6 +22,9 @@ from typing import Any
 
 from cdp.paths import Paths
 
+#: The demo value of ``privacy.secret``: published in this repository, so no secret at all.
+DEMO_SECRET = "change-me-local-demo-secret"
+
 
 @dataclass
 class IngestSettings:
@@ -195,8 +198,9 @@ class ExportSettings:
 class PrivacySettings:
     """Data protection (privacy)."""
 
-    # Salt for tombstone hashes and pseudonyms; set CDP_PRIVACY__SECRET in production.
-    secret: str = "change-me-local-demo-secret"
+    # Salt for tombstone hashes and pseudonyms; set CDP_PRIVACY__SECRET in production. `cdp run`
+    # warns loudly at the demo default on simulated data and refuses it on any other data.
+    secret: str = DEMO_SECRET
     # Guest checkouts never linked to a registered customer are dropped this many days after
     # their last activity; a contract's ``retention: {guest_days: N}`` overrides it per source
     # (0 = keep).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from cdp.runlock import RunLocked
-from dagster_project.run import PoolBusy, run_pipeline, summary_lines
+from dagster_project.run import DemoSecret, PoolBusy, run_pipeline, summary_lines
 
 
 def register(app: typer.Typer) -> None:
@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
         except FileNotFoundError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from exc
-        except (RunLocked, PoolBusy) as exc:
+        except (RunLocked, PoolBusy, DemoSecret) as exc:
             typer.echo(f"cdp run: {exc}", err=True)
             raise typer.Exit(3) from exc
         for line in summary_lines(summary, settings):

@@ -12,7 +12,7 @@ from typing import Any
 
 import dagster as dg
 
-from cdp.config import Settings
+from cdp.config import DEMO_SECRET, Settings
 from cdp.runlock import process_alive, process_id, run_lock
 from dagster_project.assets import DUCKDB_POOL
 from dagster_project.definitions import build_definitions
@@ -29,6 +29,28 @@ IN_PROGRESS = [dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.Dag
 #: Leftovers of a killed write: temp files of the lake writer and reports, databases being built
 #: (with their WAL). Only removed while the run lock is held, so no live writer owns them.
 LEFTOVER_MARKS = (".tmp-", ".building-")
+
+
+class DemoSecret(RuntimeError):
+    """``privacy.secret`` is the published demo value on data that is not simulated."""
+
+
+def check_secret(settings: Settings, echo: Echo) -> None:
+    """Warn loudly about the demo ``privacy.secret`` on simulated data (``data/truth/`` exists);
+    refuse it on any other data: with a published key, erasure tombstones and pseudonyms can be
+    reversed by anyone who guesses an e-mail address.
+
+    Raises:
+        DemoSecret: demo secret, and the data is not the simulator's.
+    """
+    if settings.privacy.secret != DEMO_SECRET:
+        return
+    if (settings.paths.truth / "manifest.json").is_file():
+        echo("WARNING: privacy.secret is the published demo value. Fine for simulated data; set "
+             "CDP_PRIVACY__SECRET (or [privacy] secret in cdp.toml) before loading real exports.")
+        return
+    raise DemoSecret("privacy.secret is the published demo value and this is not simulated data: set "
+                     "CDP_PRIVACY__SECRET (or [privacy] secret in cdp.toml) to a long random value first")
 
 
 class PoolBusy(RuntimeError):
@@ -189,6 +211,7 @@ def run_pipeline(settings: Settings, *, incremental: bool = False, force: bool =
 
     Raises:
         FileNotFoundError: when ``data/landing/`` has no dated deliveries.
+        DemoSecret: the demo ``privacy.secret`` on data that is not simulated.
         RunLocked: another `cdp run` is running on this data directory.
         PoolBusy: a live Dagster run holds the ``cdp_duckdb`` pool.
     """
@@ -197,6 +220,7 @@ def run_pipeline(settings: Settings, *, incremental: bool = False, force: bool =
         raise FileNotFoundError(
             f"{settings.paths.landing}: no deliveries (<source>/<YYYY-MM-DD>/<file>); run `cdp generate` first"
         )
+    check_secret(settings, echo)
     with run_lock(settings.paths.root) as previous:
         if previous:
             echo(f"cdp run: the lock of a run that is gone was taken over ({previous})")

@@ -14,10 +14,13 @@ from cdp.runlock import LOCK_NAME, RunLocked, process_alive, process_id, run_loc
 from dagster_project.assets import DUCKDB_POOL
 from dagster_project.run import (
     PROCESS_TAG,
+    DemoSecret,
     PoolBusy,
+    check_secret,
     dagster_instance,
     recover_dead_runs,
     remove_leftovers,
+    run_pipeline,
 )
 
 
@@ -90,3 +93,20 @@ def test_leftovers_of_a_kill_are_removed_but_never_landing(settings):
     removed = remove_leftovers(settings)
     assert len(removed) == len(left)
     assert not any(p.exists() for p in left) and all(p.exists() for p in keep)
+
+
+def test_the_demo_secret_is_refused_on_real_data_and_warned_about_on_simulated(settings):
+    day = settings.paths.landing / "erp" / "2024-03-08"
+    day.mkdir(parents=True)
+    (day / "kunden_20240308.csv").write_text("Kundennummer\n")
+    lines: list[str] = []
+    with pytest.raises(DemoSecret, match="CDP_PRIVACY__SECRET"):
+        run_pipeline(settings, echo=lines.append)
+    assert not (settings.paths.lake / "load_log.parquet").exists()  # refused before anything ran
+    settings.paths.truth.mkdir(parents=True)
+    (settings.paths.truth / "manifest.json").write_text("{}")
+    check_secret(settings, lines.append)
+    assert lines and lines[0].startswith("WARNING: privacy.secret")
+    settings.privacy.secret = "a-long-random-installation-secret"
+    check_secret(settings, lines.append)  # a real secret: nothing to say
+    assert len(lines) == 1
