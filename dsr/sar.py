@@ -19,10 +19,12 @@ import duckdb
 import polars as pl
 
 from cdp.config import Settings
+from cdp.lake import read_table
 from dsr.subject import customer_record_keys, person_records, resolve_customer
 from pipelines.contracts import load_contracts
-from pipelines.ingest import read_load_log, resolve_contracts_dir
+from pipelines.ingest import QUARANTINE, read_load_log, resolve_contracts_dir
 from pipelines.mapping import map_to_canonical
+from privacy import identifiers as ids
 from privacy import store
 
 DERIVATION = {
@@ -63,10 +65,27 @@ def _staged_deliveries(settings: Settings, keys: list[str]) -> list[dict[str, An
         can = map_to_canonical(df, entity, "person_records", entity.canonical["person_records"])
         hit = can.filter(pl.col("record_key").is_in(keys)).select("record_key", "_row_number")
         if hit.height:
-            rows = df.join(hit, on="_row_number").drop("_extra", strict=False)
+            rows = df.join(hit, on="_row_number")  # _extra too: the columns no contract names
             for r in rows.to_dicts():
                 r["_load_date"] = row["load_date"]
                 out.append(r)
+    return out
+
+
+def _quarantined_rows(settings: Settings, people: pl.DataFrame) -> list[dict[str, Any]]:
+    """Rows rejected at ingestion that name one of the person's record ids or e-mail addresses
+    (they never reached a table, but they are data about the person all the same)."""
+    emails = {e.strip().lower() for e in people["email"].drop_nulls().to_list()}
+    out = []
+    for src_dir in sorted(p for p in settings.paths.quarantine.glob("*") if p.is_dir()):
+        own = set(people.filter(pl.col("source_system") == src_dir.name)["source_record_id"].to_list())
+        if not (own or emails):
+            continue
+        q = read_table(src_dir, QUARANTINE).collect()
+        tok = q.select(pl.col("_raw").map_elements(ids.raw_tokens, return_dtype=pl.List(pl.String)))
+        mine = tok.to_series().list.eval(
+            pl.element().is_in(list(own)) | pl.element().str.to_lowercase().is_in(list(emails))).list.any()
+        out += q.filter(mine.fill_null(False)).to_dicts()
     return out
 
 
@@ -118,6 +137,7 @@ def sar(settings: Settings, query: str, out_dir: str | Path, actor: str | None =
     people = person_records(settings).filter(pl.col("record_key").is_in(keys))
     doc["source_records"] = people.to_dicts()
     doc["source_deliveries"] = _staged_deliveries(settings, keys)
+    doc["rejected_deliveries"] = _quarantined_rows(settings, people)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"sar_{customer_id}_{date.today():%Y%m%d}"
@@ -164,6 +184,8 @@ def _html(doc: dict[str, Any]) -> str:
         ("Source records (current state)", doc["source_records"], "as delivered by each source system"),
         ("Source deliveries (every delivery of each record)", doc["source_deliveries"],
          "file, row number and load id of each delivery"),
+        ("Rows rejected at delivery", doc["rejected_deliveries"],
+         "rows a source delivered that failed a check: kept as delivered, with the reason"),
         ("How your records were matched", doc["identity_links"], "identity resolution"),
         ("Contacts", doc["contact_events"], "every contact, with source file and row"),
         ("Consent events", doc["consent_events"], "every grant and withdrawal, with method and evidence"),

@@ -183,8 +183,20 @@ def _entity(source: str, name: str, spec: dict, defaults: dict, path: Path) -> E
     for k in pk:
         if k not in names:
             raise ContractError(f"{where}: primary_key {k!r} is not a field")
+    exps = _expectations(spec.get("expectations") or [], names, where)
+    canonical = spec.get("canonical") or {}
+    _check_canonical(canonical, names, where)
+    return Entity(source=str(source), name=str(name), files=files, format=fmt,
+                  encoding=opts["encoding"], delimiter=opts["delimiter"], quote=opts["quote"],
+                  fields=fields, primary_key=pk, expectations=tuple(exps),
+                  canonical={t: dict(m or {}) for t, m in canonical.items()},
+                  contract_file=str(path),
+                  allow_empty=bool(spec.get("allow_empty", defaults.get("allow_empty", False))))
+
+
+def _expectations(specs: list[dict], names: set[str], where: str) -> list[Expectation]:
     exps = []
-    for i, e in enumerate(spec.get("expectations") or []):
+    for i, e in enumerate(specs):
         kind = e.get("expect")
         if kind not in EXPECTATIONS:
             raise ContractError(f"{where}: expectations[{i}]: 'expect' must be one of {EXPECTATIONS}")
@@ -192,7 +204,10 @@ def _entity(source: str, name: str, spec: dict, defaults: dict, path: Path) -> E
         if col is not None and col not in names:
             raise ContractError(f"{where}: expectations[{i}]: column {col!r} is not a field")
         exps.append(Expectation(kind=kind, column=col, min=e.get("min"), max=e.get("max")))
-    canonical = spec.get("canonical") or {}
+    return exps
+
+
+def _check_canonical(canonical: dict, names: set[str], where: str) -> None:
     for table, mapping in canonical.items():
         if table not in CANONICAL_TABLES:
             raise ContractError(f"{where}: canonical table {table!r} is not one of {list(CANONICAL_TABLES)}")
@@ -204,12 +219,6 @@ def _entity(source: str, name: str, spec: dict, defaults: dict, path: Path) -> E
         id_col = "source_record_id" if table == "person_records" else "source_event_id"
         if id_col not in (mapping or {}):
             raise ContractError(f"{where}: canonical.{table} must map {id_col!r}")
-    return Entity(source=str(source), name=str(name), files=files, format=fmt,
-                  encoding=opts["encoding"], delimiter=opts["delimiter"], quote=opts["quote"],
-                  fields=fields, primary_key=pk, expectations=tuple(exps),
-                  canonical={t: dict(m or {}) for t, m in canonical.items()},
-                  contract_file=str(path),
-                  allow_empty=bool(spec.get("allow_empty", defaults.get("allow_empty", False))))
 
 
 def _field(name: str, spec: dict | str, opts: dict, where: str) -> FieldSpec:
