@@ -74,7 +74,7 @@ def _snapshot(data: Path) -> dict[str, pl.DataFrame]:
     with duckdb.connect(str(data / "cdp.duckdb"), read_only=True) as con:
         for t in TABLES:
             cols = [c for c, ty in con.execute(f"SELECT column_name, data_type FROM duckdb_columns() "
-                                               f"WHERE table_name = '{t}'").fetchall()
+                                               f"WHERE table_name = '{t}' AND schema_name = 'main'").fetchall()
                     if not c.endswith(("_at", "built", "version", "run_id")) or t == "contact_history"]
             snap[t] = pl.from_arrow(con.sql(f"SELECT {', '.join(cols)} FROM {t} ORDER BY ALL").to_arrow_table())
     return snap

@@ -29,7 +29,7 @@ def _redeliver(landing: Path, needles: list[str]) -> list[str]:
         if f.suffix not in (".csv", ".jsonl"):
             continue
         enc = "cp1252" if f.parts[-3] == "erp" else "utf-8"
-        lines = f.read_text(encoding=enc).splitlines()
+        lines = f.read_text(encoding=enc, errors="surrogateescape").splitlines()
         mine = [ln for ln in lines if any(n in ln for n in needles)]
         if not mine:
             continue
@@ -37,9 +37,9 @@ def _redeliver(landing: Path, needles: list[str]) -> list[str]:
         stem = re.sub(r"\d{8}", new_day.replace("-", ""), f.stem)
         out = landing / f.parts[-3] / new_day
         out.mkdir(parents=True, exist_ok=True)
-        (out / f"{stem}{f.suffix}").write_text("\n".join(header + mine) + "\n", encoding=enc)
+        (out / f"{stem}{f.suffix}").write_text("\n".join(header + mine) + "\n", encoding=enc, errors="surrogateescape")
         broken = mine if f.suffix == ".csv" else [ln[: len(ln) // 2] for ln in mine]
-        (out / f"{stem}_broken{f.suffix}").write_text("\n".join(broken) + "\n", encoding=enc)
+        (out / f"{stem}_broken{f.suffix}").write_text("\n".join(broken) + "\n", encoding=enc, errors="surrogateescape")
         written.append(f"{f.parts[-3]}/{new_day}/{stem}")
     return written
 
