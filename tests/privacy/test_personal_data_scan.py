@@ -21,7 +21,8 @@ from tests.privacy.conftest import cdp, multi_source_customer, person_identifier
 
 def _redeliver(landing: Path, needles: list[str]) -> list[str]:
     """A new delivery with the person's rows of every file that holds them: once as a valid
-    file, once as a file that fails (CSV without its header line, JSON Lines cut mid-record)."""
+    file, once as a file that fails (CSV without its header line, JSON Lines cut mid-record),
+    once with odd rows (a stray quote, the person's e-mail as a JSON key) among other rows."""
     days = sorted(d.name for d in landing.glob("*/*") if d.is_dir())
     new_day = days[-1][:8] + f"{int(days[-1][8:]) + 1:02d}"
     written = []
@@ -40,6 +41,11 @@ def _redeliver(landing: Path, needles: list[str]) -> list[str]:
         (out / f"{stem}{f.suffix}").write_text("\n".join(header + mine) + "\n", encoding=enc, errors="surrogateescape")
         broken = mine if f.suffix == ".csv" else [ln[: len(ln) // 2] for ln in mine]
         (out / f"{stem}_broken{f.suffix}").write_text("\n".join(broken) + "\n", encoding=enc, errors="surrogateescape")
+        # a stray quote before the person's row (CSV), the person's e-mail as a key (JSON Lines)
+        odd = ['"' + ln for ln in mine] if f.suffix == ".csv" else \
+            [ln[:-1] + f', "{needles[-1]}": true}}' if ln.endswith("}") else ln for ln in mine]
+        (out / f"{stem}_odd{f.suffix}").write_text("\n".join(header + odd + lines[1:4]) + "\n", encoding=enc,
+                                                   errors="surrogateescape")
         written.append(f"{f.parts[-3]}/{new_day}/{stem}")
     return written
 
