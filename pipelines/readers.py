@@ -391,6 +391,13 @@ def _read_csv(utf8: bytes, con: duckdb.DuckDBPyConnection, where: str, entity: E
     else:
         parsed = parsed.with_columns(_unparsed=pl.lit(False))
     parsed.columns = [*header, "_unparsed"]
+    known = {f.source for f in entity.fields}
+    unknown = [c for c in header if c not in known]
+    if 2 * len(unknown) > len(header):
+        # most names in the header are no contract column: no header line (a record read as
+        # one), or another kind of file. The names are not repeated: they may be a person's data.
+        raise FileRejected(f"{where}: {len(unknown)} of the header's {len(header)} names are no contract "
+                           "column (no header line?), rule file:header", "file:header")
     warnings: list[str] = []
     cols, missing = {}, []
     for f in entity.fields:
@@ -403,14 +410,9 @@ def _read_csv(utf8: bytes, con: duckdb.DuckDBPyConnection, where: str, entity: E
         else:
             missing.append(f.source)
             cols[f.name] = pl.lit(None, dtype=pl.String)
-    if 2 * len(missing) > len(entity.fields):
-        # most of the contract's columns absent: no header line, or another file's
-        raise FileRejected(f"{where}: the header line has {len(missing)} of the contract's {len(entity.fields)} "
-                           "columns missing (no header line?), rule file:header", "file:header")
     if missing:
         warnings.append(f"{where}: optional column(s) {missing} missing; loaded as empty")
-    known = {f.source for f in entity.fields}
-    extra = [c for c in header if c not in known]
+    extra = unknown
     if extra:
         warnings.append(f"{where}: unexpected column(s) {names_for_message(extra)} kept in _extra (schema drift)")
         extra_expr = pl.struct([pl.col(c) for c in extra]).struct.json_encode()

@@ -15,6 +15,7 @@ FILES = ["erp/2024-03-01/kunden_20240301.csv", "erp/2024-03-02/rechnungen_202403
 @pytest.fixture
 def settings(tmp_path):
     s = Settings().with_data_dir(tmp_path / "data")
+    s.privacy.secret = "a-test-secret-not-the-demo-one"  # hand-written data: the demo secret is refused
     fakes.deliver(s, FILES)
     return s
 
