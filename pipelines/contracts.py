@@ -112,6 +112,8 @@ class Contract:
     path: Path
     entities: tuple[Entity, ...]
     description: str = ""
+    #: ``retention.guest_days``: days a guest checkout is kept (None: ``privacy.guest_retention_days``)
+    guest_retention_days: int | None = None
 
     def entity_for(self, filename: str) -> Entity | None:
         """The entity whose glob matches ``filename``, or ``None``."""
@@ -141,7 +143,35 @@ def load_contract(path: str | Path) -> Contract:
         raise ContractError(f"{path}: 'entities' must be a non-empty mapping")
     entities = tuple(_entity(source, name, spec or {}, defaults, path) for name, spec in ents.items())
     return Contract(source=str(source), path=path, entities=entities,
-                    description=str(doc.get("description", "")))
+                    description=str(doc.get("description", "")),
+                    guest_retention_days=_guest_days(doc.get("retention"), path))
+
+
+def _guest_days(ret: Any, path: Path) -> int | None:
+    if ret is None:
+        return None
+    if not isinstance(ret, dict):
+        raise ContractError(f"{path}: 'retention' must be a mapping like {{guest_days: 730}}")
+    if ret.get("guest_days") is None:
+        return None
+    try:
+        return int(ret["guest_days"])
+    except (TypeError, ValueError) as exc:
+        raise ContractError(f"{path}: retention.guest_days must be a number of days") from exc
+
+
+def contracts_dir(settings: Settings) -> Path:
+    """The contracts directory (``ingest.contracts_dir``): as configured when it exists or is
+    absolute, else relative to the repository (so ``dagster dev`` and tests work anywhere)."""
+    configured = Path(settings.ingest.contracts_dir)
+    if configured.is_absolute() or configured.is_dir():
+        return configured
+    return Path(__file__).resolve().parents[1] / configured
+
+
+def contracts_of(settings: Settings) -> dict[str, Contract]:
+    """The data contracts of ``settings``, by source name (the one place contracts are loaded)."""
+    return load_contracts(contracts_dir(settings))
 
 
 def load_contracts(directory: str | Path) -> dict[str, Contract]:
@@ -275,11 +305,3 @@ def _check_mapping(m: Any, names: set[str], where: str) -> None:
     for k in ("then", "else"):
         if k in m:
             _check_mapping(m[k], names, f"{where}.{k}")
-
-
-def resolve_contracts_dir(settings: Settings) -> Path:
-    """The contracts directory: as configured, or the repository's ``data_contracts/``."""
-    p = Path(settings.ingest.contracts_dir)
-    if p.is_dir() or p.is_absolute():
-        return p
-    return Path(__file__).resolve().parent.parent / settings.ingest.contracts_dir

@@ -17,26 +17,31 @@ from __future__ import annotations
 
 import gc
 import itertools
-import json
 import logging
 import os
 import re
 import time
-import uuid
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
 
 import duckdb
 import polars as pl
-import pyarrow.parquet as pq
 
 from cdp.config import Settings
-from cdp.lake import partition_dir, write_parquet_atomic
-from cdp.schema import UTC_TS
-from pipelines.contracts import Contract, Entity, load_contracts, resolve_contracts_dir
+from cdp.lake import FIRST_DELIVERY, ParquetStream, delivery_date, partition_dir, remove_stale_temps
+from cdp.schema import UTC_TS, schema
+from pipelines.contracts import Contract, Entity, contracts_of
 from pipelines.expectations import GE_ERRORS, FileValidation, GEOutcome, Validator
+from pipelines.load_log import (
+    FAILED,
+    LOADED,
+    SKIPPED,
+    FileResult,
+    append_load_log,
+    read_load_log,
+)
 from pipelines.mapping import canonical_rows
 from pipelines.readers import (
     FileRejected,
@@ -57,31 +62,7 @@ from privacy.suppression import suppress_rows
 
 log = logging.getLogger(__name__)
 
-LOADED, SKIPPED, FAILED = "loaded", "skipped_duplicate", "failed"
-
-LOAD_LOG = pl.Schema({
-    "load_id": pl.String,
-    "source": pl.String,
-    "entity": pl.String,
-    "file": pl.String,  # relative to the landing directory
-    "content_sha256": pl.String,
-    "load_date": pl.Date,  # the delivery folder date
-    "rows_read": pl.Int64,
-    "rows_staged": pl.Int64,
-    "rows_quarantined": pl.Int64,
-    "rows_suppressed": pl.Int64,
-    "status": pl.String,  # loaded / skipped_duplicate / failed
-    "message": pl.String,
-    "warnings": pl.List(pl.String),
-    "ge_success": pl.Boolean,
-    "staged_path": pl.String,  # relative to the data directory
-    "quarantine_path": pl.String,
-    "report_path": pl.String,
-    "started_at": UTC_TS,
-    "finished_at": UTC_TS,
-})
-
-QUARANTINE = pl.Schema({
+QUARANTINE = schema({
     "_source_file": pl.String,
     "_row_number": pl.Int64,
     "_load_id": pl.String,
@@ -90,39 +71,6 @@ QUARANTINE = pl.Schema({
     "_failed_rules": pl.List(pl.String),
     "_reason": pl.String,
 })
-
-
-@dataclass
-class FileResult:
-    """What happened to one landing file."""
-
-    file: str
-    source: str
-    entity: str | None
-    status: str
-    load_id: str | None = None
-    content_sha256: str = ""
-    load_date: date | None = None
-    rows_read: int = 0
-    rows_staged: int = 0
-    rows_quarantined: int = 0
-    rows_suppressed: int = 0
-    message: str = ""
-    warnings: list[str] = field(default_factory=list)
-    ge_success: bool | None = None
-    ge_disagreements: list[dict] = field(default_factory=list)
-    rule_counts: dict[str, int] = field(default_factory=dict)
-    staged_path: str | None = None
-    quarantine_path: str | None = None
-    report_path: str | None = None
-    seconds: dict[str, float] = field(default_factory=dict)
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-
-    @property
-    def reconciles(self) -> bool:
-        """Rows read = staged + quarantined + suppressed (for loaded files)."""
-        return self.rows_read == self.rows_staged + self.rows_quarantined + self.rows_suppressed
 
 
 @dataclass
@@ -144,35 +92,6 @@ class IngestReport:
         return not self.failed
 
 
-def read_load_log(settings: Settings) -> pl.DataFrame:
-    """The load log (empty frame when nothing has been loaded yet)."""
-    p = settings.paths.load_log
-    if not p.exists():
-        return pl.DataFrame(schema=LOAD_LOG)
-    return pl.read_parquet(p)
-
-
-def _append_load_log(settings: Settings, row: FileResult) -> None:
-    rec = {k: getattr(row, k) for k in LOAD_LOG.names() if hasattr(row, k)}
-    rec["entity"] = row.entity
-    new = pl.DataFrame([rec], schema=LOAD_LOG)
-    log_df = pl.concat([read_load_log(settings), new], how="diagonal_relaxed")
-    write_parquet_atomic(log_df, settings.paths.load_log)
-
-
-def _delivery_date(rel: Path) -> date | None:
-    """The date of the delivery folder ``<source>/<YYYY-MM-DD>/…`` (None when it is no date)."""
-    if len(rel.parts) < 3 or not DATE_FOLDER.fullmatch(rel.parts[1]):
-        return None
-    try:
-        return date.fromisoformat(rel.parts[1])
-    except ValueError:
-        return None
-
-
-#: Delivery folders dated before this (the first load-date partition) are reported, not loaded.
-FIRST_DELIVERY = date(2020, 1, 1)
-DATE_FOLDER = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Nothing a delivered file name needs: path separators of other systems, "..", control characters.
 ODD_NAME = re.compile(r"[\\\x00-\x1f\x7f]|\.\.")
 
@@ -188,17 +107,16 @@ class LandingEntry:
 
 
 def _entry(settings: Settings, path: Path, rel: Path) -> LandingEntry:
-    d = _delivery_date(rel)
+    d = delivery_date(rel)
     if path.is_symlink():
         what = "dangling symbolic link" if not path.exists() else "symbolic link"
         return LandingEntry(path, rel, None, f"{what}, not followed: deliver the file itself (rule file:symlink)")
     if ODD_NAME.search(rel.name) or rel.name.startswith("."):
         return LandingEntry(path, rel, None, "file name has a path separator, '..', a control character "
                             "or a leading dot: rename it (rule file:name)")
-    lo = FIRST_DELIVERY
-    if d is None or not lo <= d <= datetime.now(UTC).date() + timedelta(days=1):
-        return LandingEntry(path, rel, None, f"not in a delivery folder <source>/<YYYY-MM-DD>/ dated from {lo} "
-                            "to tomorrow: move it into one (rule file:delivery_folder)")
+    if d is None:
+        return LandingEntry(path, rel, None, f"not in a delivery folder <source>/<YYYY-MM-DD>/ dated from "
+                            f"{FIRST_DELIVERY} to tomorrow: move it into one (rule file:delivery_folder)")
     return LandingEntry(path, rel, d)
 
 
@@ -253,7 +171,7 @@ def ingest(settings: Settings, sources: list[str] | None = None,
         An :class:`IngestReport`; files that failed are in ``report.failed`` with a message that
         names the file, column and contract rule. One failing file never stops the others.
     """
-    contracts = load_contracts(resolve_contracts_dir(settings))
+    contracts = contracts_of(settings)
     if sources:
         unknown = [s for s in sources if s not in contracts]
         if unknown:
@@ -277,7 +195,7 @@ def ingest(settings: Settings, sources: list[str] | None = None,
         if res.status == FAILED:
             log.error(res.message)
         # Only now, with every data file of the load in place, does the load count as done.
-        _append_load_log(settings, res)
+        append_load_log(settings, res)
         report.files.append(res)
     write_index(settings, read_load_log(settings))
     return report
@@ -319,54 +237,6 @@ def _no_contract_message(rel: Path, contract: Contract | None, source: str) -> s
     globs = [g for e in contract.entities for g in e.files]
     return (f"{rel.as_posix()}: matches no contract: no entity of {contract.path.name} has a files glob "
             f"matching {rel.name!r} (globs {globs}; rule file:contract)")
-
-
-class _ParquetSink:
-    """Rows of one load appended chunk by chunk to one Parquet file under a temp name; the file
-    appears under its final name only on :meth:`commit` (atomic rename, as
-    :func:`cdp.lake.write_parquet_atomic`)."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.tmp = path.with_name(f".tmp-{uuid.uuid4().hex}-{path.name}.partial")
-        self.writer: pq.ParquetWriter | None = None
-        self.rows = 0
-
-    def write(self, df: pl.DataFrame) -> None:
-        if df.height == 0 and self.writer is not None:
-            return
-        t = df.to_arrow(compat_level=pl.CompatLevel.oldest())
-        if self.writer is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.writer = pq.ParquetWriter(self.tmp, t.schema, compression="zstd")
-        else:
-            t = t.cast(self.writer.schema)
-        self.writer.write_table(t)
-        self.rows += df.height
-
-    def commit(self) -> Path | None:
-        """Close and rename into place (None when nothing was written)."""
-        if self.writer is None:
-            return None
-        self.writer.close()
-        self.writer = None
-        with open(self.tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(self.tmp, self.path)
-        return self.path
-
-    def abort(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            self.writer = None
-        self.tmp.unlink(missing_ok=True)
-
-
-def _remove_stale(path: Path) -> None:
-    """Temp files a crashed earlier attempt of this load left next to ``path``."""
-    if path.parent.is_dir():
-        for p in path.parent.glob(f".tmp-*-{path.name}.partial"):
-            p.unlink(missing_ok=True)
 
 
 def _duplicated_keys(path: Path, entity: Entity, batch_rows: int) -> dict[str, pl.Series]:
@@ -443,8 +313,8 @@ class _FileLoad:
         self.staged_file = partition_dir(settings.paths.staged / part, load_date) / f"{load_id}.parquet"
         self.qfile = partition_dir(settings.paths.quarantine / part, load_date) / f"{load_id}.parquet"
         for p in (self.staged_file, self.qfile):
-            _remove_stale(p)
-        self.staged_sink, self.q_sink = _ParquetSink(self.staged_file), _ParquetSink(self.qfile)
+            remove_stale_temps(p)
+        self.staged_sink, self.q_sink = ParquetStream(self.staged_file), ParquetStream(self.qfile)
         self.lineage = [pl.lit(relp).alias("_source_file"), pl.lit(load_id).alias("_load_id"),
                         pl.lit(datetime.now(UTC)).cast(UTC_TS).alias("_ingested_at")]
         ing = settings.ingest
@@ -585,9 +455,3 @@ def _record(settings: Settings, res: FileResult, load: _FileLoad, tally: _Tally)
     res.report_path = write_load_report(settings, res, entity, tally.ge)
     tally.secs["write"] += time.perf_counter() - t
     res.seconds = {k: v for k, v in tally.secs.items() if v or k != "keys"}
-
-
-def result_dict(res: FileResult) -> dict:
-    """A JSON-friendly view of a file result (for reports and benchmarks)."""
-    d = asdict(res)
-    return json.loads(json.dumps(d, default=str))

@@ -21,16 +21,16 @@ import polars as pl
 from cdp.config import Settings
 from cdp.lake import read_table, write_text_atomic
 from cdp.schema import ConsentStatus
-from pipelines.contracts import Entity, load_contracts, resolve_contracts_dir
+from pipelines.contracts import Entity, contracts_of
 from pipelines.mapping import map_to_canonical, mapped_expr
 
 CONSENT = "consent_events"
 WITHDRAWN = ConsentStatus.WITHDRAWN.value
 
 
-def consent_entities(contracts_dir: Path) -> list[Entity]:
+def consent_entities(settings: Settings) -> list[Entity]:
     """Contract entities whose rows map to canonical consent events."""
-    return [e for c in load_contracts(contracts_dir).values() for e in c.entities if CONSENT in e.canonical]
+    return [e for c in contracts_of(settings).values() for e in c.entities if CONSENT in e.canonical]
 
 
 def staged_withdrawals(settings: Settings) -> pl.DataFrame:
@@ -39,7 +39,7 @@ def staged_withdrawals(settings: Settings) -> pl.DataFrame:
     cols = {"consent_event_key": pl.String, "person_record_key": pl.String, "_source_file": pl.String,
             "_row_number": pl.Int64}
     parts = []
-    for e in consent_entities(resolve_contracts_dir(settings)):
+    for e in consent_entities(settings):
         d = settings.paths.staged / e.source / e.name
         if not d.is_dir():
             continue
@@ -74,5 +74,5 @@ def write_findings(settings: Settings, load_id: str, file: str, rows: pl.DataFra
            "findings": [{"row": r["_row_number"], "finding": r["finding"], "rules": r["_failed_rules"]}
                         for r in rows.sort("_row_number").iter_rows(named=True)]}
     path = settings.paths.reports / "dpo" / f"{load_id}.json"
-    write_text_atomic(path, json.dumps(doc, indent=1))
+    write_text_atomic(json.dumps(doc, indent=1), path)
     return path

@@ -55,8 +55,10 @@ def _settings(tmp: Path) -> Settings:
     return s
 
 
-def _check(s: Settings, report, rel: str, ids: list[str], id_col: str, entity: str, personal: set[str],
+def _check(s: Settings, report, target: tuple[str, str, str], ids: list[str], personal: set[str],
            other: str) -> None:
+    """``target``: (file, id column, entity) of the hostile file; ``other``: a valid file beside it."""
+    rel, id_col, entity = target
     by_file = {f.file: f for f in report.files}
     f = by_file[rel]
     assert by_file[other].status == LOADED, by_file[other].message  # the rest of the source loads
@@ -147,7 +149,7 @@ def test_hostile_csv_members(tmp_path_factory, case):
         "transaction_id,card_number,store_id,transaction_at,amount,points,type\n"
         "T-1,2760000000001,S01,2024-03-05 10:00:00,19.99,19,purchase\n")
     report = ingest(s)
-    _check(s, report, f"bonus/{DAY}/members_20240308.csv", ids, "card_number", "members", personal,
+    _check(s, report, (f"bonus/{DAY}/members_20240308.csv", "card_number", "members"), ids, personal,
            f"bonus/{DAY}/transactions_20240308.csv")
 
 
@@ -205,7 +207,7 @@ def test_hostile_csv_erp(tmp_path_factory, case):
         b"Belegnummer;Belegart;Kundennummer;Belegdatum;Betrag;Waehrung;Vertriebsweg;Artikelmodelle\r\n"
         b"RE-2024-000001;RE;10000001;05.03.2024;129,95;EUR;Filiale;KM-200\r\n")
     report = ingest(s)
-    _check(s, report, f"erp/{DAY}/kunden_20240308.csv", ids, "Kundennummer", "customers", personal,
+    _check(s, report, (f"erp/{DAY}/kunden_20240308.csv", "Kundennummer", "customers"), ids, personal,
            f"erp/{DAY}/rechnungen_20240308.csv")
 
 
@@ -266,7 +268,7 @@ def test_hostile_jsonl_contacts(tmp_path_factory, case):
         '{"interaction_id": "INT-00000001", "contact_id": "CRM-0000001", "timestamp": "2024-03-05T14:22:10Z", '
         '"channel": "phone", "type": "call"}\n')
     report = ingest(s)
-    _check(s, report, f"crm/{DAY}/contacts_20240308.jsonl", ids, "contact_id", "contacts", personal,
+    _check(s, report, (f"crm/{DAY}/contacts_20240308.jsonl", "contact_id", "contacts"), ids, personal,
            f"crm/{DAY}/interactions_20240308.jsonl")
 
 
@@ -306,7 +308,7 @@ def test_hostile_json_consent_events(tmp_path_factory, case):
         '{"interaction_id": "INT-00000001", "contact_id": "CRM-0000001", "timestamp": "2024-03-05T14:22:10Z", '
         '"channel": "phone", "type": "call"}\n')
     report = ingest(s)
-    _check(s, report, f"crm/{DAY}/consent_events_20240308.json", ids, "event_id", "consent_events", personal,
+    _check(s, report, (f"crm/{DAY}/consent_events_20240308.json", "event_id", "consent_events"), ids, personal,
            f"crm/{DAY}/interactions_20240308.jsonl")
     findings = list((s.paths.reports / "dpo").glob("*.json")) if (s.paths.reports / "dpo").is_dir() else []
     for p in findings:
