@@ -189,12 +189,12 @@ def recover_dead_runs(instance: dg.DagsterInstance) -> list[str]:
         return notes
     info = storage.get_concurrency_info(DUCKDB_POOL)
     for run_id in {c.run_id for c in info.claimed_slots} | {p.run_id for p in info.pending_steps}:
-        run = instance.get_run_by_id(run_id)
-        if run is None or run.is_finished:
+        holder = instance.get_run_by_id(run_id)
+        if holder is None or holder.is_finished:
             storage.free_concurrency_slots_for_run(run_id)
             notes.append(f"pool {DUCKDB_POOL}: slot of ended run {run_id[:8]} freed")
         else:
-            raise PoolBusy(f"Dagster run {run_id} ({run.status.value}) holds pool {DUCKDB_POOL}; wait for it or "
+            raise PoolBusy(f"Dagster run {run_id} ({holder.status.value}) holds pool {DUCKDB_POOL}; wait for it or "
                            "terminate it in the Dagster UI (Runs), then start cdp run again")
     return notes
 

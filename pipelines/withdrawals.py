@@ -36,8 +36,8 @@ def consent_entities(settings: Settings) -> list[Entity]:
 def staged_withdrawals(settings: Settings) -> pl.DataFrame:
     """Every staged withdrawal: ``consent_event_key``, ``person_record_key``, ``_source_file``,
     ``_row_number`` (empty when there is none)."""
-    cols = {"consent_event_key": pl.String, "person_record_key": pl.String, "_source_file": pl.String,
-            "_row_number": pl.Int64}
+    cols = pl.Schema({"consent_event_key": pl.String, "person_record_key": pl.String, "_source_file": pl.String,
+                      "_row_number": pl.Int64})
     parts = []
     for e in consent_entities(settings):
         d = settings.paths.staged / e.source / e.name

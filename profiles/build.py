@@ -21,7 +21,7 @@ import re
 import shutil
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from importlib import resources
 from pathlib import Path
@@ -299,7 +299,7 @@ def newest_delivery_end(settings: Settings) -> datetime | None:
     if "load_date" not in log_df.columns:
         return None
     newest = log_df.filter(pl.col("status") == "loaded")["load_date"].max()
-    if newest is None:
+    if not isinstance(newest, date):
         return None
     return datetime.combine(newest + timedelta(days=1), dtime(), tzinfo=UTC)
 
