@@ -25,7 +25,8 @@ from pipelines.contracts import Entity, contracts_of
 from pipelines.mapping import map_to_canonical, mapped_expr
 
 CONSENT = "consent_events"
-WITHDRAWN = ConsentStatus.WITHDRAWN.value
+#: statuses that take a consent back: a withdrawal, or an objection (Art. 21)
+WITHDRAWALS = [ConsentStatus.WITHDRAWN.value, ConsentStatus.OBJECTION.value]
 
 
 def consent_entities(settings: Settings) -> list[Entity]:
@@ -34,7 +35,7 @@ def consent_entities(settings: Settings) -> list[Entity]:
 
 
 def staged_withdrawals(settings: Settings) -> pl.DataFrame:
-    """Every staged withdrawal: ``consent_event_key``, ``person_record_key``, ``_source_file``,
+    """Every staged withdrawal or objection: ``consent_event_key``, ``person_record_key``, ``_source_file``,
     ``_row_number`` (empty when there is none)."""
     cols = pl.Schema({"consent_event_key": pl.String, "person_record_key": pl.String, "_source_file": pl.String,
                       "_row_number": pl.Int64})
@@ -45,7 +46,7 @@ def staged_withdrawals(settings: Settings) -> pl.DataFrame:
             continue
         staged = read_table(d).collect()
         mapped = map_to_canonical(staged, e, CONSENT, e.canonical[CONSENT])
-        parts.append(mapped.filter(pl.col("status") == WITHDRAWN).select(
+        parts.append(mapped.filter(pl.col("status").is_in(WITHDRAWALS)).select(
             "consent_event_key", "person_record_key", "_source_file", "_row_number"))
     return pl.concat(parts, how="vertical_relaxed").cast(cols) if parts else pl.DataFrame(schema=cols)
 
@@ -61,7 +62,7 @@ def withdrawal_findings(entity: Entity, evaluated: pl.DataFrame) -> pl.DataFrame
     return evaluated.filter(bad).select(
         "_row_number",
         pl.when(pl.col("_read_error").is_not_null()).then(pl.lit("unreadable_consent_row"))
-        .when(status == WITHDRAWN).then(pl.lit("withdrawal_quarantined")).otherwise(None).alias("finding"),
+        .when(status.is_in(WITHDRAWALS)).then(pl.lit("withdrawal_quarantined")).otherwise(None).alias("finding"),
     ).drop_nulls("finding")
 
 

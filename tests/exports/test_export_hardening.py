@@ -39,7 +39,7 @@ def test_csv_cells_that_would_be_formulas_are_escaped(fresh):
 def _stage_withdrawal(settings, event_id: str, contact_id: str) -> str:
     rel = "crm/2024-06-02/consent_events_20240602.json"
     row = {"event_id": event_id, "contact_id": contact_id, "purpose": "marketing", "channel": "email",
-           "status": "withdrawn", "timestamp": datetime(2024, 6, 1, 9, tzinfo=UTC), "method": "web_form",
+           "contact_point": None, "status": "withdrawn", "timestamp": datetime(2024, 6, 1, 9, tzinfo=UTC), "method": "web_form",
            "text_version": None, "_extra": None, "_source_file": rel, "_row_number": 3,
            "_load_id": "crm-consent_events-20240602-x", "_ingested_at": datetime.now(UTC)}
     path = settings.paths.staged / "crm" / "consent_events" / "load_date=2024-06-02" / "x.parquet"
