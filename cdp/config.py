@@ -23,6 +23,9 @@ from typing import Any
 
 from cdp.paths import Paths
 
+#: The demo value of ``privacy.secret``: published in this repository, so no secret at all.
+DEMO_SECRET = "change-me-local-demo-secret"
+
 
 @dataclass
 class IngestSettings:
@@ -37,6 +40,12 @@ class IngestSettings:
     # Files are read, checked and written in batches of about this many lines (bounded memory);
     # JSON arrays and CSVs with quoted line breaks are read whole.
     batch_rows: int = 1_000_000
+    # A raw value longer than this many characters quarantines its row (rule <field>:max_length):
+    # a 10 MB "name" is an attack or a broken export, and would slow every page that shows it.
+    max_field_length: int = 4_000
+    # An event or record timestamp more than this many days after its delivery date is in the
+    # future: the row is quarantined (rule <field>:future) instead of moving "now" to 2099.
+    future_tolerance_days: int = 1
 
 
 @dataclass
@@ -202,8 +211,9 @@ class ExportSettings:
 class PrivacySettings:
     """Data protection (privacy)."""
 
-    # Salt for tombstone hashes and pseudonyms; set CDP_PRIVACY__SECRET in production.
-    secret: str = "change-me-local-demo-secret"
+    # Salt for tombstone hashes and pseudonyms; set CDP_PRIVACY__SECRET in production. `cdp run`
+    # warns loudly at the demo default on simulated data and refuses it on any other data.
+    secret: str = DEMO_SECRET
     # Guest checkouts never linked to a registered customer are dropped this many days after
     # their last activity; a contract's ``retention: {guest_days: N}`` overrides it per source
     # (0 = keep).

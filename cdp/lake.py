@@ -9,7 +9,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -49,26 +49,28 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
             tmp.unlink()
 
 
+#: Delivery folders dated before this (the first load-date partition) are not deliveries.
+FIRST_DELIVERY = date(2020, 1, 1)
+_DATE_FOLDER = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def delivery_date(relative_path: str | Path) -> date | None:
     """The delivery (load) date of a landing file ``<source>/<YYYY-MM-DD>/<file>``.
 
     The one rule, for the ingest, the load log, the Dagster partitions and the landing sensor:
-    the first folder below the source that is an ISO date, else a ``YYYYMMDD`` in the file
-    name, else ``None`` (the ingest then takes today's date).
+    the folder right below the source, when it is a real ISO date from :data:`FIRST_DELIVERY` to
+    tomorrow; else ``None``, and the ingest reports the file (``rule file:delivery_folder``)
+    instead of loading it under a guessed date (``2025-02-30``, ``..2025-04-26`` or a date in a
+    file name are no delivery folders).
     """
-    rel = Path(relative_path)
-    for part in rel.parts[1:-1]:
-        try:
-            return date.fromisoformat(part)
-        except ValueError:
-            continue
-    m = re.search(r"(\d{4})(\d{2})(\d{2})", rel.name)
-    if m:
-        try:
-            return date(int(m[1]), int(m[2]), int(m[3]))
-        except ValueError:
-            pass
-    return None
+    parts = Path(relative_path).parts
+    if len(parts) < 3 or not _DATE_FOLDER.fullmatch(parts[1]):
+        return None
+    try:
+        d = date.fromisoformat(parts[1])
+    except ValueError:
+        return None
+    return d if FIRST_DELIVERY <= d <= datetime.now(UTC).date() + timedelta(days=1) else None
 
 
 def write_parquet_atomic(df: pl.DataFrame, path: str | Path) -> Path:

@@ -122,6 +122,8 @@ def source_assets(source: str, entities: list[str]) -> list[dg.AssetSpec | dg.As
         settings = cdp.get()
         dates = list(context.partition_keys) if context.has_partition_key_range or context.has_partition_key else None
         report = ingest(settings, sources=[source], load_dates=dates)
+        for f in report.failed:  # messages name file, rule and reason, never a value
+            context.log.warning(f.message)
         limits = failed_share_limits(settings, source)
         for e in entities:
             files = lake_counts.entity_files(settings, source, e, dates)

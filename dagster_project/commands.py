@@ -7,7 +7,8 @@ import contextlib
 import typer
 
 from cdp.logs import current_log_file
-from dagster_project.run import run_pipeline, summary_lines
+from cdp.runlock import RunLocked
+from dagster_project.run import DemoSecret, PoolBusy, run_pipeline, summary_lines
 
 
 def register(app: typer.Typer) -> None:
@@ -34,6 +35,9 @@ def register(app: typer.Typer) -> None:
             except FileNotFoundError as exc:
                 typer.echo(f"error: {exc}", err=True)
                 raise typer.Exit(2) from exc
+            except (RunLocked, PoolBusy, DemoSecret) as exc:
+                typer.echo(f"cdp run: {exc}", err=True)
+                raise typer.Exit(3) from exc
         for line in summary_lines(summary, settings, current_log_file()):
             console.print(line, markup=False, soft_wrap=True)
         if not summary.success:

@@ -30,9 +30,14 @@ def load_date_of(relative_path: str) -> str | None:
 
 
 def landing_dates(landing: Path, source: str | None = None) -> list[str]:
-    """Sorted delivery dates found under ``landing`` (optionally of one source)."""
-    roots = [landing / source] if source else [p for p in landing.glob("*") if p.is_dir()]
-    files = (f for r in roots for f in r.rglob("*") if f.is_file() and not f.name.startswith("."))
+    """Sorted delivery dates found under ``landing`` (optionally of one source).
+
+    Folders that are no delivery date (``2025-02-30``, before 2020) and symbolic links are left
+    out here, so they cannot stop a run before it starts; ingestion reports them in the load log.
+    """
+    roots = [landing / source] if source else [p for p in landing.glob("*") if p.is_dir() and not p.is_symlink()]
+    files = (f for r in roots for f in r.rglob("*")
+             if f.is_file() and not f.name.startswith(".") and not f.is_symlink() and not f.parent.is_symlink())
     return sorted({d for f in files if (d := load_date_of(f.relative_to(landing).as_posix()))})
 
 

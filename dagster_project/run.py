@@ -13,12 +13,49 @@ from typing import Any
 import dagster as dg
 from dagster._core.events import StepMaterializationData
 
-from cdp.config import Settings
+from cdp.config import DEMO_SECRET, Settings
+from cdp.runlock import process_alive, process_id, run_lock
+from dagster_project.assets import DUCKDB_POOL
 from dagster_project.definitions import build_definitions
 from dagster_project.partitions import landing_dates, range_tags, register_load_dates
 from dagster_project.sensors import JOB_NAME
 
 Echo = Callable[[str], None]
+
+#: Run tag naming the process that executes a `cdp run` (``host:pid:start``), so the next run
+#: can tell a run that is still going from one that was killed.
+PROCESS_TAG = "cdp/process"
+IN_PROGRESS = [dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.NOT_STARTED,
+               dg.DagsterRunStatus.CANCELING]
+#: Leftovers of a killed write: temp files of the lake writer and reports, databases being built
+#: (with their WAL). Only removed while the run lock is held, so no live writer owns them.
+LEFTOVER_MARKS = (".tmp-", ".building-")
+
+
+class DemoSecret(RuntimeError):
+    """``privacy.secret`` is the published demo value on data that is not simulated."""
+
+
+def check_secret(settings: Settings, echo: Echo) -> None:
+    """Warn loudly about the demo ``privacy.secret`` on simulated data (``data/truth/`` exists);
+    refuse it on any other data: with a published key, erasure tombstones and pseudonyms can be
+    reversed by anyone who guesses an e-mail address.
+
+    Raises:
+        DemoSecret: demo secret, and the data is not the simulator's.
+    """
+    if settings.privacy.secret != DEMO_SECRET:
+        return
+    if (settings.paths.truth / "manifest.json").is_file():
+        echo("WARNING: privacy.secret is the published demo value. Fine for simulated data; set "
+             "CDP_PRIVACY__SECRET (or [privacy] secret in cdp.toml) before loading real exports.")
+        return
+    raise DemoSecret("privacy.secret is the published demo value and this is not simulated data: set "
+                     "CDP_PRIVACY__SECRET (or [privacy] secret in cdp.toml) to a long random value first")
+
+
+class PoolBusy(RuntimeError):
+    """A live Dagster run (e.g. from the UI) holds the ``cdp_duckdb`` pool: waiting would hang."""
 
 
 @dataclass
@@ -44,7 +81,8 @@ def _value(v: Any) -> Any:
 
 
 _STAGE = {"canonical_records": "canonical", "identity_resolution": "identity",
-          "profile_database": "profiles", "agent_views": "exports", "exports__agent_views": "exports"}
+          "profile_database": "profiles", "agent_views": "exports", "exports__agent_views": "exports",
+          "reports__record_of_processing": "reports"}
 
 
 def step_line(step: str, materialized: dict[str, dict[str, Any]], seconds: float | None) -> str:
@@ -151,6 +189,54 @@ def dagster_instance(settings: Settings) -> dg.DagsterInstance:
     return dg.DagsterInstance.from_config(str(dagster_home(settings)))
 
 
+def remove_leftovers(settings: Settings) -> list[str]:
+    """Delete what killed writers left in the data directory (never in ``landing/``); returns
+    the removed paths relative to the data directory. Call only while holding the run lock."""
+    root = settings.paths.root
+    skip = {settings.paths.landing.resolve(), dagster_home(settings)}
+    removed = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        dirnames[:] = [d for d in dirnames if (here / d).resolve() not in skip]
+        for name in filenames:
+            if any(m in name for m in LEFTOVER_MARKS):
+                (here / name).unlink(missing_ok=True)
+                removed.append((here / name).relative_to(root).as_posix())
+    return sorted(removed)
+
+
+def recover_dead_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Mark runs of killed `cdp run` processes as failed and free the pool slots they hold.
+
+    A run killed with ``kill -9`` stays STARTED and keeps its ``cdp_duckdb`` slot for ever, and
+    the next run would wait for that slot without end. Runs of a process that is gone are
+    failed here; a slot held by a run that has already ended is freed.
+
+    Raises:
+        PoolBusy: a run that is still alive (one started from the UI) holds the pool.
+    """
+    notes = []
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=IN_PROGRESS)):
+        ident = run.tags.get(PROCESS_TAG)
+        if ident is not None and not process_alive(ident):
+            instance.report_run_failed(run, message="the cdp run process was killed; marked failed by the next run")
+            instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+            notes.append(f"run {run.run_id[:8]} of a killed process marked failed, its pool slot freed")
+    storage = instance.event_log_storage
+    if not storage.supports_global_concurrency_limits:
+        return notes
+    info = storage.get_concurrency_info(DUCKDB_POOL)
+    for run_id in {c.run_id for c in info.claimed_slots} | {p.run_id for p in info.pending_steps}:
+        holder = instance.get_run_by_id(run_id)
+        if holder is None or holder.is_finished:
+            storage.free_concurrency_slots_for_run(run_id)
+            notes.append(f"pool {DUCKDB_POOL}: slot of ended run {run_id[:8]} freed")
+        else:
+            raise PoolBusy(f"Dagster run {run_id} ({holder.status.value}) holds pool {DUCKDB_POOL}; wait for it or "
+                           "terminate it in the Dagster UI (Runs), then start cdp run again")
+    return notes
+
+
 def run_pipeline(settings: Settings, *, incremental: bool = False, force: bool = False,
                  echo: Echo = print, status: Callable[[str], None] | None = None) -> RunSummary:
     """Materialise the whole graph over every load date under ``data/landing/``.
@@ -158,27 +244,44 @@ def run_pipeline(settings: Settings, *, incremental: bool = False, force: bool =
     The same ``cdp_job`` that ``dagster dev`` shows, run in-process (no daemon) on the persistent
     instance of :func:`dagster_instance`, so ``make dagster`` shows its runs, materialisations
     and checks: one run spanning the first to the last load date (a single-run partition range).
+    One run at a time: the run lock of the data directory is held throughout; what a killed
+    earlier run left behind (temp files, a half-built database, a STARTED run holding the pool)
+    is cleaned up first.
 
     Raises:
         FileNotFoundError: when ``data/landing/`` has no dated deliveries.
+        DemoSecret: the demo ``privacy.secret`` on data that is not simulated.
+        RunLocked: another `cdp run` is running on this data directory.
+        PoolBusy: a live Dagster run holds the ``cdp_duckdb`` pool.
     """
     dates = landing_dates(settings.paths.landing)
     if not dates:
         raise FileNotFoundError(
             f"{settings.paths.landing}: no deliveries (<source>/<YYYY-MM-DD>/<file>); run `cdp generate` first"
         )
-    defs = build_definitions(settings)
-    job = defs.resolve_job_def(JOB_NAME).with_logger_defs({"progress": _progress_logger(echo, status)})
-    run_config = {
-        "ops": {"identity_resolution": {"config": {"incremental": incremental, "force": force}}},
-        "loggers": {"progress": {}},
-    }
-    span = dates[0] if len(dates) == 1 else f"{dates[0]} … {dates[-1]} ({len(dates)} load dates)"
-    echo(f"cdp run: load date {span}, data dir {settings.paths.root}")
-    with dagster_instance(settings) as instance:
-        order = register_load_dates(instance, dates)
-        result = job.execute_in_process(run_config=run_config, instance=instance,
-                                        tags=range_tags(dates, order), raise_on_error=False)
+    check_secret(settings, echo)
+    with run_lock(settings.paths.root) as previous:
+        if previous:
+            echo(f"cdp run: the lock of a run that is gone was taken over ({previous})")
+        removed = remove_leftovers(settings)
+        if removed:
+            echo(f"cdp run: removed {len(removed)} leftover file(s) of an interrupted run: {', '.join(removed[:5])}"
+                 + (" …" if len(removed) > 5 else ""))
+        defs = build_definitions(settings)
+        job = defs.resolve_job_def(JOB_NAME).with_logger_defs({"progress": _progress_logger(echo, status)})
+        run_config = {
+            "ops": {"identity_resolution": {"config": {"incremental": incremental, "force": force}}},
+            "loggers": {"progress": {}},
+        }
+        span = dates[0] if len(dates) == 1 else f"{dates[0]} … {dates[-1]} ({len(dates)} load dates)"
+        echo(f"cdp run: load date {span}, data dir {settings.paths.root}")
+        with dagster_instance(settings) as instance:
+            for note in recover_dead_runs(instance):
+                echo(f"cdp run: {note}")
+            order = register_load_dates(instance, dates)
+            result = job.execute_in_process(run_config=run_config, instance=instance,
+                                            tags=range_tags(dates, order) | {PROCESS_TAG: process_id()},
+                                            raise_on_error=False)
     return summarise(result, dates)
 
 

@@ -342,13 +342,18 @@ def _scrub_identity(settings: Settings, keys: list[str], cids: list[str], write:
         if not p.is_file():
             continue
         df = pl.read_parquet(p)
+        # A null (a retired id without successor) is nobody's: is_in gives null there, and a
+        # null keep would drop the row, so every membership test counts null as "not the person's".
+        def hit(col: str, values: list[str]) -> pl.Expr:
+            return pl.col(col).is_in(values).fill_null(False)
+
         keep = pl.lit(True)
         if "record_key" in df.columns:
-            keep = ~pl.col("record_key").is_in(keys)
+            keep = ~hit("record_key", keys)
         if "record_key_l" in df.columns:
-            keep = keep & ~pl.col("record_key_l").is_in(keys) & ~pl.col("record_key_r").is_in(keys)
+            keep = keep & ~hit("record_key_l", keys) & ~hit("record_key_r", keys)
         if "old_customer_id" in df.columns:
-            keep = keep & ~pl.col("old_customer_id").is_in(cids) & ~pl.col("new_customer_id").is_in(cids)
+            keep = keep & ~hit("old_customer_id", cids) & ~hit("new_customer_id", cids)
         kept = df.filter(keep)
         if kept.height != df.height and write:
             write_parquet_atomic(kept, p)

@@ -20,12 +20,14 @@ import polars as pl
 
 from cdp.config import Settings
 from cdp.db import has_table
-from cdp.lake import write_text_atomic
+from cdp.lake import read_table, write_text_atomic
 from dsr.sar_document import render_sar_html
 from dsr.subject import customer_record_keys, person_records, resolve_customer
 from pipelines.contracts import contracts_of
+from pipelines.ingest import QUARANTINE
 from pipelines.load_log import read_load_log
 from pipelines.mapping import map_to_canonical
+from privacy import identifiers as ids
 from privacy import store
 
 DERIVATION = {
@@ -66,10 +68,27 @@ def _staged_deliveries(settings: Settings, keys: list[str]) -> list[dict[str, An
         can = map_to_canonical(df, entity, "person_records", entity.canonical["person_records"])
         hit = can.filter(pl.col("record_key").is_in(keys)).select("record_key", "_row_number")
         if hit.height:
-            rows = df.join(hit, on="_row_number").drop("_extra", strict=False)
+            rows = df.join(hit, on="_row_number")  # _extra too: the columns no contract names
             for r in rows.to_dicts():
                 r["_load_date"] = row["load_date"]
                 out.append(r)
+    return out
+
+
+def _quarantined_rows(settings: Settings, people: pl.DataFrame) -> list[dict[str, Any]]:
+    """Rows rejected at ingestion that name one of the person's record ids or e-mail addresses
+    (they never reached a table, but they are data about the person all the same)."""
+    emails = {e.strip().lower() for e in people["email"].drop_nulls().to_list()}
+    out = []
+    for src_dir in sorted(p for p in settings.paths.quarantine.glob("*") if p.is_dir()):
+        own = set(people.filter(pl.col("source_system") == src_dir.name)["source_record_id"].to_list())
+        if not (own or emails):
+            continue
+        q = read_table(src_dir, QUARANTINE).collect()
+        tok = q.select(pl.col("_raw").map_elements(ids.raw_tokens, return_dtype=pl.List(pl.String)))
+        mine = tok.to_series().list.eval(
+            pl.element().is_in(list(own)) | pl.element().str.to_lowercase().is_in(list(emails))).list.any()
+        out += q.filter(mine.fill_null(False)).to_dicts()
     return out
 
 
@@ -125,6 +144,7 @@ def sar(settings: Settings, query: str, out_dir: str | Path, actor: str | None =
     people = person_records(settings).filter(pl.col("record_key").is_in(keys))
     doc["source_records"] = people.to_dicts()
     doc["source_deliveries"] = _staged_deliveries(settings, keys)
+    doc["rejected_deliveries"] = _quarantined_rows(settings, people)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"sar_{customer_id}_{date.today():%Y%m%d}"

@@ -196,7 +196,12 @@ def render_sar_html(doc: dict[str, Any], settings: Settings) -> str:
         + "<h3>Wie Ihre Datensätze zusammengeführt wurden</h3>"
         + _table(["System", "Nummer", "Grund", "Sicherheit"], match_rows)
         + "<h3>Lieferungen, in denen Ihre Datensätze enthalten waren</h3>"
-        + _table(["System", "Lieferdatum", "Datei", "Zeile"], deliveries))
+        + _table(["System", "Lieferdatum", "Datei", "Zeile"], deliveries)
+        + "<h3>Zeilen mit Ihren Daten, die bei der Lieferung abgewiesen wurden</h3>"
+        + _table(["System", "Datei", "Zeile", "Geprüfte Regel", "Inhalt wie geliefert"],
+                 [[system(str(q.get("_source_file", "")).split("/")[0]), q.get("_source_file"),
+                   q.get("_row_number"), ", ".join(q.get("_failed_rules") or []), q.get("_raw")]
+                  for q in doc.get("rejected_deliveries", [])]))
 
     # --- consent ----------------------------------------------------------------------------
     cur = [[PURPOSE_WORDS.get(r["purpose"], r["purpose"]), CHANNEL_WORDS.get(r["channel"], r["channel"]),

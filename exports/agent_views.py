@@ -32,7 +32,7 @@ from duckdb.func import FunctionNullHandling
 from cdp.config import Settings
 from cdp.db import scalar
 from cdp.lake import atomic_path, write_text_atomic
-from exports.db import connect_profiles
+from exports.db import connect_profiles, csv_safe_select
 from exports.display import phone_display
 from privacy.hooks import agent_view_where
 
@@ -126,6 +126,8 @@ def export_agent_views(settings: Settings, fmt: str = "parquet") -> Path:
         with contextlib.ExitStack() as renames:
             for part, sql in (("profile", PROFILE_SQL), ("contacts", CONTACTS_SQL)):
                 query = sql.format(where=where)
+                if ext == "csv":  # CSV and Excel: no formula injection through a cell
+                    query = csv_safe_select(con, query)
                 rel = con.sql(query)
                 schemas[part] = [{"name": c, "type": str(t), "description": COMMENTS.get(c) or comments.get(c)}
                                  for c, t in zip(rel.columns, rel.types, strict=True)]

@@ -21,7 +21,8 @@ import duckdb
 from cdp.config import Settings
 from cdp.db import scalar
 from cdp.lake import atomic_path, write_text_atomic
-from exports.db import connect_profiles, sql_text
+from exports.db import connect_profiles, csv_safe_select, sql_text
+from pipelines.withdrawals import staged_withdrawals
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,7 @@ def export_audience(
     }
     con = connect_profiles(settings)
     try:
+        refuse_unapplied_withdrawals(con, settings)
         reasons = _load_suppressions(con, settings)
         con.execute("CREATE TEMP TABLE audience_result AS " + sql_text("audience"), params)
         population = scalar(con, "SELECT count(*) FROM audience_result")
@@ -111,11 +113,12 @@ def export_audience(
         by_channel = dict(con.execute(
             "SELECT channel, count(*) FROM audience_result WHERE excluded_reason IS NULL "
             "GROUP BY 1 ORDER BY 1").fetchall())
+        select = f"SELECT {_OUT_COLUMNS} FROM audience_result WHERE excluded_reason IS NULL ORDER BY customer_id"
+        if out.suffix.lower() == ".csv":
+            select = csv_safe_select(con, select)
         with atomic_path(out) as tmp:
             # COPY cannot bind the file name; it is the caller's path, quoted.
-            con.execute(
-                f"COPY (SELECT {_OUT_COLUMNS} FROM audience_result WHERE excluded_reason IS NULL "
-                f"ORDER BY customer_id) TO '{_quote(tmp)}' {_FORMATS[out.suffix.lower()]}")
+            con.execute(f"COPY ({select}) TO '{_quote(tmp)}' {_FORMATS[out.suffix.lower()]}")
         built = con.execute("SELECT built_at FROM profile_build").fetchone()
     finally:
         con.close()
@@ -144,6 +147,34 @@ def export_audience(
     write_text_atomic(json.dumps(report, indent=2, ensure_ascii=False), report_path)
     log.info("audience %s: %d of %d exported -> %s", purpose, exported, population, out)
     return AudienceResult(out, report_path, population, exported, excluded, by_channel)
+
+
+def refuse_unapplied_withdrawals(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Refuse to export from a profile database that misses a staged withdrawal.
+
+    A withdrawal is staged even when its file is over the failed-row limit, but the blocking
+    check then stops the run before the profiles are rebuilt: the database still says
+    "granted". Only withdrawals of records the database knows count (a new record's withdrawal
+    has no customer to leave out yet).
+
+    Raises:
+        ValueError: the files and rows of withdrawals the database does not have yet.
+    """
+    staged = staged_withdrawals(settings)
+    if staged.height == 0:
+        return
+    con.register("staged_withdrawals", staged.to_arrow())
+    missing = con.execute(
+        "SELECT _source_file, count(*), min(_row_number) FROM staged_withdrawals s "
+        "WHERE s.consent_event_key NOT IN (SELECT consent_event_key FROM consent_event) "
+        "AND s.person_record_key IN (SELECT record_key FROM identity_link) GROUP BY 1 ORDER BY 1").fetchall()
+    con.unregister("staged_withdrawals")
+    if missing:
+        where = "; ".join(f"{f} ({n} row(s), first row {r})" for f, n, r in missing)
+        raise ValueError(
+            f"{settings.paths.duckdb.name} is older than {sum(n for _, n, _ in missing)} staged consent "
+            f"withdrawal(s): {where}. Run `cdp run` (see docs/operations.md, a blocked check) so the "
+            "withdrawals are applied, then export again (rule consent:withdrawal_not_applied)")
 
 
 def _load_suppressions(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, str]:

@@ -11,7 +11,7 @@ import typer
 
 from exports.agent_views import export_agent_views
 from exports.audience import export_audience
-from exports.console.app import create_app
+from exports.console.app import create_app, serve
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +94,6 @@ def register(app: typer.Typer) -> None:
                            err=True)
                 raise typer.Exit(2)
             log.warning("console listening on non-loopback %s: anyone who can reach it sees customer data", host)
-        flask_app = create_app(settings)
+        flask_app = create_app(settings, host=host)
         typer.echo(f"agent console ({settings.exports.console_role} view) on http://{host}:{port}/")
-        from werkzeug.serving import run_simple
-
-        run_simple(host, port, flask_app, threaded=True, use_reloader=False, use_debugger=False)
+        serve(flask_app, host, port)

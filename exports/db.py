@@ -35,3 +35,23 @@ def rows(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     cols = [d[0] for d in cur.description]
     return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
+
+#: A CSV cell starting with one of these is a formula to Excel and LibreOffice (``=``, ``+``,
+#: ``-``, ``@``, tab, carriage return): such cells get a leading apostrophe (OWASP's advice).
+FORMULA_START = r"^[=+\-@\t\r]"
+
+
+def csv_safe_select(con: duckdb.DuckDBPyConnection, select: str) -> str:
+    """``select`` with every text column escaped against CSV formula injection.
+
+    A phone number in E.164 (``+49…``) gets the apostrophe too: a spreadsheet then shows it as
+    text, as it should, instead of evaluating it.
+    """
+    out = []
+    for name, dtype, *_ in con.execute(f"DESCRIBE {select}").fetchall():
+        q = '"' + name.replace('"', '""') + '"'
+        if dtype == "VARCHAR":
+            out.append(f"CASE WHEN regexp_matches({q}, '{FORMULA_START}') THEN chr(39) || {q} ELSE {q} END AS {q}")
+        else:
+            out.append(q)
+    return f"SELECT {', '.join(out)} FROM ({select})"

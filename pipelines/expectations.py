@@ -24,15 +24,18 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 import great_expectations as gx
+import great_expectations.exceptions as gx_exceptions
 import polars as pl
 from great_expectations.expectations.row_conditions import Column
 
-from pipelines.contracts import Entity
+from pipelines.contracts import Entity, FieldSpec
 from pipelines.rules import BOOL_VALUES, INT_RE, Verdicts, decimal_regex, strptime_format
 
 log = logging.getLogger(__name__)
 
 FULL, SAMPLE = "full", "sample"
+#: What a GE run raises when GE itself fails (a bug of ours still propagates).
+GE_ERRORS = (gx_exceptions.GreatExpectationsError,)
 READ_RULE = "row:readable"
 # No values in results or reports: they may be personal data. The quarantine holds the rows.
 RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0}
@@ -81,37 +84,8 @@ def plan(entity: Entity) -> list[PlannedExpectation]:
     for f in entity.fields:
         if f.required:
             add(f"{f.name}:required", FULL, E.ExpectColumnValuesToNotBeNull(column=f.name, **READABLE), f.name)
-        if f.type in ("list", "json"):
-            continue
-        if f.type == "int":
-            add(f"{f.name}:type", SAMPLE, E.ExpectColumnValuesToMatchRegex(column=f.name, regex=INT_RE, **READABLE),
-                f.name)
-        elif f.type == "decimal":
-            add(f"{f.name}:type", SAMPLE,
-                E.ExpectColumnValuesToMatchRegex(column=f.name, regex=decimal_regex(f.decimal), **READABLE), f.name)
-        elif f.type == "bool":
-            add(f"{f.name}:type", SAMPLE,
-                E.ExpectColumnValuesToBeInSet(column=f.name, value_set=list(BOOL_VALUES), **READABLE), f.name)
-        elif f.type in ("date", "timestamp"):
-            add(f"{f.name}:type", SAMPLE, E.ExpectColumnValuesToMatchStrftimeFormat(
-                column=f.name, strftime_format=strptime_format(f), **READABLE), f.name)
-        if f.pattern:
-            add(f"{f.name}:pattern", SAMPLE,
-                E.ExpectColumnValuesToMatchRegex(column=f.name, regex=f.pattern, **READABLE), f.name)
-        if f.allowed is not None:
-            add(f"{f.name}:allowed", SAMPLE,
-                E.ExpectColumnValuesToBeInSet(column=f.name, value_set=list(f.allowed), **READABLE), f.name)
-        for bound in ("min", "max"):
-            v = getattr(f, bound)
-            if v is None:
-                continue
-            b = _ge_bound(f.type, v)
-            typed = f"{f.name}__typed"
-            kw = {"min_value": b} if bound == "min" else {"max_value": b}
-            add(f"{f.name}:{bound}", SAMPLE, E.ExpectColumnValuesToBeBetween(column=typed, **kw, **READABLE), f.name)
-            # the whole file as one column aggregate: its minimum (maximum) within the bound
-            agg = E.ExpectColumnMinToBeBetween if bound == "min" else E.ExpectColumnMaxToBeBetween
-            add(f"{f.name}:{bound}", FULL, agg(column=typed, **kw, **READABLE), f.name)
+        if f.type not in ("list", "json"):
+            _field_expectations(f, add)
     for e in entity.expectations:
         if e.kind == "unique" and e.column:
             # aggregate over the whole file: distinct values / non-null values = 1
@@ -121,6 +95,74 @@ def plan(entity: Entity) -> list[PlannedExpectation]:
             add("table:row_count", FULL, E.ExpectTableRowCountToBeBetween(
                 min_value=int(e.min) if e.min is not None else None,
                 max_value=int(e.max) if e.max is not None else None), None)
+    return out
+
+
+def _type_expectation(f: FieldSpec) -> Any:
+    """The per-value expectation of a field's type (None for strings)."""
+    E = gx.expectations
+    if f.type == "int":
+        return E.ExpectColumnValuesToMatchRegex(column=f.name, regex=INT_RE, **READABLE)
+    if f.type == "decimal":
+        return E.ExpectColumnValuesToMatchRegex(column=f.name, regex=decimal_regex(f.decimal), **READABLE)
+    if f.type == "bool":
+        return E.ExpectColumnValuesToBeInSet(column=f.name, value_set=list(BOOL_VALUES), **READABLE)
+    if f.type in ("date", "timestamp"):
+        return E.ExpectColumnValuesToMatchStrftimeFormat(column=f.name, strftime_format=strptime_format(f),
+                                                         **READABLE)
+    return None
+
+
+def _field_expectations(f: FieldSpec, add: Any) -> None:
+    """Type, pattern, allowed-value and range expectations of one scalar field."""
+    E = gx.expectations
+    if (t := _type_expectation(f)) is not None:
+        add(f"{f.name}:type", SAMPLE, t, f.name)
+    if f.pattern:
+        add(f"{f.name}:pattern", SAMPLE,
+            E.ExpectColumnValuesToMatchRegex(column=f.name, regex=f.pattern, **READABLE), f.name)
+    if f.allowed is not None:
+        add(f"{f.name}:allowed", SAMPLE,
+            E.ExpectColumnValuesToBeInSet(column=f.name, value_set=list(f.allowed), **READABLE), f.name)
+    for bound in ("min", "max"):
+        v = getattr(f, bound)
+        if v is None:
+            continue
+        b = _ge_bound(f.type, v)
+        typed = f"{f.name}__typed"
+        kw = {"min_value": b} if bound == "min" else {"max_value": b}
+        add(f"{f.name}:{bound}", SAMPLE, E.ExpectColumnValuesToBeBetween(column=typed, **kw, **READABLE), f.name)
+        # the whole file as one column aggregate: its minimum (maximum) within the bound
+        agg = E.ExpectColumnMinToBeBetween if bound == "min" else E.ExpectColumnMaxToBeBetween
+        add(f"{f.name}:{bound}", FULL, agg(column=typed, **kw, **READABLE), f.name)
+
+
+#: Result keys that can hold values of the data (a column's min / max, unexpected values, an
+#: exception's text); they are dropped from every stored result.
+VALUE_KEYS = frozenset({"observed_value", "partial_unexpected_list", "partial_unexpected_counts",
+                        "partial_unexpected_index_list", "unexpected_list", "unexpected_index_list",
+                        "unexpected_index_query", "details", "exception_message", "exception_traceback"})
+
+
+def without_values(doc: Any) -> Any:
+    """A GE result JSON with every key that can hold a value of the data removed (recursively).
+
+    Row counts, unexpected counts and percentages stay; a table's observed row count is kept.
+    """
+    if isinstance(doc, list):
+        return [without_values(x) for x in doc]
+    if not isinstance(doc, dict):
+        return doc
+    keep_observed = doc.get("expectation_config", {}).get("type") in (
+        "expect_table_row_count_to_be_between", "expect_column_proportion_of_unique_values_to_be_between")
+    out = {}
+    for k, v in doc.items():
+        if k in VALUE_KEYS and not (k == "observed_value" and keep_observed):
+            continue
+        if k == "result" and keep_observed:
+            out[k] = {kk: vv for kk, vv in v.items() if kk == "observed_value" or kk not in VALUE_KEYS}
+            continue
+        out[k] = without_values(v)
     return out
 
 
@@ -188,13 +230,7 @@ class Validator:
             if c and c not in cols:
                 cols.append(c)
         rows = rows.select(*cols, *[c for c in fail_cols if c not in cols])
-        # A column aggregate over no values (every value null or unreadable) is undefined: GE
-        # would fail it, while no row can break the rule. Such expectations are left out of
-        # this run and listed as skipped.
-        skip = {p.rule: p.expectation.column for p in active
-                if p.expectation.expectation_type in AGGREGATES
-                and rows.select((pl.col("_read_error").is_null() & pl.col(p.expectation.column).is_not_null())
-                                .any()).item() is False}
+        skip = _empty_aggregates(active, rows)
         for rule, column in skip.items():
             ours = int(rows[f"__fail__{rule}"].sum()) if f"__fail__{rule}" in rows.columns else 0
             out.append({"rule": rule, "scope": scope, "expectation": "skipped (column has no values)",
@@ -209,33 +245,45 @@ class Validator:
             warnings.simplefilter("ignore", UserWarning)
             res = batch.validate(self._suite(entity, scope, leave), result_format=RESULT_FORMAT)
         del pdf, batch
-        self.last_result = res.to_json_dict()
-        for r in res.results:
-            rule = r.expectation_config.meta.get("rule")
-            got = r.result.get("unexpected_count")
-            if rule == READ_RULE:
-                ours = int(rows["_read_error"].is_not_null().sum())
-            elif f"__fail__{rule}" in rows.columns:
-                ours = int(rows[f"__fail__{rule}"].sum())
-            else:
-                ours = None  # table-level expectation: no row verdict to compare
-            if r.expectation_config.type not in AGGREGATES or ours is None:
-                agree = ours is None or got == ours
-            elif (r.exception_info or {}).get("raised_exception"):
-                agree = False
-            elif r.result.get("observed_value") is None:
-                agree = ours == 0  # aggregate over no values: nothing can break the rule
-            else:
-                agree = bool(r.success) == (ours == 0)  # aggregate: passes iff no row breaks the rule
-            out.append({
-                "rule": rule, "scope": scope, "expectation": r.expectation_config.type,
-                "column": r.expectation_config.kwargs.get("column"), "success": bool(r.success),
-                "element_count": r.result.get("element_count", rows.height),
-                "ge_unexpected": got, "polars_unexpected": ours, "agree": agree,
-                "error": (r.exception_info or {}).get("exception_message") if not r.success else None,
-                "batch": label,
-            })
-        return out
+        self.last_result = without_values(res.to_json_dict())
+        return out + [_compare(r, rows, scope, label) for r in res.results]
+
+
+def _empty_aggregates(active: list[PlannedExpectation], rows: pl.DataFrame) -> dict[str, str]:
+    """Column aggregates over no values (every value null or unreadable), by rule: undefined,
+    GE would fail them while no row can break the rule, so they are left out and listed."""
+    return {p.rule: p.expectation.column for p in active
+            if p.expectation.expectation_type in AGGREGATES
+            and rows.select((pl.col("_read_error").is_null() & pl.col(p.expectation.column).is_not_null())
+                            .any()).item() is False}
+
+
+def _compare(r: Any, rows: pl.DataFrame, scope: str, label: str) -> dict:
+    """One GE expectation result next to the polars count of its rule."""
+    rule = r.expectation_config.meta.get("rule")
+    got = r.result.get("unexpected_count")
+    if rule == READ_RULE:
+        ours = int(rows["_read_error"].is_not_null().sum())
+    elif f"__fail__{rule}" in rows.columns:
+        ours = int(rows[f"__fail__{rule}"].sum())
+    else:
+        ours = None  # table-level expectation: no row verdict to compare
+    raised = bool((r.exception_info or {}).get("raised_exception"))
+    if r.expectation_config.type not in AGGREGATES or ours is None:
+        agree = ours is None or got == ours
+    elif raised:
+        agree = False
+    elif r.result.get("observed_value") is None:
+        agree = ours == 0  # aggregate over no values: nothing can break the rule
+    else:
+        agree = bool(r.success) == (ours == 0)  # aggregate: passes iff no row breaks the rule
+    return {
+        "rule": rule, "scope": scope, "expectation": r.expectation_config.type,
+        "column": r.expectation_config.kwargs.get("column"), "success": bool(r.success),
+        "element_count": r.result.get("element_count", rows.height),
+        "ge_unexpected": got, "polars_unexpected": ours, "agree": agree,
+        "error": "GE raised an exception" if raised else None, "batch": label,
+    }
 
 
 def file_rules(entity: Entity) -> frozenset[str]:

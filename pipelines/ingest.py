@@ -16,20 +16,24 @@ which the re-run removes. ``unique`` rules see the whole file through a first, k
 from __future__ import annotations
 
 import gc
+import itertools
 import logging
+import os
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
 from cdp.config import Settings
-from cdp.lake import ParquetStream, delivery_date, partition_dir, remove_stale_temps
+from cdp.lake import FIRST_DELIVERY, ParquetStream, delivery_date, partition_dir, remove_stale_temps
 from cdp.schema import UTC_TS, schema
 from pipelines.contracts import Contract, Entity, contracts_of
-from pipelines.expectations import FileValidation, GEOutcome, Validator
+from pipelines.expectations import GE_ERRORS, FileValidation, GEOutcome, Validator
 from pipelines.load_log import (
     FAILED,
     LOADED,
@@ -49,9 +53,11 @@ from pipelines.readers import (
     read_keys,
     read_raw,
     scan_file,
+    where_of,
 )
 from pipelines.report import write_index, write_load_report
-from pipelines.rules import evaluate, typed_dtype
+from pipelines.rules import Limits, evaluate, typed_dtype
+from pipelines.withdrawals import CONSENT, withdrawal_findings, write_findings
 from privacy.suppression import suppress_rows
 
 log = logging.getLogger(__name__)
@@ -86,34 +92,70 @@ class IngestReport:
         return not self.failed
 
 
-def _delivery_date(rel: Path) -> date:
-    return delivery_date(rel) or datetime.now(UTC).date()
+# Nothing a delivered file name needs: path separators of other systems, "..", control characters.
+ODD_NAME = re.compile(r"[\\\x00-\x1f\x7f]|\.\.")
+
+
+@dataclass(frozen=True)
+class LandingEntry:
+    """One thing found under ``landing/``: a file to load, or something to report (``problem``)."""
+
+    path: Path
+    rel: Path
+    load_date: date | None
+    problem: str | None = None  # "<what is wrong> (rule file:…)"; never loaded when set
+
+
+def _entry(settings: Settings, path: Path, rel: Path) -> LandingEntry:
+    d = delivery_date(rel)
+    if path.is_symlink():
+        what = "dangling symbolic link" if not path.exists() else "symbolic link"
+        return LandingEntry(path, rel, None, f"{what}, not followed: deliver the file itself (rule file:symlink)")
+    if ODD_NAME.search(rel.name) or rel.name.startswith("."):
+        return LandingEntry(path, rel, None, "file name has a path separator, '..', a control character "
+                            "or a leading dot: rename it (rule file:name)")
+    if d is None:
+        return LandingEntry(path, rel, None, f"not in a delivery folder <source>/<YYYY-MM-DD>/ dated from "
+                            f"{FIRST_DELIVERY} to tomorrow: move it into one (rule file:delivery_folder)")
+    return LandingEntry(path, rel, d)
+
+
+def _walk(root: Path) -> list[Path]:
+    """Every file or symbolic link below ``root``; links are reported, never followed."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        here = Path(dirpath)
+        out += [here / n for n in filenames]
+        out += [here / n for n in dirnames if (here / n).is_symlink()]  # a symlinked folder
+    return out
 
 
 def discover(settings: Settings, sources: list[str] | None = None,
-             load_dates: list[str] | None = None) -> list[tuple[Path, Path]]:
-    """Landing files as ``(absolute path, path relative to landing)``, oldest delivery first.
+             load_dates: list[str] | None = None) -> list[LandingEntry]:
+    """Everything under ``landing/<source>/``, oldest delivery first. Entries that cannot be
+    loaded (symbolic links, odd names, files outside a valid delivery folder) carry the
+    ``problem`` to report and are listed whatever ``load_dates`` says.
 
     Args:
         settings: the CDP settings.
-        sources: only files of these sources.
+        sources: only entries of these sources.
         load_dates: only deliveries of these dates (``YYYY-MM-DD``).
     """
     landing = settings.paths.landing
     if not landing.is_dir():
         return []
-    files = [p for p in landing.rglob("*") if p.is_file() and not p.name.startswith(".")]
     out = []
-    for p in files:
+    for p in _walk(landing):
         rel = p.relative_to(landing)
         if len(rel.parts) < 2:
             continue  # a file directly in landing/ belongs to no source
         if sources and rel.parts[0] not in sources:
             continue
-        if load_dates is not None and _delivery_date(rel).isoformat() not in load_dates:
+        e = _entry(settings, p, rel)
+        if e.problem is None and load_dates is not None and e.load_date.isoformat() not in load_dates:
             continue
-        out.append((p, rel))
-    return sorted(out, key=lambda t: (_delivery_date(t[1]), str(t[1])))
+        out.append(e)
+    return sorted(out, key=lambda e: (e.load_date or date.min, str(e.rel)))
 
 
 def ingest(settings: Settings, sources: list[str] | None = None,
@@ -134,35 +176,19 @@ def ingest(settings: Settings, sources: list[str] | None = None,
         unknown = [s for s in sources if s not in contracts]
         if unknown:
             raise ValueError(f"no contract for source(s) {unknown}; known: {sorted(contracts)}")
-    loaded = read_load_log(settings).filter(pl.col("status") == LOADED)
+    # Content seen before: only files with records count (two empty files are two quiet deltas).
+    loaded = read_load_log(settings).filter((pl.col("status") == LOADED) & (pl.col("rows_read") > 0))
     seen: dict[str, str] = dict(zip(loaded["content_sha256"], loaded["file"], strict=True))
     validator: Validator | None = None
     report = IngestReport()
-    for path, rel in discover(settings, sources, load_dates):
-        started = datetime.now(UTC)
-        scan = scan_file(path)
-        sha = scan.sha256
-        source = rel.parts[0]
-        res = FileResult(file=rel.as_posix(), source=source, entity=None, status=FAILED,
-                         content_sha256=sha, load_date=_delivery_date(rel), started_at=started)
-        if sha in seen:
-            res.status = SKIPPED
-            res.message = f"same content (sha256 {sha[:12]}) as already loaded {seen[sha]}"
+    for entry in discover(settings, sources, load_dates):
+        res = FileResult(file=entry.rel.as_posix(), source=entry.rel.parts[0], entity=None, status=FAILED,
+                         load_date=entry.load_date, started_at=datetime.now(UTC))
+        if entry.problem is not None:
+            res.message = f"{res.file}: {entry.problem}"
         else:
-            contract = contracts.get(source)
-            entity = contract.entity_for(rel.name) if contract else None
-            if entity is None:
-                res.message = _no_contract_message(rel, contract, source)
-            else:
-                res.entity = entity.name
-                res.load_id = f"{source}-{entity.name}-{res.load_date:%Y%m%d}-{sha[:12]}"
-                if validator is None:
-                    validator = Validator(settings.ingest.ge_sample_rows)
-                _load_file(settings, path, scan, rel, entity, res, validator)
-                if scan.size > 1 << 26:
-                    gc.collect()  # after a big file: give its memory back before the next
-                if res.status == LOADED:
-                    seen[sha] = res.file
+            validator = validator or Validator(settings.ingest.ge_sample_rows)
+            _ingest_file(settings, entry, contracts, seen, validator, res)
         res.finished_at = datetime.now(UTC)
         for w in res.warnings:
             log.warning(w)
@@ -173,6 +199,36 @@ def ingest(settings: Settings, sources: list[str] | None = None,
         report.files.append(res)
     write_index(settings, read_load_log(settings))
     return report
+
+
+def _ingest_file(settings: Settings, entry: LandingEntry, contracts: dict[str, Contract],
+                 seen: dict[str, str], validator: Validator, res: FileResult) -> None:
+    """Load one landing file into ``res`` (skipped when its content was loaded before)."""
+    scan = scan_file(entry.path)
+    res.content_sha256 = sha = scan.sha256
+    if sha in seen and not scan.blank:
+        res.status = SKIPPED
+        res.message = f"same content (sha256 {sha[:12]}) as already loaded {seen[sha]}"
+        return
+    contract = contracts.get(res.source)
+    entity = contract.entity_for(entry.rel.name) if contract else None
+    if entity is None:
+        res.message = _no_contract_message(entry.rel, contract, res.source)
+        return
+    res.entity = entity.name
+    res.load_id = f"{res.source}-{entity.name}-{res.load_date:%Y%m%d}-{sha[:12]}"
+    try:
+        _load_file(settings, entry.path, scan, entry.rel, entity, res, validator)
+    except (OSError, pl.exceptions.PolarsError, duckdb.Error, ValueError, UnicodeError) as exc:
+        # A file that breaks a reader fails alone, with its own load-log entry. The message names
+        # the error class only: an exception's text may quote the file's content.
+        res.status = FAILED
+        res.message = (f"{where_of(res.file, entity)}: could not be read ({type(exc).__name__}), "
+                       "rule file:read")
+    if scan.size > 1 << 26:
+        gc.collect()  # after a big file: give its memory back before the next
+    if res.status == LOADED and res.rows_read:
+        seen[sha] = res.file
 
 
 def _no_contract_message(rel: Path, contract: Contract | None, source: str) -> str:
@@ -206,27 +262,113 @@ def _load_file(settings: Settings, path: Path, scan, rel: Path, entity: Entity, 
     except FileRejected as exc:
         res.message, res.rows_read = str(exc), exc.rows_read
         return
-    batch_rows = settings.ingest.batch_rows
+    load = _FileLoad(settings, entity, relp, res.load_id, res.load_date)
     try:
         try:
-            _load_chunks(settings, path, empty, relp, entity, res, validator, batch_rows)
+            tally = _load_chunks(load, path, empty, validator, settings.ingest.batch_rows)
         except NeedsWholeFile:
             log.info("%s: records span lines; read whole", relp)
-            _load_chunks(settings, path, empty, relp, entity, res, validator, 0)
+            load = _FileLoad(settings, entity, relp, res.load_id, res.load_date)
+            tally = _load_chunks(load, path, empty, validator, 0)
     except FileRejected as exc:
         res.message, res.rows_read, res.status = str(exc), exc.rows_read, FAILED
+        return
+    _record(settings, res, load, tally)
 
 
-def _load_chunks(settings: Settings, path: Path, empty: RawFile | None, relp: str, entity: Entity,
-                 res: FileResult, validator: Validator, batch_rows: int) -> None:
+@dataclass
+class _Tally:
+    """What the chunks of one file add up to."""
+
+    warnings: list[str] = field(default_factory=list)
+    rows: int = 0
+    undecodable: int = 0
+    json_objects: int = 0
+    seen_keys: set[str] = field(default_factory=set)
+    drift: list[str] = field(default_factory=list)
+    rule_counts: dict[str, int] = field(default_factory=dict)
+    staged: int = 0
+    quarantined: int = 0
+    suppressed: int = 0
+    secs: dict[str, float] = field(default_factory=lambda: dict.fromkeys(("keys", "read", "rules", "ge", "write"), 0.0))
+    findings: list[pl.DataFrame] = field(default_factory=list)  # withdrawals that could not be staged
+    ge: GEOutcome | None = None
+
+    def add_raw(self, raw: RawFile) -> None:
+        self.warnings += [w for w in raw.warnings if w not in self.warnings]
+        self.undecodable += raw.n_undecodable
+        self.json_objects += raw.n_json_objects
+        self.seen_keys |= raw.required_keys_seen
+        self.drift += [k for k in raw.drift_keys if k not in self.drift]
+        self.rows += raw.frame.height
+
+
+class _FileLoad:
+    """One file's load: its staged and quarantine files (written under temp names until
+    :meth:`commit`), its lineage columns and the rule limits of its delivery."""
+
+    def __init__(self, settings: Settings, entity: Entity, relp: str, load_id: str, load_date: date):
+        self.settings, self.entity, self.relp = settings, entity, relp
+        part = f"{entity.source}/{entity.name}"
+        self.staged_file = partition_dir(settings.paths.staged / part, load_date) / f"{load_id}.parquet"
+        self.qfile = partition_dir(settings.paths.quarantine / part, load_date) / f"{load_id}.parquet"
+        for p in (self.staged_file, self.qfile):
+            remove_stale_temps(p)
+        self.staged_sink, self.q_sink = ParquetStream(self.staged_file), ParquetStream(self.qfile)
+        self.lineage = [pl.lit(relp).alias("_source_file"), pl.lit(load_id).alias("_load_id"),
+                        pl.lit(datetime.now(UTC)).cast(UTC_TS).alias("_ingested_at")]
+        ing = settings.ingest
+        self.limits = Limits.for_delivery(load_date, ing.future_tolerance_days, ing.max_field_length)
+
+    def chunk(self, raw: RawFile, duplicated: dict[str, pl.Series] | None, fv: FileValidation | None,
+              tally: _Tally) -> None:
+        """Decide, validate and write one chunk's rows."""
+        t1 = time.perf_counter()
+        verdicts = evaluate(raw.frame, self.entity, self.relp, duplicated, self.limits)
+        t2 = time.perf_counter()
+        if fv is not None:
+            fv.add(verdicts)
+        t3 = time.perf_counter()
+        staged = verdicts.staged.with_columns(self.lineage).select(
+            *[pl.col(f.name).cast(typed_dtype(f)) for f in self.entity.fields], "_extra",
+            "_source_file", "_row_number", "_load_id", "_ingested_at")
+        quarantined = verdicts.quarantined.with_columns(self.lineage).select(QUARANTINE.names())
+        for k, v in verdicts.rule_counts.items():
+            tally.rule_counts[k] = tally.rule_counts.get(k, 0) + v
+        if CONSENT in self.entity.canonical and verdicts.quarantined.height:
+            found = withdrawal_findings(self.entity, verdicts.evaluated)
+            if found.height:
+                tally.findings.append(found.join(verdicts.quarantined.select("_row_number", "_failed_rules"),
+                                                 on="_row_number", how="left"))
+        del verdicts
+        # Data protection: rows of erased persons never enter the lake (counted as suppressed).
+        staged, quarantined, n = suppress_rows(
+            self.settings, self.entity.source, partial(canonical_rows, entity=self.entity), staged, quarantined)
+        tally.suppressed += n
+        self.staged_sink.write(staged)
+        if quarantined.height:
+            self.q_sink.write(quarantined)
+        tally.staged += staged.height
+        tally.quarantined += quarantined.height
+        tally.secs["rules"] += t2 - t1
+        tally.secs["ge"] += t3 - t2
+        tally.secs["write"] += time.perf_counter() - t3
+
+    def commit(self) -> None:
+        self.staged_sink.commit()
+        if self.q_sink.commit() is None:
+            self.qfile.unlink(missing_ok=True)  # a crashed attempt's file of this load id, if any
+
+    def abort(self) -> None:
+        self.staged_sink.abort()
+        self.q_sink.abort()
+
+
+def _load_chunks(load: _FileLoad, path: Path, empty: RawFile | None, validator: Validator,
+                 batch_rows: int) -> _Tally:
     """Read, decide, validate and write one file chunk by chunk (``batch_rows`` 0: whole)."""
-    secs = dict.fromkeys(("keys", "read", "rules", "ge", "write"), 0.0)
-    part = f"{entity.source}/{entity.name}"
-    staged_file = partition_dir(settings.paths.staged / part, res.load_date) / f"{res.load_id}.parquet"
-    qfile = partition_dir(settings.paths.quarantine / part, res.load_date) / f"{res.load_id}.parquet"
-    for p in (staged_file, qfile):
-        remove_stale_temps(p)
-    staged_sink, q_sink = ParquetStream(staged_file), ParquetStream(qfile)
+    entity, relp = load.entity, load.relp
+    tally = _Tally(warnings=list(empty.warnings) if empty is not None else [])
     chunks = iter([None]) if empty is not None else iter_chunks(path, entity, batch_rows)
     first = next(chunks)
     chunked = first is not None and not first.last
@@ -234,94 +376,68 @@ def _load_chunks(settings: Settings, path: Path, empty: RawFile | None, relp: st
     if chunked:
         t = time.perf_counter()
         duplicated = _duplicated_keys(path, entity, batch_rows)
-        secs["keys"] = time.perf_counter() - t
+        tally.secs["keys"] = time.perf_counter() - t
     fv = FileValidation(validator, entity, chunked=chunked)
-    warnings: list[str] = list(empty.warnings) if empty is not None else []
-    rows = undecodable = json_objects = 0
-    seen_keys: set[str] = set()
-    drift: list[str] = []
-    rule_counts: dict[str, int] = {}
-    ingested_at = datetime.now(UTC)
-    lineage = [pl.lit(relp).alias("_source_file"), pl.lit(res.load_id).alias("_load_id"),
-               pl.lit(ingested_at).cast(UTC_TS).alias("_ingested_at")]
-    n_staged = n_quarantined = n_suppressed = 0
     try:
-        chunk, last = first, False
-        while not last:
+        for chunk in itertools.chain([first], chunks):
             t0 = time.perf_counter()
             if chunk is None:
-                raw, last = empty, True
+                raw = empty
             else:
                 raw = read_raw(chunk.data, relp, entity, first_line=chunk.first_line, whole=not chunked)
-                last = chunk.last
-                chunk = None
-            if entity.format == "csv" and rows:
-                raw.frame = raw.frame.with_columns(pl.col("_row_number") + rows)
-            warnings += [w for w in raw.warnings if w not in warnings]
-            undecodable += raw.n_undecodable
-            json_objects += raw.n_json_objects
-            seen_keys |= raw.required_keys_seen
-            drift += [k for k in raw.drift_keys if k not in drift]
-            rows += raw.frame.height
-            t1 = time.perf_counter()
-            verdicts = evaluate(raw.frame, entity, relp, duplicated)
+            if entity.format == "csv" and tally.rows:
+                raw.frame = raw.frame.with_columns(pl.col("_row_number") + tally.rows)
+            tally.add_raw(raw)
+            tally.secs["read"] += time.perf_counter() - t0
+            fv = _validated(load, raw, duplicated, fv, tally)
             del raw
-            t2 = time.perf_counter()
-            try:
-                fv.add(verdicts)
-            except Exception as exc:  # GE is the report, polars decides: a GE failure must not lose the load
-                fv = None
-                warnings.append(f"{relp}: Great Expectations validation failed to run: {exc!r}")
-            t3 = time.perf_counter()
-            staged = verdicts.staged.with_columns(lineage).select(
-                *[pl.col(f.name).cast(typed_dtype(f)) for f in entity.fields], "_extra",
-                "_source_file", "_row_number", "_load_id", "_ingested_at")
-            quarantined = verdicts.quarantined.with_columns(lineage).select(QUARANTINE.names())
-            for k, v in verdicts.rule_counts.items():
-                rule_counts[k] = rule_counts.get(k, 0) + v
-            del verdicts
-            # Data protection: rows of erased persons never enter the lake (counted as suppressed).
-            staged, quarantined, n = suppress_rows(
-                settings, entity.source, partial(canonical_rows, entity=entity), staged, quarantined)
-            n_suppressed += n
-            staged_sink.write(staged)
-            if quarantined.height:
-                q_sink.write(quarantined)
-            n_staged += staged.height
-            n_quarantined += quarantined.height
-            del staged, quarantined
-            secs["read"] += t1 - t0
-            secs["rules"] += t2 - t1
-            secs["ge"] += t3 - t2
-            secs["write"] += time.perf_counter() - t3
-            if not last:
-                chunk = next(chunks)
-        warnings += check_file_totals(relp, entity, rows, undecodable, json_objects, seen_keys, drift)
+        tally.warnings += check_file_totals(relp, entity, tally.rows, tally.undecodable, tally.json_objects,
+                                            tally.seen_keys, tally.drift)
         t = time.perf_counter()
-        ge: GEOutcome | None = None
         if fv is not None:
             try:
-                ge = fv.finish()
-                res.ge_success = ge.success
-                res.ge_disagreements = ge.disagreements
-            except Exception as exc:
-                warnings.append(f"{relp}: Great Expectations validation failed to run: {exc!r}")
-        secs["ge"] += time.perf_counter() - t
-        t = time.perf_counter()
-        staged_sink.commit()
-        if q_sink.commit() is None:
-            qfile.unlink(missing_ok=True)  # a crashed attempt's file of this load id, if any
+                tally.ge = fv.finish()
+            except GE_ERRORS as exc:
+                tally.warnings.append(_ge_failed(relp, exc))
+        tally.secs["ge"] += time.perf_counter() - t
+        load.commit()
     except BaseException:
-        staged_sink.abort()
-        q_sink.abort()
+        load.abort()
         raise
-    res.warnings += warnings
-    res.rows_read = rows
-    res.rows_staged, res.rows_quarantined, res.rows_suppressed = n_staged, n_quarantined, n_suppressed
-    res.staged_path = staged_file.relative_to(settings.paths.root).as_posix()
-    if n_quarantined:
-        res.quarantine_path = qfile.relative_to(settings.paths.root).as_posix()
-    res.rule_counts = {k: v for k, v in rule_counts.items() if v}
+    return tally
+
+
+def _validated(load: _FileLoad, raw: RawFile, duplicated: dict[str, pl.Series] | None,
+               fv: FileValidation | None, tally: _Tally) -> FileValidation | None:
+    """Load one chunk; GE is the report and polars decides, so a GE failure (only what GE
+    raises) drops the GE report, never the load."""
+    try:
+        load.chunk(raw, duplicated, fv, tally)
+    except GE_ERRORS as exc:
+        tally.warnings.append(_ge_failed(load.relp, exc))
+        load.chunk(raw, duplicated, None, tally)
+        return None
+    return fv
+
+
+def _ge_failed(relp: str, exc: BaseException) -> str:
+    # the class only: GE's messages can quote values
+    return f"{relp}: Great Expectations validation failed to run ({type(exc).__name__}); polars verdicts stand"
+
+
+def _record(settings: Settings, res: FileResult, load: _FileLoad, tally: _Tally) -> None:
+    """The loaded file's counts, paths and report into ``res``."""
+    t = time.perf_counter()
+    relp, entity = load.relp, load.entity
+    if tally.ge is not None:
+        res.ge_success, res.ge_disagreements = tally.ge.success, tally.ge.disagreements
+    res.warnings += tally.warnings
+    res.rows_read = tally.rows
+    res.rows_staged, res.rows_quarantined, res.rows_suppressed = tally.staged, tally.quarantined, tally.suppressed
+    res.staged_path = load.staged_file.relative_to(settings.paths.root).as_posix()
+    if tally.quarantined:
+        res.quarantine_path = load.qfile.relative_to(settings.paths.root).as_posix()
+    res.rule_counts = {k: v for k, v in tally.rule_counts.items() if v}
     res.status = LOADED
     share = res.rows_quarantined / res.rows_read if res.rows_read else 0.0
     limit = next((e.max for e in entity.expectations if e.kind == "max_failed_share"), None)
@@ -330,7 +446,12 @@ def _load_chunks(settings: Settings, path: Path, empty: RawFile | None, relp: st
     if share > limit:
         res.warnings.append(f"{relp}: {share:.1%} of rows quarantined, above the contract limit "
                             f"{limit:.1%} (rule table:max_failed_share)")
-    res.report_path = write_load_report(settings, res, entity, ge)
-    secs["write"] += time.perf_counter() - t
-    res.seconds = {k: v for k, v in secs.items() if v or k != "keys"}
-
+    if tally.findings:
+        found = pl.concat(tally.findings)
+        path = write_findings(settings, res.load_id, relp, found)
+        res.warnings.append(f"{relp}: {found.height} consent row(s) quarantined that are or may be withdrawals: "
+                            f"not applied; a finding for the data protection officer is in "
+                            f"{path.relative_to(settings.paths.root).as_posix()} (rule consent:withdrawal_quarantined)")
+    res.report_path = write_load_report(settings, res, entity, tally.ge)
+    tally.secs["write"] += time.perf_counter() - t
+    res.seconds = {k: v for k, v in tally.secs.items() if v or k != "keys"}

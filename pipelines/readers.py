@@ -35,6 +35,16 @@ MOJIBAKE = r"[ÃÂ][\x{80}-\x{BF}\x{152}\x{153}\x{160}\x{161}\x{178}\x{17D}\x{17
 # A file whose rows are mostly undecodable is rejected as a whole rather than row by row.
 MAX_UNDECODABLE_SHARE = 0.5
 BOM = "\ufeff".encode()
+# A column or key name we print in a message: a short identifier. Anything else (an e-mail
+# address as a JSON key, a data row read as a header) may be personal data and is only counted.
+PRINTABLE_NAME = re.compile(r"[^\W\d][\w\- .]{0,47}")
+
+
+def names_for_message(names: list[str]) -> str:
+    """``names`` as a message shows them: identifiers by name, anything else only counted."""
+    shown = [n for n in names if PRINTABLE_NAME.fullmatch(n)]
+    hidden = len(names) - len(shown)
+    return str(shown) + (f" and {hidden} more whose names are not identifiers (not shown)" if hidden else "")
 
 
 class FileRejected(Exception):
@@ -221,7 +231,8 @@ def check_file_totals(rel: str, entity: Entity, rows: int, undecodable: int, jso
             "file:encoding", rows_read=rows)
     warnings = []
     if drift_keys:
-        warnings.append(f"{where}: unexpected key(s) {sorted(set(drift_keys))} kept in _extra (schema drift)")
+        warnings.append(f"{where}: unexpected key(s) {names_for_message(sorted(set(drift_keys)))} "
+                        "kept in _extra (schema drift)")
     if rows == 0:
         # A header-only CSV or "[]" is a delivery without records (a quiet delta), not an error.
         warnings.append(f"{where}: no data records")
@@ -282,25 +293,111 @@ def _clean(expr: pl.Expr) -> pl.Expr:
     return pl.when(s == "").then(None).otherwise(s)
 
 
+def _unquoted(expr: pl.Expr, quote: str) -> pl.Expr:
+    """The text with its quoted sections removed (delimiters inside quotes do not count)."""
+    q = re.escape(quote)
+    return expr.str.replace_all(q + r"(?:[^" + q + r"]|" + q * 2 + r")*" + q, "")
+
+
+def _csv_records(body: pl.DataFrame, entity: Entity, ncols: int, whole: bool, where: str) -> pl.DataFrame:
+    """Group the body lines into records: ``_raw`` (a record spanning lines joined with a line
+    break) and ``_quote`` (true for a line whose quote never closes: a stray quote).
+
+    A line with an odd number of quote characters opens a quoted value that continues on the
+    next such line. The pair is one record only when the joined text has the header's field
+    count and no line in between looks like a whole record of its own; otherwise the opening
+    line is a broken row (rule ``row:quote``) and the lines after it are read as usual, so one
+    stray quote costs one row, never the rest of the file. Blank lines are no records.
+    """
+    quote = entity.quote
+    nonblank = pl.col("_raw").str.strip_chars() != ""
+    odd = np.array([], dtype=np.int64) if not quote else np.flatnonzero(
+        (body["_raw"].str.count_matches(quote, literal=True) % 2 == 1).to_numpy())
+    if len(odd) == 0:
+        return body.filter(nonblank).select("_raw", _quote=pl.lit(False))
+    if not whole:
+        raise NeedsWholeFile(where)  # a quoted value may continue on the next line
+    raws = body["_raw"]
+    full = (raws.str.count_matches(entity.delimiter, literal=True) >= ncols - 1).to_numpy()
+    full_before = np.concatenate([[0], np.cumsum(full)])
+    start = np.ones(body.height, dtype=bool)
+    broken = np.zeros(body.height, dtype=bool)
+    unquoted = re.compile(re.escape(quote) + r"(?:[^" + re.escape(quote) + r"]|" + re.escape(quote * 2) + r")*"
+                          + re.escape(quote))
+    i = 0
+    while i < len(odd):
+        a = int(odd[i])
+        if i + 1 < len(odd):
+            b = int(odd[i + 1])
+            if full_before[b] - full_before[a + 1] == 0:
+                text = "\n".join(raws.slice(a, b - a + 1).to_list())
+                if unquoted.sub("", text).count(entity.delimiter) == ncols - 1:
+                    start[a + 1:b + 1] = False
+                    i += 2
+                    continue
+        broken[a] = True
+        i += 1
+    grouped = body.with_columns(_rec=pl.Series(np.cumsum(start)), _quote=pl.Series(broken)) \
+        .group_by("_rec", maintain_order=True).agg(pl.col("_raw").str.join("\n"), pl.col("_quote").first())
+    return grouped.filter(nonblank).select("_raw", "_quote")
+
+
+def _parse_records(header_line: str, records: list[str], entity: Entity) -> pl.DataFrame | None:
+    """Parse whole records (quotes balanced) with the header; None when polars cannot."""
+    text = (header_line + "\n" + "".join(r + "\n" for r in records)).encode()
+    try:
+        df = pl.read_csv(text, separator=entity.delimiter, quote_char=entity.quote or None,
+                         encoding="utf8-lossy", has_header=True, infer_schema=False,
+                         truncate_ragged_lines=True, raise_if_empty=False)
+    except pl.exceptions.PolarsError:
+        return None
+    return df if df.height == len(records) else None
+
+
+def _parse_each(header_line: str, records: pl.DataFrame, entity: Entity, columns: list[str]) -> pl.DataFrame:
+    """The slow path for a file polars cannot parse in one go: record by record; a record that
+    does not parse into one row gets rule ``row:quote`` (its fields stay empty)."""
+    rows, bad = [], []
+    for raw in records["_raw"].to_list():
+        one = _parse_records(header_line, [raw], entity)
+        bad.append(one is None)
+        rows.append(dict.fromkeys(columns) if one is None else dict(zip(columns, one.row(0), strict=False)))
+    return pl.DataFrame(rows, schema=dict.fromkeys(columns, pl.String)).with_columns(
+        _unparsed=pl.Series(bad))
+
+
 def _read_csv(utf8: bytes, con: duckdb.DuckDBPyConnection, where: str, entity: Entity,
               whole: bool = True) -> RawFile:
     lines = _lines(utf8, con)
-    body = lines.slice(1).filter(pl.col("_raw").str.strip_chars() != "")
-    quote = entity.quote or '"'
-    if not whole and body.select((pl.col("_raw").str.count_matches(quote, literal=True) % 2 == 1).any()).item():
-        raise NeedsWholeFile(where)  # a quoted value may continue on the next line
-    try:
-        # utf8-lossy: invalid bytes become U+FFFD here exactly as in the lines (row:encoding)
-        parsed = pl.read_csv(
-            utf8, separator=entity.delimiter, quote_char=entity.quote or None, encoding="utf8-lossy",
-            has_header=True, infer_schema=False, truncate_ragged_lines=True, raise_if_empty=False,
-        )
-    except pl.exceptions.PolarsError as exc:
-        if not whole:
-            raise NeedsWholeFile(where) from exc
-        raise FileRejected(f"{where}: not readable as CSV: {exc}", "file:format") from exc
-    header = [c.strip() for c in parsed.columns]
-    parsed.columns = header
+    if lines.height == 0:
+        return RawFile(_empty_frame(entity), [])
+    header_line = lines["_raw"][0]
+    header_df = _parse_records(header_line, [], entity)
+    if header_df is None:
+        raise FileRejected(f"{where}: header line not readable as CSV, rule file:format", "file:format")
+    header = [c.strip() for c in header_df.columns]
+    ncols = len(header)
+    records = _csv_records(lines.slice(1), entity, ncols, whole, where)
+    # A file (or last chunk) that stops without a line break was cut off: its last record is
+    # not trusted to be complete, whatever its fields look like.
+    truncated = records.height > 0 and not utf8.endswith(b"\n")
+    records = records.with_row_index("_row_number", offset=1).with_columns(pl.col("_row_number").cast(pl.Int64))
+    ok = records.filter(~pl.col("_quote"))
+    parsed = _parse_records(header_line, ok["_raw"].to_list(), entity)
+    if parsed is None and not whole:
+        raise NeedsWholeFile(where)
+    if parsed is None:
+        parsed = _parse_each(header_line, ok, entity, header_df.columns)
+    else:
+        parsed = parsed.with_columns(_unparsed=pl.lit(False))
+    parsed.columns = [*header, "_unparsed"]
+    known = {f.source for f in entity.fields}
+    unknown = [c for c in header if c not in known]
+    if 2 * len(unknown) > len(header):
+        # most names in the header are no contract column: no header line (a record read as
+        # one), or another kind of file. The names are not repeated: they may be a person's data.
+        raise FileRejected(f"{where}: {len(unknown)} of the header's {len(header)} names are no contract "
+                           "column (no header line?), rule file:header", "file:header")
     warnings: list[str] = []
     cols, missing = {}, []
     for f in entity.fields:
@@ -315,37 +412,26 @@ def _read_csv(utf8: bytes, con: duckdb.DuckDBPyConnection, where: str, entity: E
             cols[f.name] = pl.lit(None, dtype=pl.String)
     if missing:
         warnings.append(f"{where}: optional column(s) {missing} missing; loaded as empty")
-    known = {f.source for f in entity.fields}
-    extra = [c for c in header if c not in known]
+    extra = unknown
     if extra:
-        warnings.append(f"{where}: unexpected column(s) {extra} kept in _extra (schema drift)")
+        warnings.append(f"{where}: unexpected column(s) {names_for_message(extra)} kept in _extra (schema drift)")
         extra_expr = pl.struct([pl.col(c) for c in extra]).struct.json_encode()
     else:
         extra_expr = pl.lit(None, dtype=pl.String)
-    out = parsed.select(**cols, _extra=extra_expr)
-    if out.height == body.height:
-        # One record per line (no quoted line breaks): keep the exact delivered text.
-        ncols = len(header)
-        delim, quote = entity.delimiter, entity.quote or '"'
-        # Count delimiters outside quoted values: a row with too many or too few fields is broken.
-        unquoted = pl.col("_raw").str.replace_all(re.escape(quote) + r"(?:[^" + re.escape(quote) + r"]|"
-                                                  + re.escape(quote * 2) + r")*" + re.escape(quote), "")
-        ragged = unquoted.str.count_matches(delim, literal=True) != ncols - 1
-        out = pl.concat([body.select("_raw", ragged.alias("_ragged")), out], how="horizontal")
-    elif not whole:
-        raise NeedsWholeFile(where)
-    else:
-        # Quoted line breaks: the record's text is its fields joined by the delimiter.
-        joined = parsed.select(
-            pl.concat_str([pl.col(c).fill_null("") for c in parsed.columns], separator=entity.delimiter)
-        ).to_series()
-        out = out.with_columns(_raw=joined, _ragged=pl.lit(False))
-        warnings.append(f"{where}: records span several lines; _raw holds the re-joined fields")
-    out = out.with_row_index("_row_number", offset=1).with_columns(
-        pl.col("_row_number").cast(pl.Int64),
-        pl.when(pl.col("_ragged")).then(pl.lit("row:field_count")).otherwise(None).cast(pl.String)
-        .alias("_read_error"),
-    ).drop("_ragged")
+    fields = parsed.select(**cols, _extra=extra_expr, _unparsed="_unparsed")
+    fields = pl.concat([ok.select("_row_number"), fields], how="horizontal")
+    out = records.join(fields, on="_row_number", how="left")
+    ragged = _unquoted(pl.col("_raw"), entity.quote or '"').str.count_matches(entity.delimiter, literal=True) \
+        != ncols - 1
+    last = pl.col("_row_number") == records.height
+    read_error = (pl.when(pl.lit(truncated) & last).then(pl.lit("row:truncated"))
+                  .when(pl.col("_quote") | pl.col("_unparsed").fill_null(True)).then(pl.lit("row:quote"))
+                  .when(ragged).then(pl.lit("row:field_count"))
+                  .otherwise(None).cast(pl.String))
+    out = out.with_columns(_read_error=read_error).select(
+        "_row_number", "_raw", *[f.name for f in entity.fields], "_extra", "_read_error")
+    if out.height and out["_raw"].str.contains("\n", literal=True).any():
+        warnings.append(f"{where}: records span several lines (quoted line breaks)")
     return RawFile(out, warnings)
 
 
@@ -422,7 +508,7 @@ def _extract_json(df: pl.DataFrame, con: duckdb.DuckDBPyConnection, where: str, 
                                       for i in range(len(absent)))
                 + " FROM src WHERE CASE WHEN json_valid(_raw) THEN json_type(_raw) = 'OBJECT' ELSE false END",
                 [_json_path(f.source).replace("[*]", "") for f in absent],
-            ).fetchone()
+            ).fetchall()[0]  # fetchone() would leave the result open for the next query
             seen |= {f.name for f, n in zip(absent, exists, strict=True) if n}
         if extra:
             obj = ", ".join("?, json_extract(_raw, ?)" for _ in extra)
@@ -457,8 +543,8 @@ def _read_json_array(utf8: bytes, con: duckdb.DuckDBPyConnection, where: str, en
             [text, text],
         )
     except duckdb.Error as exc:
-        msg = str(exc).splitlines()[0][:200]
-        raise FileRejected(f"{where}: malformed JSON array ({msg}), rule file:json_array", "file:json_array") from exc
+        # the parser's message is left out: it quotes the file's content
+        raise FileRejected(f"{where}: malformed JSON array, rule file:json_array", "file:json_array") from exc
     del text
     if rows.height and rows["ty"][0] != "ARRAY":
         raise FileRejected(f"{where}: expected a JSON array of objects, rule file:json_array", "file:json_array")

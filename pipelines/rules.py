@@ -9,7 +9,7 @@ rule, so GE results and these verdicts can be compared rule by rule.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 import polars as pl
 
@@ -97,20 +97,67 @@ def _bound_lit(f: FieldSpec, v):
     return pl.lit(v)
 
 
-def rules_for(entity: Entity, duplicated: dict[str, pl.Series] | None = None) -> list[Rule]:
+@dataclass(frozen=True)
+class Limits:
+    """Rules that come from settings and the delivery rather than the contract.
+
+    ``max_length``: a raw value (or the ``_extra`` JSON) longer than this many characters breaks
+    ``<field>:max_length``. ``latest``: a date or timestamp after this instant (the delivery date
+    plus ``ingest.future_tolerance_days``) breaks ``<field>:future``; None switches it off.
+    """
+
+    max_length: int | None = None
+    latest: datetime | None = None
+
+    @staticmethod
+    def for_delivery(delivery: date | None, tolerance_days: int, max_length: int | None) -> Limits:
+        latest = None if delivery is None else (
+            datetime.combine(delivery, time(), tzinfo=UTC) + timedelta(days=tolerance_days + 1))
+        return Limits(max_length=max_length, latest=latest)
+
+
+def _length_rules(entity: Entity, limit: int, readable: pl.Expr) -> list[Rule]:
+    out = []
+    for f in entity.fields:
+        if f.type == "list" and entity.format != "csv":
+            continue  # a JSON list: its elements are checked where they are used
+        out.append(Rule(f"{f.name}:max_length", f.name,
+                        readable & (pl.col(f.name).str.len_chars() > limit).fill_null(False),
+                        f"column {f.source} is longer than {limit} characters"))
+    out.append(Rule("_extra:max_length", "_extra",
+                    readable & (pl.col("_extra").str.len_chars() > limit).fill_null(False),
+                    f"the unexpected columns are longer than {limit} characters together"))
+    return out
+
+
+def _future_rule(f: FieldSpec, latest: datetime, readable: pl.Expr) -> Rule:
+    t = pl.col(f"{f.name}__typed")
+    bound = pl.lit(latest.date()) if f.type == "date" else pl.lit(latest).cast(UTC_TS)
+    return Rule(f"{f.name}:future", f.name, readable & (t >= bound).fill_null(False),
+                f"column {f.source} is after the delivery date (more than the tolerated days)")
+
+
+def rules_for(entity: Entity, duplicated: dict[str, pl.Series] | None = None,
+              limits: Limits | None = None) -> list[Rule]:
     """All row-level rules of an entity, in contract order (typed columns named ``<field>__typed``).
 
     Args:
         entity: the contract entity.
         duplicated: for a file read in chunks, per ``unique`` column the values that occur
             more than once in the whole file; without it, duplicates are found in the frame.
+        limits: the length and future-date limits (none without).
     """
+    limits = limits or Limits()
     out: list[Rule] = []
     readable = pl.col("_read_error").is_null()
+    if limits.max_length:
+        out += _length_rules(entity, limits.max_length, readable)
     for f in entity.fields:
         c = pl.col(f.name)
         t = pl.col(f"{f.name}__typed")
         present = c.is_not_null() if f.type != "list" else c.is_not_null()
+        if limits.latest is not None and f.type in ("date", "timestamp"):
+            out.append(_future_rule(f, limits.latest, readable))
         if f.required:
             out.append(Rule(f"{f.name}:required", f.name, readable & c.is_null(),
                             f"column {f.source} is empty but required"))
@@ -150,6 +197,8 @@ def row_read_rules() -> dict[str, str]:
         "row:encoding": "row is not valid text in the contract encoding",
         "row:malformed_json": "row is not a valid JSON object",
         "row:field_count": "row has a different number of fields than the header",
+        "row:quote": "row has a quote that never closes (its fields cannot be told apart)",
+        "row:truncated": "the file ends inside this row (no line break after it): the row may be cut off",
     }
 
 
@@ -164,18 +213,43 @@ class Verdicts:
     rules: list[Rule]
 
 
+NAIVE_ISO = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$"
+
+
+def normalise(raw: pl.DataFrame, entity: Entity) -> pl.DataFrame:
+    """Spellings that mean the same value, made the contract's before any rule runs (``_raw``
+    keeps the delivered text): an allowed value in other letter case (``EMAIL`` → ``email``),
+    and an ISO 8601 timestamp without an offset, read in the field's ``timezone`` (``UTC`` if
+    none) and given that offset. A withdrawal spelled so is honoured, not quarantined."""
+    exprs = []
+    for f in entity.fields:
+        c = pl.col(f.name)
+        if f.allowed is not None and f.type == "string" and all(isinstance(a, str) for a in f.allowed):
+            lower = {a.lower(): a for a in f.allowed}
+            exprs.append(pl.when(c.is_in(list(f.allowed)) | c.is_null()).then(c)
+                         .otherwise(c.str.to_lowercase().replace_strict(lower, default=c)).alias(f.name))
+        elif f.type == "timestamp" and f.format == ISO8601:
+            local = c.str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False, time_unit="us").dt.replace_time_zone(
+                f.timezone or "UTC", ambiguous="earliest", non_existent="null")
+            exprs.append(pl.when(c.str.contains(NAIVE_ISO).fill_null(False) & local.is_not_null())
+                         .then(local.dt.strftime("%Y-%m-%dT%H:%M:%S%:z")).otherwise(c).alias(f.name))
+    return raw.with_columns(exprs) if exprs else raw
+
+
 def evaluate(raw: pl.DataFrame, entity: Entity, rel: str,
-             duplicated: dict[str, pl.Series] | None = None) -> Verdicts:
+             duplicated: dict[str, pl.Series] | None = None, limits: Limits | None = None) -> Verdicts:
     """Apply every rule of ``entity`` to the raw rows of file ``rel`` (or of one chunk of it).
 
-    ``duplicated``: see :func:`rules_for` (needed when ``raw`` is one chunk of a file).
+    ``duplicated``, ``limits``: see :func:`rules_for` (``duplicated`` is needed when ``raw`` is
+    one chunk of a file).
 
     Returns the staged rows (typed columns named as the contract fields, plus ``_extra`` and
     ``_row_number``) and the quarantined rows (``_row_number``, ``_raw``, ``_failed_rules``,
     ``_reason``; the reason names the file, row, column and rule).
     """
-    df = raw.with_columns([typed_expr(f).cast(typed_dtype(f)).alias(f"{f.name}__typed") for f in entity.fields])
-    rules = rules_for(entity, duplicated)
+    df = normalise(raw, entity)
+    df = df.with_columns([typed_expr(f).cast(typed_dtype(f)).alias(f"{f.name}__typed") for f in entity.fields])
+    rules = rules_for(entity, duplicated, limits)
     df = df.with_columns([r.fails.alias(f"__fail__{r.name}") for r in rules])
     read_reasons = row_read_rules()
     read_reason = pl.col("_read_error").replace_strict(read_reasons, default=None, return_dtype=pl.String)

@@ -21,7 +21,8 @@ import re
 import shutil
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 from importlib import resources
 from pathlib import Path
 
@@ -304,11 +305,31 @@ def _load_config(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         as_of = scalar(
             con, "SELECT greatest((SELECT max(ts) FROM src_contact_events),"
             " (SELECT max(ts) FROM src_consent_events))") or datetime.now(UTC)
+        # "Now" never passes the end of the newest delivery day: one event dated 2099 would
+        # otherwise turn every active customer lapsed (ingestion quarantines such rows too).
+        newest = newest_delivery_end(settings)
+        if newest is not None and as_of > newest:
+            log.warning("profile_build.as_of: latest event is after the newest delivery; using %s", newest)
+            as_of = newest
     con.execute(sql_text("profile_build"))
     con.execute("INSERT INTO profile_build VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
         datetime.now(UTC), as_of, p.at_risk_after_days, p.lapsed_after_days, p.new_customer_days,
         p.channel_half_life_days, p.clv_horizon_years, p.recent_contacts,
     ])
+
+
+def newest_delivery_end(settings: Settings) -> datetime | None:
+    """The end (next midnight, UTC) of the newest delivery date in the load log, if any."""
+    path = settings.paths.load_log
+    if not path.is_file():
+        return None
+    log_df = pl.read_parquet(path)
+    if "load_date" not in log_df.columns:
+        return None
+    newest = log_df.filter(pl.col("status") == "loaded")["load_date"].max()
+    if not isinstance(newest, date):
+        return None
+    return datetime.combine(newest + timedelta(days=1), dtime(), tzinfo=UTC)
 
 
 #: Legal bases a purpose can have (privacy.legal_basis).

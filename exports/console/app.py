@@ -2,7 +2,11 @@
 
 GET only, parameterised SQL only, every value escaped by Jinja's autoescape, a strict
 Content-Security-Policy (no scripts at all), and ``Cache-Control: no-store`` because every page
-holds personal data. ``create_app(settings)`` is what ``cdp serve`` runs.
+holds personal data. Only requests addressed to this machine's own names are answered (a
+``Host`` header of another name is a DNS-rebinding page trying to read the console), and no
+rendered value is longer than :data:`MAX_RENDERED_CHARS`. ``cdp serve`` runs
+``create_app(settings)`` on waitress (:func:`serve`): no version banner, no access log (a
+search URL holds the e-mail or name searched for).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import time
 from datetime import date, datetime
 from typing import Any
 
+import waitress.server
 from flask import Flask, abort, g, redirect, render_template, request, url_for
 
 from cdp.config import Settings
@@ -24,6 +29,10 @@ from exports.display import phone_display
 log = logging.getLogger(__name__)
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+#: Host names the console answers to, besides a non-loopback ``--host`` it was started on.
+LOCAL_HOSTS = ("localhost", "127.0.0.1")
+#: No single value is rendered longer than this (a 10 MB "name" must not slow every page).
+MAX_RENDERED_CHARS = 2_000
 CHANNEL_WORDS = {"email": "E-mail", "phone": "Phone", "sms": "SMS", "letter": "Letter",
                  "store": "Store", "web": "Web", "app": "App", "chat": "Chat"}
 REASON_WORDS = {
@@ -67,6 +76,7 @@ def _lease_per_request(app: Flask, data: service.ConsoleData) -> None:
     def _open() -> None:
         if request.method not in ("GET", "HEAD"):
             abort(405)
+        _ = request.host  # checks the Host header against TRUSTED_HOSTS (400 for any other name)
         g.t0 = time.perf_counter()
         g.lease = data.lease()
         g.cur = g.lease[1]
@@ -98,7 +108,14 @@ def _int_arg(name: str, default: int) -> int:
         return default
 
 
-def create_app(settings: Settings) -> Flask:
+def _bounded(value: Any) -> Any:
+    """Every value a template prints, cut to :data:`MAX_RENDERED_CHARS` characters."""
+    if isinstance(value, str) and len(value) > MAX_RENDERED_CHARS:
+        return value[:MAX_RENDERED_CHARS] + "…"
+    return value
+
+
+def create_app(settings: Settings, host: str | None = None) -> Flask:
     """Build the console app (read-only) for ``settings.paths.duckdb``.
 
     Raises:
@@ -107,11 +124,13 @@ def create_app(settings: Settings) -> Flask:
     if not settings.paths.duckdb.is_file():
         raise FileNotFoundError(f"{settings.paths.duckdb} does not exist; run `cdp build-profiles` first")
     app = Flask(__name__)
-    app.config.update(MAX_CONTENT_LENGTH=16 * 1024, JSON_SORT_KEYS=False)
+    trusted = [*LOCAL_HOSTS, *([host] if host and host not in ("0.0.0.0", "::") else [])]
+    app.config.update(MAX_CONTENT_LENGTH=16 * 1024, JSON_SORT_KEYS=False, TRUSTED_HOSTS=trusted)
     data = service.ConsoleData(settings)
     role = Role(settings.exports.console_role)
     app.extensions["cdp_console"] = data
     app.jinja_env.autoescape = True
+    app.jinja_env.finalize = _bounded
     app.jinja_env.filters.update(dt=_fmt_dt, money=_money, phone=phone_display,
                                  dtt=lambda v: _fmt_dt(v, with_time=True))
     app.jinja_env.globals.update(
@@ -155,3 +174,16 @@ def create_app(settings: Settings) -> Flask:
         return {"customers": n, "role": role.name}
 
     return app
+
+
+def make_server(app: Flask, host: str, port: int):
+    """A waitress server for ``app`` (``port`` 0: any free port): a production WSGI server,
+    without a ``Server`` banner and without an access log (request lines carry search terms)."""
+    return waitress.server.create_server(
+        app, host=host, port=port, ident="", threads=4, clear_untrusted_proxy_headers=True,
+        max_request_body_size=16 * 1024, max_request_header_size=16 * 1024)
+
+
+def serve(app: Flask, host: str, port: int) -> None:
+    """Serve ``app`` until interrupted (see :func:`make_server`)."""
+    make_server(app, host, port).run()

@@ -15,6 +15,7 @@ FILES = ["erp/2024-03-01/kunden_20240301.csv", "erp/2024-03-02/rechnungen_202403
 @pytest.fixture
 def settings(tmp_path):
     s = Settings().with_data_dir(tmp_path / "data")
+    s.privacy.secret = "a-test-secret-not-the-demo-one"  # hand-written data: the demo secret is refused
     fakes.deliver(s, FILES)
     return s
 
@@ -31,7 +32,7 @@ def test_a_clean_run_materialises_everything_and_reports_counts(settings, monkey
     # one progress line per stage (per source for ingest), not per asset or partition
     assert sum(line.strip().startswith("✓ sources/erp ") for line in lines) == 1
     assert sum(line.strip().startswith("✓ profiles ") for line in lines) == 1
-    assert len(lines) == 1 + 4 + 4  # header, 4 sources, canonical/identity/profiles/exports
+    assert len(lines) == 1 + 4 + 5, "\n".join(lines)  # header, 4 sources, canonical/identity/profiles/exports/reports
     # the load dates that exist are the partitions, registered on the instance `dagster dev` shows
     from dagster_project.run import dagster_instance
 

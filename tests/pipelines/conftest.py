@@ -43,7 +43,7 @@ ORDERS = [
 NEWSLETTER = [
     '{"signup_id": "NL-0000001", "account_id": "S-000001", "email": "max@example.org", "action": "subscribe", "timestamp": "2024-03-05T13:22:10Z", "confirmed_at": "2024-03-05T13:30:00Z", "form": "footer"}',
     '{"signup_id": "NL-0000002", "account_id": "G-000002", "email": "gast@example.org", "action": "subscribe", "timestamp": "2024-03-05T13:22:10Z", "confirmed_at": null, "form": "checkout"}',
-    '{"signup_id": "NL-0000003", "account_id": "S-000001", "email": "max@example.org", "action": "unsubscribe", "timestamp": "2024-04-05T13:22:10Z", "confirmed_at": null, "form": "account"}',
+    '{"signup_id": "NL-0000003", "account_id": "S-000001", "email": "max@example.org", "action": "unsubscribe", "timestamp": "2024-03-07T13:22:10Z", "confirmed_at": null, "form": "account"}',
 ]
 MEMBERS = [
     "card_number,first_name,last_name,birth_date,street,postcode,city,email,phone,enrolled_at,status",

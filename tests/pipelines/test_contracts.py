@@ -83,7 +83,7 @@ def test_fifth_source_needs_only_a_contract_and_files(tmp_path):
     (contracts / "store2.yml").write_text(STORE2)
     settings = Settings(data_dir=tmp_path / "data")
     settings.ingest.contracts_dir = str(contracts)
-    day = settings.paths.landing / "store2" / "2024-05-01"
+    day = settings.paths.landing / "store2" / "2024-05-03"
     day.mkdir(parents=True)
     (day / "clients_20240501.txt").write_text("client_no|name|first|born|visits\nK001|Muster|Max|01/02/1980|3\n"
                                               "K002|Beispiel|Erika|31/02/1980|1\nK003||Otto||-1\n")
