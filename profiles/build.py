@@ -31,6 +31,7 @@ import duckdb
 from cdp.config import Settings
 from cdp.schema import CANONICAL_TABLES, duckdb_ddl
 from privacy.hooks import apply_to_profiles
+from profiles import cx
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ TABLES = [
     "customer_lookup",
     "person_record",
     "profile_build",
+    *cx.TABLES,
 ]
 VIEWS = ["customer_360", "agent_profile"]
 
@@ -142,6 +144,8 @@ def build_profiles(settings: Settings) -> dict[str, int]:
                 log.info("built %s in %.1f s", name, time.perf_counter() - t0)
             # Data protection: restriction of processing and the pseudonymised analyst tables.
             apply_to_profiles(con, settings)
+            # Customer experience after the gate above: churn risk only where profiling is allowed.
+            cx.build_customer_experience(con, settings, sql_text)
             _inherit_view_comments(con)
             _check_comments(con)
             counts = _counts(con)

@@ -16,6 +16,7 @@ from cdp.lake import write_parquet_atomic
 from simulator import events as ev
 from simulator import formats as fmt
 from simulator import records as rec
+from simulator import surveys as cx
 from simulator.output import FileSpec, write_atomic, write_export
 from simulator.population import DAY, build_persons
 from simulator.profiles import get_profile
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_START = date(2025, 3, 3)
 HISTORY_YEARS = 6
-SOURCES = ("erp", "crm", "shop", "bonus")
+SOURCES = ("erp", "crm", "shop", "bonus", "survey")
 
 SPECS = {
     "kunden": FileSpec("erp", "customers", "kunden", "erp_csv", "Kundennummer", "Angelegt_am", "erp_date",
@@ -55,6 +56,8 @@ SPECS = {
     "transactions": FileSpec("bonus", "transactions", "transactions", "bonus_csv", "transaction_id",
                              "transaction_at", "local_ts", amount_col="amount", amount_kind="str",
                              defects=["bad_date", "missing_required", "negative_amount"]),
+    "responses": FileSpec("survey", "responses", "responses", "bonus_csv", "ResponseId", "EndDate", "local_ts",
+                          defects=["bad_date", "missing_required"]),
 }
 
 _c = pl.col
@@ -150,6 +153,7 @@ def generate(persons: int, seed: int, profile: str = "realistic", dirty_rate: fl
               .join(guest_ids, left_on="order_id", right_on="g_order", how="left", maintain_order="left")
               .with_columns(account_id=pl.coalesce("record_id", "g_id")))
     write("orders", fmt.orders(orders, d0))
+    survey_orders = orders.select("pidx", "ts", "status", "order_id", "account_id")
     del orders, guest_ids
     _mem("orders")
     for name in ("kunden", "contacts", "accounts", "members"):
@@ -165,8 +169,12 @@ def generate(persons: int, seed: int, profile: str = "realistic", dirty_rate: fl
     crm_ctx = ev.record_context(R, P, "crm", final_end)
     consents = ev.crm_consents(rng(8), crm_ctx)
     write("consent_events", fmt.consent_events(consents, d0))
-    write("interactions", fmt.interactions(ev.crm_interactions(rng(9), crm_ctx, consents, final_end), d0))
-    del crm_ctx
+    interactions = cx.service_cases(rng(13), ev.crm_interactions(rng(9), crm_ctx, consents, final_end),
+                                    crm_ctx, final_end)
+    write("interactions", fmt.interactions(interactions, d0))
+    write("responses", cx.responses_file(
+        cx.survey_answers(rng(14), survey_orders, interactions, crm_ctx, P, final_end), d0))
+    del crm_ctx, interactions, survey_orders
     _mem("crm events")
     write("newsletter", fmt.newsletter(ev.shop_newsletter(rng(10), P, accounts, consents, prof, final_end), d0))
     del consents, accounts
