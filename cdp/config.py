@@ -198,6 +198,14 @@ class ExportSettings:
             {"reason": "restricted", "file": "privacy/restrictions.parquet", "column": "customer_id"},
         ]
     )
+    # Contact rules (exports/contact_rules.py) for these purposes' audiences: at most
+    # contact_cap_messages marketing messages per customer within contact_cap_days across all
+    # sources (who already got that many is left out; 0 = no cap), and off a channel's lists
+    # after no reaction to the last non_responder_last_k messages on it (0 = off).
+    contact_rules_purposes: list[str] = field(default_factory=lambda: ["marketing"])
+    contact_cap_messages: int = 3
+    contact_cap_days: int = 7
+    non_responder_last_k: int = 5
 
 
 @dataclass

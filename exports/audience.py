@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from cdp.config import Settings
+from exports.contact_rules import apply_contact_rules
 from exports.db import atomic_target, connect_profiles, sql_text
 
 log = logging.getLogger(__name__)
@@ -100,9 +101,10 @@ def export_audience(
     con = connect_profiles(settings)
     try:
         reasons = _load_suppressions(con, settings)
+        rules = apply_contact_rules(con, settings, purpose)  # contact pressure, non-responders
         con.execute("CREATE TEMP TABLE audience_result AS " + sql_text("audience"), params)
         population = con.execute("SELECT count(*) FROM audience_result").fetchone()[0]
-        excluded = {r: 0 for r in (*reasons, *BASE_REASONS)}
+        excluded = {r: 0 for r in (*reasons, *rules, *BASE_REASONS)}
         excluded.update(dict(con.execute(
             "SELECT excluded_reason, count(*) FROM audience_result WHERE excluded_reason IS NOT NULL "
             "GROUP BY 1").fetchall()))
@@ -135,6 +137,7 @@ def export_audience(
             "withdrawn": "consent for the purpose was withdrawn and not granted again",
             "no_reachable_channel": "consent granted, but no contact point for a consented channel",
             **{r: "on the suppression list " + f for r, f in reasons.items()},
+            **rules,
         },
     }
     rtmp = atomic_target(report_path)

@@ -5,8 +5,10 @@ Everything here depends on what happened to the person:
 * a service case (CRM) opens with a ticket or an inbound call, e-mail or chat; complaints and
   warranty claims often continue on other channels (same ``case_id``), a few are reopened after
   closing, and recent ones are still open;
-* every marketing e-mail belongs to a campaign (``CMP-<ISO year>-W<week>``); a customer who
-  has churned still receives them while subscribed, and hardly reacts any more;
+* every marketing e-mail belongs to a campaign (``CMP-<ISO year>-W<week>``); other departments
+  (bonus program, shop, service) sometimes mail the same person within two days
+  (``CMP-…-BONUS`` ...), the contact pressure audiences cap; a customer who has churned still
+  receives them while subscribed, and hardly reacts any more;
 * the survey tool asks after an order (NPS + CSAT) and after a service case (CSAT + CES, NPS
   for complaints). A delayed delivery, an open complaint, a reopened case or many contacts on
   one case lower the score; a customer close to churning answers less often and lower.
@@ -163,7 +165,22 @@ def _campaigns(rng, rest: pl.DataFrame, ctx: pl.DataFrame, final_end: int) -> pl
     week = pl.from_epoch("ts", "s").dt.week()
     camp = camp.with_columns(campaign_id=_week_campaign(_c("ts")),
                              subject=(week % len(names)).replace_strict(dict(enumerate(names))))
-    return pl.concat([other, camp], how="diagonal_relaxed")
+    # other departments mail the same people in the same days, unaware of each other
+    m = rng.random(camp.height) < 0.12
+    k = rng.integers(1, 4, int(m.sum()))
+    base = camp.filter(pl.Series(m))
+    idx = np.repeat(np.arange(base.height), k)
+    dept = np.array(list(_DEPARTMENTS))[rng.integers(0, len(_DEPARTMENTS), len(idx))]
+    sib = base[idx].with_columns(
+        ts=_c("ts") + pl.Series(rng.integers(0, 2 * DAY, len(idx))),
+        campaign_id=_c("campaign_id") + "-" + pl.Series(dept),
+        subject=pl.Series(dept).replace_strict(_DEPARTMENTS),
+        outcome=pl.Series(np.where(rng.random(len(idx)) < 0.15, "opened", "ignored")))
+    sib = sib.filter(_c("ts") < final_end)
+    return pl.concat([other, camp, sib], how="diagonal_relaxed")
+
+
+_DEPARTMENTS = {"BONUS": "Ihr Punktestand", "SHOP": "Neu im Shop", "SERVICE": "Wartungsangebot"}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from typing import Any
 from flask import Flask, abort, g, redirect, render_template, request, url_for
 
 from cdp.config import Settings
-from exports.console import service
+from exports.console import cx_page, service
 from exports.console.linkage import RECORD_NAMES, SOURCE_NAMES, confidence_words
 from exports.console.roles import Role
 
@@ -71,7 +71,9 @@ def create_app(settings: Settings) -> Flask:
                                  dtt=lambda v: _fmt_dt(v, with_time=True))
     app.jinja_env.globals.update(
         role=role, CHANNEL_WORDS=CHANNEL_WORDS, REASON_WORDS=REASON_WORDS, STATE_MARK=STATE_MARK,
-        SOURCE_NAMES=SOURCE_NAMES, RECORD_NAMES=RECORD_NAMES, confidence_words=confidence_words)
+        SOURCE_NAMES=SOURCE_NAMES, RECORD_NAMES=RECORD_NAMES, confidence_words=confidence_words,
+        TOUCHPOINT_WORDS=cx_page.TOUCHPOINT_WORDS)
+    app.register_blueprint(cx_page.blueprint)  # /cx: customer-experience charts
 
     @app.before_request
     def _open() -> None:
@@ -127,7 +129,8 @@ def create_app(settings: Settings) -> Flask:
         merged = request.args.get("merged")
         if merged and not _ID.match(merged):
             merged = None
-        return render_template("profile.html", p=p, c=p["customer"], merged=merged)
+        return render_template("profile.html", p=p, c=p["customer"], merged=merged,
+                               cx=cx_page.customer_cx(g.cur, p["customer"]["customer_id"]))
 
     @app.get("/healthz")
     def healthz():
