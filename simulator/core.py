@@ -129,7 +129,7 @@ def generate(persons: int, seed: int, profile: str = "realistic", dirty_rate: fl
     file_rows: dict[str, int] = {}
     written: dict[int, list[str]] = {j: [] for j in range(deliveries)}
 
-    def write(name: str, lazy: pl.LazyFrame) -> None:
+    def write(name: str, lazy: pl.LazyFrame, defects: np.random.Generator | None = None) -> None:
         spec = SPECS[name]
         full = lazy.collect()
         empty = full.clear()
@@ -140,7 +140,7 @@ def generate(persons: int, seed: int, profile: str = "realistic", dirty_rate: fl
             rel = f"{spec.source}/{day.isoformat()}/{spec.prefix}_{day.strftime('%Y%m%d')}.{spec.ext}"
             rids = df["__rid"].to_numpy() if "__rid" in df.columns else None
             body = df.drop([c for c in df.columns if c.startswith("__")])
-            entries, dirty = write_export(out / rel, body, spec, dirty_rate, inj, rel)
+            entries, dirty = write_export(out / rel, body, spec, dirty_rate, inj if defects is None else defects, rel)
             file_rows[rel] = body.height
             dirty_entries.extend(entries)
             if spec.person and rids is not None:
@@ -172,8 +172,9 @@ def generate(persons: int, seed: int, profile: str = "realistic", dirty_rate: fl
     interactions = cx.service_cases(rng(13), ev.crm_interactions(rng(9), crm_ctx, consents, final_end),
                                     crm_ctx, final_end)
     write("interactions", fmt.interactions(interactions, d0))
+    # the survey file draws its defects from its own generator: the other files keep theirs
     write("responses", cx.responses_file(
-        cx.survey_answers(rng(14), survey_orders, interactions, crm_ctx, P, final_end), d0))
+        cx.survey_answers(rng(14), survey_orders, interactions, crm_ctx, P, final_end), d0), rng(15))
     del crm_ctx, interactions, survey_orders
     _mem("crm events")
     write("newsletter", fmt.newsletter(ev.shop_newsletter(rng(10), P, accounts, consents, prof, final_end), d0))
