@@ -254,6 +254,13 @@ _PROFILE_GRAIN = {
     "customer_value": "one row per customer: revenue, orders, recency, lifecycle segment",
     "customer_lookup": "one row per searchable key (name, e-mail, phone, customer or card number) → customer_id",
     "profile_build": "one row per profile build: when, from what, how many rows",
+    "feedback": "one row per survey response (NPS, CSAT, CES, comment), linked to customer and order or case",
+    "service_case": "one row per service case across channels: first contact, resolution, handling time, FCR",
+    "campaign_response": "one row per campaign message: sent, opened, clicked, ordered within the window",
+    "churn_risk": "one row per customer who may be profiled and bought: MBG/NBD P(alive) + service signals",
+    "customer_experience": "one row per customer: latest scores, open cases, churn risk, points, contact pressure",
+    "cx_kpi_monthly": "one row per month: NPS, CSAT, CES, complaints per 1,000, FCR, handling time, churn",
+    "cx_nps_touchpoint_monthly": "one row per month and touchpoint: NPS and CSAT",
     "customer_360": "view: one row per customer with profile, consent, channel and value",
     "agent_profile": "view: one row per customer, what a service agent may see",
 }

@@ -37,7 +37,12 @@ DERIVATION = {
                          "(profiles/sql/preferred_channel.sql)",
     "consent": "latest consent event per purpose x channel across all sources; withdrawal wins ties "
                "(profiles/sql/consent.sql)",
+    "churn_risk": "probability of no longer buying: an MBG/NBD model of the purchase days plus service "
+                  "signals (profiles/cx.py)",
 }
+#: customer-experience tables in the export: table -> section title
+CX_TABLES = {"feedback": "Survey answers and comments", "service_case": "Service cases",
+             "churn_risk": "Churn risk (profiling)", "customer_experience": "Customer experience summary"}
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> list[dict[str, Any]]:
@@ -105,6 +110,9 @@ def sar(settings: Settings, query: str, out_dir: str | Path, actor: str | None =
                 "processing_restriction": _rows(
                     con, f"SELECT * FROM processing_restriction {one}", [customer_id])
                 if _has(con, "processing_restriction") else [],
+                # customer experience: survey answers and comments, service cases, churn score
+                **{t: _rows(con, f"SELECT * FROM {t} {one}", [customer_id]) if _has(con, t) else []
+                   for t in CX_TABLES},
                 "derivation": DERIVATION,
                 "built": _rows(con, "SELECT * FROM profile_build", []),
             },
@@ -161,6 +169,7 @@ def _html(doc: dict[str, Any]) -> str:
         ("Preferred channels", p["preferred_channel"], DERIVATION["preferred_channel"]),
         ("Consent (current state and evidence)", p["consent"], DERIVATION["consent"]),
         ("Restriction of processing", p["processing_restriction"], ""),
+        *((title, p.get(t, []), "customer experience") for t, title in CX_TABLES.items()),
         ("Source records (current state)", doc["source_records"], "as delivered by each source system"),
         ("Source deliveries (every delivery of each record)", doc["source_deliveries"],
          "file, row number and load id of each delivery"),
