@@ -259,6 +259,7 @@ _PROFILE_GRAIN = {
     "campaign_response": "one row per campaign message: sent, opened, clicked, ordered within the window",
     "churn_risk": "one row per customer who may be profiled and bought: MBG/NBD P(alive) + service signals",
     "customer_experience": "one row per customer: latest scores, open cases, churn risk, points, contact pressure",
+    "agent_experience": "view: one row per customer, what a service agent sees of their experience",
     "cx_kpi_monthly": "one row per month: NPS, CSAT, CES, complaints per 1,000, FCR, handling time, churn",
     "cx_nps_touchpoint_monthly": "one row per month and touchpoint: NPS and CSAT",
     "customer_360": "view: one row per customer with profile, consent, channel and value",

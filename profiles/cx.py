@@ -11,8 +11,9 @@ customers, and whoever else the profiling rules exclude, have no ``customer_type
    every one-time buyer alive) of their purchase days gives P(alive);
    service signals (an open complaint, a detractor answer, a withdrawn consent, no reaction to
    recent campaigns) shift its log-odds by configured weights;
-3. ``customer_experience``: one row per customer for agents (latest score and comment, open
-   cases with age, churn risk, points and member status, contact pressure);
+3. ``customer_experience``: one row per customer (latest score and comment, open cases with
+   age, churn risk, points and member status, contact pressure), and the view
+   ``agent_experience``: the part of it a service agent sees (the console reads it);
 4. ``cx_kpi_monthly`` and ``cx_nps_touchpoint_monthly``: the KPIs service and marketing
    managers watch.
 
@@ -45,8 +46,8 @@ log = logging.getLogger(__name__)
 
 #: SQL files built before and after churn_risk, in order.
 FACT_TABLES = ["feedback", "service_case", "campaign_response"]
-SUMMARY_TABLES = ["customer_experience", "cx_kpi_monthly", "cx_nps_touchpoint_monthly"]
-#: every table this module adds to data/cdp.duckdb
+SUMMARY_TABLES = ["customer_experience", "agent_experience", "cx_kpi_monthly", "cx_nps_touchpoint_monthly"]
+#: every table (and the view agent_experience) this module adds to data/cdp.duckdb
 TABLES = [*FACT_TABLES, "churn_risk", *SUMMARY_TABLES]
 SIGNALS = ("open_complaint", "detractor", "withdrawn_consent", "unresponsive")
 #: the model is fitted on at most this many customers (a seeded sample); scores are for all

@@ -159,9 +159,9 @@ def dashboard(cur: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
 
 def customer_cx(cur: duckdb.DuckDBPyConnection, customer_id: str) -> dict[str, Any] | None:
     """The agent's CX summary of one customer (None when the database has no CX tables)."""
-    if not has_table(cur, "customer_experience"):
+    if not has_table(cur, "agent_experience"):
         return None
-    found = rows(cur.execute("SELECT * FROM customer_experience WHERE customer_id = ?", [customer_id]))
+    found = rows(cur.execute("SELECT * FROM agent_experience WHERE customer_id = ?", [customer_id]))
     return found[0] if found else None
 
 
