@@ -47,6 +47,14 @@ CX_CONTACTS = [
     _cx("survey", "responses", "R_c", "crm:CRM-0000003", "2024-05-03 10:00", "web", "inbound",
         "survey_response", touchpoint="hotline", refers_to="CASE-0000002", nps=10, csat=5, ces=7,
         outcome="completed", summary="survey SV_service on hotline"),
+    # Carla's delivery case: its first e-mail came in a delivery while open, the closing call later
+    _cx("crm", "interactions", "INT-00000104", "crm:CRM-0000003", "2024-04-02 10:00", "email", "inbound",
+        "email", summary="Lieferstatus", outcome="open", status="open", case_id="CASE-0000003",
+        case_category="delivery", case_opened_at=fx.ts("2024-04-02 10:00")),
+    _cx("crm", "interactions", "INT-00000105", "crm:CRM-0000003", "2024-04-04 11:00", "phone", "outbound",
+        "call", summary="Lieferstatus", outcome="resolved", status="closed", case_id="CASE-0000003",
+        case_category="delivery", case_opened_at=fx.ts("2024-04-02 10:00"),
+        case_closed_at=fx.ts("2024-04-04 12:00")),
     # Bernd prefers e-mail (his newsletter grant) and never opened a campaign e-mail
     *[_cx("shop", "mailings", f"M-{i}", "shop:S-000002", f"2024-05-2{2 + i} 08:00", "email",
           "outbound", "email", summary="Newsletter", campaign_id=f"CMP-2024-W2{i}", outcome="ignored")
@@ -94,6 +102,12 @@ def test_service_case_spans_channels(cx):
     carla = cx.execute("SELECT status, handling_hours, first_contact_resolution FROM service_case "
                        "WHERE case_id = 'CASE-0000002'").fetchone()
     assert carla == ("closed", 0.5, True)
+
+
+def test_a_case_is_in_the_state_its_latest_contact_says(cx):
+    r = cx.execute("SELECT status, closed_at IS NOT NULL, handling_hours, contacts, first_contact_resolution "
+                   "FROM service_case WHERE case_id = 'CASE-0000003'").fetchone()
+    assert r == ("closed", True, 50.0, 2, False)
 
 
 def test_customer_experience_has_scores_cases_points(cx):
