@@ -38,10 +38,6 @@ import pandas as pd
 
 from cdp.config import Settings
 
-with warnings.catch_warnings():  # lifetimes sets a pandas option that pandas 3 deprecates
-    warnings.simplefilter("ignore")
-    from lifetimes import ModifiedBetaGeoFitter
-
 log = logging.getLogger(__name__)
 
 #: SQL files built before and after churn_risk, in order.
@@ -112,6 +108,13 @@ def build_churn_risk(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
 
 def _bgnbd(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, dict]:
     """P(alive) and expected purchases in the next 90 days (days as the time unit)."""
+    # Imported here, not at the top: lifetimes pulls in scipy.stats and autograd (about 1.2 s),
+    # which every `cdp` command would pay; only the profile build needs it. It also sets a
+    # pandas option pandas 3 deprecates, hence the silenced warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from lifetimes import ModifiedBetaGeoFitter
+
     fit = df if len(df) <= FIT_SAMPLE else df.sample(FIT_SAMPLE, random_state=0)
     bgf = ModifiedBetaGeoFitter(penalizer_coef=0.001)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
