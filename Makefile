@@ -48,8 +48,10 @@ spark: $(SPARK_STAMP)
 test: install browser spark
 	$(BIN)/pytest -q
 
+## ruff (style, complexity, argument count, blind except) and mypy (config in pyproject.toml)
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 clean-data:
 	rm -rf data

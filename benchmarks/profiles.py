@@ -37,7 +37,7 @@ from cdp.config import Settings  # noqa: E402
 from cdp.lake import write_parquet_atomic  # noqa: E402
 from cdp.schema import CONSENT_EVENT, CONTACT_EVENT, PERSON_RECORD, conform  # noqa: E402
 from profiles.build import build_profiles  # noqa: E402
-from profiles.lookup import find_customers, get_profile  # noqa: E402
+from profiles.lookup import find_customers, read_profile  # noqa: E402
 
 SOURCES = ["erp", "crm", "shop", "bonus"]
 ENTITY = {"erp": "customers", "crm": "contacts", "shop": "accounts", "bonus": "members"}
@@ -189,7 +189,7 @@ def measure_lookups(db: Path, lookups: int, seed: int = 2) -> dict:
             if not ids:
                 raise AssertionError(f"lookup by {kind} found nothing")
             t1 = time.perf_counter()
-            get_profile(con, ids[0])
+            read_profile(con, ids[0])
             profile_times.append(time.perf_counter() - t1)
         out[f"find_by_{kind}"] = _pct(times)
         all_find += times

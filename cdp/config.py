@@ -13,6 +13,7 @@ a constant in code when a user may want to change it.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import tomllib
 import typing
@@ -286,6 +287,10 @@ def _apply(target: Any, values: dict[str, Any], source: str) -> None:
             setattr(target, key, _coerce(value, hints[key], f"{source}: {key}"))
 
 
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off", ""})
+
+
 def _coerce(value: Any, hint: Any, where: str) -> Any:
     if not isinstance(value, str):
         return Path(value) if hint is Path else value
@@ -294,12 +299,14 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
         if hint is Path:
             return Path(value)
         if origin is bool:
-            return value.strip().lower() in {"1", "true", "yes", "on"}
+            word = value.strip().lower()
+            if word in _TRUE or word in _FALSE:
+                return word in _TRUE
+            # a misspelt switch ("ture", "flase") must not silently turn a setting off
+            raise ValueError(f"not one of {sorted(_TRUE | _FALSE)}")
         if origin in (int, float):
             return origin(value)
         if origin in (list, dict):
-            import json
-
             return json.loads(value) if value.strip()[:1] in "[{" else value.split(",")
     except (ValueError, TypeError) as exc:
         raise ValueError(f"{where}: cannot read {value!r} as {hint}") from exc

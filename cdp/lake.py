@@ -1,13 +1,24 @@
-"""One writer for the lake: atomic Parquet writes under Hive-style partitions."""
+"""One writer for every file: atomic writes (Parquet, streamed Parquet, text, CSV, a DuckDB file
+swap) and the lake's Hive-style partitions."""
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
+
+log = logging.getLogger(__name__)
+
+TEMP_PREFIX = ".tmp-"
+TEMP_SUFFIX = ".partial"
 
 
 def partition_dir(base: Path, load_date: date | str) -> Path:
@@ -15,13 +26,55 @@ def partition_dir(base: Path, load_date: date | str) -> Path:
     return Path(base) / f"load_date={load_date}"
 
 
-def write_parquet_atomic(df: pl.DataFrame, path: str | Path) -> Path:
-    """Write ``df`` to ``path`` via a temp name in the same directory and an atomic rename.
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temp path beside ``path`` to write to; renamed onto ``path`` when the block succeeds.
 
-    A crash mid-write leaves at most a ``.tmp-*`` file, never a partial Parquet under the
-    final name; readers glob ``*.parquet`` and never see temp files.
+    The one rule for every file the platform writes (Parquet, CSV, JSON, HTML, DuckDB exports):
+    written under ``.tmp-<uuid>-<name>.partial`` in the same directory, fsynced, then moved into
+    place with one atomic rename. A crash or an exception leaves the previous file untouched and
+    at most a temp file (removed on an exception); readers glob ``*.parquet`` / contract globs and
+    never see temp names.
     """
-    _atomic(Path(path), lambda tmp: df.write_parquet(tmp, compression="zstd", statistics=True))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{TEMP_PREFIX}{uuid.uuid4().hex}-{path.name}{TEMP_SUFFIX}")
+    try:
+        yield tmp
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def delivery_date(relative_path: str | Path) -> date | None:
+    """The delivery (load) date of a landing file ``<source>/<YYYY-MM-DD>/<file>``.
+
+    The one rule, for the ingest, the load log, the Dagster partitions and the landing sensor:
+    the first folder below the source that is an ISO date, else a ``YYYYMMDD`` in the file
+    name, else ``None`` (the ingest then takes today's date).
+    """
+    rel = Path(relative_path)
+    for part in rel.parts[1:-1]:
+        try:
+            return date.fromisoformat(part)
+        except ValueError:
+            continue
+    m = re.search(r"(\d{4})(\d{2})(\d{2})", rel.name)
+    if m:
+        try:
+            return date(int(m[1]), int(m[2]), int(m[3]))
+        except ValueError:
+            pass
+    return None
+
+
+def write_parquet_atomic(df: pl.DataFrame, path: str | Path) -> Path:
+    """Write ``df`` to ``path`` (zstd, with statistics) under :func:`atomic_path`'s rule."""
+    with atomic_path(path) as tmp:
+        df.write_parquet(tmp, compression="zstd", statistics=True)
     return Path(path)
 
 
@@ -31,21 +84,89 @@ def sink_parquet_atomic(lf: pl.LazyFrame, path: str | Path) -> int:
     Returns:
         The number of rows written.
     """
-    _atomic(Path(path), lambda tmp: lf.sink_parquet(tmp, compression="zstd", statistics=True))
+    with atomic_path(path) as tmp:
+        lf.sink_parquet(tmp, compression="zstd", statistics=True)
     return pl.scan_parquet(path).select(pl.len()).collect().item()
 
 
-def _atomic(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp-{uuid.uuid4().hex}-{path.name}.partial")
-    try:
-        write(tmp)
-        with open(tmp, "rb") as fh:
+def write_text_atomic(text: str, path: str | Path) -> Path:
+    """Write UTF-8 text (JSON, HTML, a report) to ``path`` under :func:`atomic_path`'s rule."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def write_csv_atomic(df: pl.DataFrame, path: str | Path) -> Path:
+    """Write ``df`` as CSV (header, comma) to ``path`` under :func:`atomic_path`'s rule."""
+    with atomic_path(path) as tmp:
+        df.write_csv(tmp)
+    return Path(path)
+
+
+def swap_database(built: Path, target: Path) -> None:
+    """Move a freshly built DuckDB file onto ``target`` in one rename (readers see the old or
+    the new database, never a half-built one).
+
+    A write-ahead log next to ``target`` belongs to the old file and must not be replayed onto
+    the new one; a log left by the build itself is empty after its CHECKPOINT.
+    """
+    wal = target.with_name(target.name + ".wal")
+    if wal.exists():
+        log.warning("removing stale write-ahead log %s before the swap", wal)
+        wal.unlink()
+    with open(built, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(built, target)
+    built.with_name(built.name + ".wal").unlink(missing_ok=True)
+
+
+class ParquetStream:
+    """Rows appended chunk by chunk to one Parquet file under a temp name; the file appears
+    under its final name only on :meth:`commit` (fsync and atomic rename, as :func:`atomic_path`)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.tmp = path.with_name(f"{TEMP_PREFIX}{uuid.uuid4().hex}-{path.name}{TEMP_SUFFIX}")
+        self.writer: pq.ParquetWriter | None = None
+        self.rows = 0
+
+    def write(self, df: pl.DataFrame) -> None:
+        """Append ``df`` (cast to the first chunk's schema)."""
+        if df.height == 0 and self.writer is not None:
+            return
+        t = df.to_arrow(compat_level=pl.CompatLevel.oldest())
+        if self.writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.writer = pq.ParquetWriter(self.tmp, t.schema, compression="zstd")
+        else:
+            t = t.cast(self.writer.schema)
+        self.writer.write_table(t)
+        self.rows += df.height
+
+    def commit(self) -> Path | None:
+        """Close and rename into place (None when nothing was written)."""
+        if self.writer is None:
+            return None
+        self.writer.close()
+        self.writer = None
+        with open(self.tmp, "rb") as fh:
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+        os.replace(self.tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        """Drop what was written so far."""
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+        self.tmp.unlink(missing_ok=True)
+
+
+def remove_stale_temps(path: Path) -> None:
+    """Temp files a crashed earlier write of ``path`` left next to it."""
+    if path.parent.is_dir():
+        for p in path.parent.glob(f"{TEMP_PREFIX}*-{path.name}{TEMP_SUFFIX}"):
+            p.unlink(missing_ok=True)
 
 
 def read_table(directory: str | Path, schema: pl.Schema | None = None) -> pl.LazyFrame:

@@ -18,9 +18,20 @@ nobody re-lists the columns.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import TypeVar
 
 import polars as pl
+from polars.datatypes import DataType, DataTypeClass
+
+#: A column type as written in a schema: ``pl.String`` (a class) or ``pl.Datetime("us", "UTC")``.
+Dtype = DataType | DataTypeClass
+
+
+def schema(columns: Mapping[str, Dtype]) -> pl.Schema:
+    """``pl.Schema`` of ``columns`` (typed so that mixed class/instance dtypes type-check)."""
+    return pl.Schema(columns)
 
 
 class Source(StrEnum):
@@ -91,24 +102,17 @@ class CaseCategory(StrEnum):
     QUESTION = "question"
 
 
-class LinkMethod(StrEnum):
-    SINGLETON = "singleton"
-    DETERMINISTIC = "deterministic"
-    PROBABILISTIC = "probabilistic"
-    MUST_LINK = "must_link"
-
-
 UTC_TS = pl.Datetime("us", "UTC")
 
 #: Lineage columns every staged and canonical row carries.
-LINEAGE = {
+LINEAGE: dict[str, Dtype] = {
     "_source_file": pl.String,  # path relative to the landing directory
     "_row_number": pl.Int64,  # 1-based data row (CSV without header, JSONL line, JSON array index + 1)
     "_load_id": pl.String,
     "_ingested_at": UTC_TS,
 }
 
-PERSON_RECORD = pl.Schema(
+PERSON_RECORD = schema(
     {
         "record_key": pl.String,  # "<source_system>:<source_record_id>", unique
         "source_system": pl.String,  # Source
@@ -138,7 +142,7 @@ PERSON_RECORD = pl.Schema(
     }
 )
 
-CONTACT_EVENT = pl.Schema(
+CONTACT_EVENT = schema(
     {
         "event_key": pl.String,  # "<source_system>:<source_entity>:<source_event_id>", unique
         "source_system": pl.String,
@@ -174,7 +178,7 @@ CONTACT_EVENT = pl.Schema(
     }
 )
 
-CONSENT_EVENT = pl.Schema(
+CONSENT_EVENT = schema(
     {
         "consent_event_key": pl.String,  # "<source_system>:<source_entity>:<source_event_id>"
         "source_system": pl.String,
@@ -208,7 +212,11 @@ def empty(schema: pl.Schema) -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
 
 
-def conform(df: pl.DataFrame | pl.LazyFrame, schema: pl.Schema) -> pl.DataFrame | pl.LazyFrame:
+#: an eager or a lazy frame; what goes in comes out
+Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
+
+
+def conform(df: Frame, schema: pl.Schema) -> Frame:
     """Select and cast ``df`` (eager or lazy) to ``schema``: missing columns as nulls, schema order."""
     have = set(df.collect_schema().names())
     return df.select([
@@ -223,7 +231,7 @@ def duckdb_ddl(table: str, schema: pl.Schema) -> str:
     return f'CREATE OR REPLACE TABLE "{table}" ({cols})'
 
 
-def _duck_type(dtype: pl.DataType) -> str:
+def _duck_type(dtype: Dtype) -> str:
     if dtype == pl.String:
         return "VARCHAR"
     if dtype == pl.Int64:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from cdp.config import load_settings
 from cdp.logs import configure_logging
+from dagster_project.run import rebuild
 
 app = typer.Typer(
     name="cdp",
@@ -37,8 +39,10 @@ def _root(
     log_level: str = typer.Option("INFO", "--log-level"),
 ) -> None:
     configure_logging(log_level)
-    overrides = {"data_dir": data_dir} if data_dir else {}
+    overrides: dict[str, Any] = {"data_dir": data_dir} if data_dir else {}
     ctx.obj = load_settings(config, **overrides)
+    # data-subject requests rebuild through the pipeline run, never stage by stage
+    ctx.meta["rebuild"] = rebuild
 
 
 for _module in COMMAND_MODULES:

@@ -15,13 +15,12 @@ from cdp.config import Settings
 from cdp.lake import read_table
 from cdp.schema import CANONICAL_TABLES
 from dagster_project import checks, lake_counts
-from dagster_project.contracts import contracts_dir
 from dagster_project.partitions import LOAD_DATES
 from dagster_project.resources import CdpSettingsResource, DuckDBResource
 from exports.agent_views import export_agent_views
 from identity.resolve import resolve
 from pipelines.canonical import build_canonical
-from pipelines.contracts import load_contracts
+from pipelines.contracts import contracts_of
 from pipelines.ingest import ingest
 from profiles.build import TABLES, VIEWS, build_profiles
 
@@ -54,7 +53,7 @@ def check_result(outcome: checks.CheckOutcome, asset_key: dg.AssetKey, name: str
 def failed_share_limits(settings: Settings, source: str) -> dict[str, float]:
     """Per entity of ``source``: its contract's ``max_failed_share`` expectation, where it sets one."""
 
-    contract = load_contracts(contracts_dir(settings))[source]
+    contract = contracts_of(settings)[source]
     return {
         e.name: float(x.max)
         for e in contract.entities

@@ -115,10 +115,10 @@ def cluster_size_outcome(identity_link: pl.DataFrame, max_cluster_size: int,
     else:
         link = link.with_columns(is_guest=pl.lit(False))
     sizes = link.group_by("customer_id").agg(records=pl.len(), counted=(~pl.col("is_guest")).sum())
-    biggest = int(sizes["records"].max() or 0)
+    biggest = int(sizes.select(pl.col("records").max().fill_null(0)).item())
     over = sizes.filter(pl.col("counted") > max_cluster_size).sort("counted", descending=True)
     meta = {"customers": sizes.height, "largest_cluster": biggest,
-            "largest_cluster_without_guests": int(sizes["counted"].max() or 0),
+            "largest_cluster_without_guests": int(sizes.select(pl.col("counted").max().fill_null(0)).item()),
             "limit": max_cluster_size, "clusters_over_limit": over.height}
     if over.height:
         ids = ", ".join(f"{r['customer_id']} ({r['counted']})" for r in over.head(5).iter_rows(named=True))
@@ -160,7 +160,7 @@ def consent_channel_outcome(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
 
 def profile_counts_outcome(con: duckdb.DuckDBPyConnection, identity_link: pl.DataFrame) -> CheckOutcome:
     """The database holds one customer per resolved customer id and every identity link."""
-    customers, links, customer_ids = con.execute(_sql("profile_counts")).fetchone()
+    customers, links, customer_ids = con.execute(_sql("profile_counts")).fetchall()[0]
     expected_customers = identity_link["customer_id"].n_unique()
     meta = {"customers": customers, "distinct_customer_ids": customer_ids, "identity_links": links,
             "expected_customers": expected_customers, "expected_links": identity_link.height}

@@ -11,9 +11,10 @@ import dagster as dg
 
 from cdp.config import Settings, load_settings
 from dagster_project import assets
-from dagster_project.contracts import contracts_dir, source_entities
+from dagster_project.contracts import source_entities
 from dagster_project.resources import CdpSettingsResource, DuckDBResource
 from dagster_project.sensors import JOB_NAME, daily_schedule, landing_sensor
+from pipelines.contracts import contracts_dir
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:

@@ -11,7 +11,7 @@ import polars as pl
 from cdp.config import Settings
 from cdp.lake import read_table
 from cdp.schema import PERSON_RECORD
-from pipelines.ingest import LOADED, SKIPPED, read_load_log
+from pipelines.load_log import LOADED, SKIPPED, read_load_log
 
 _FILE_COUNTS = {"file": pl.String, "load_date": pl.String, "status": pl.String, "rows_read": pl.Int64,
                 "rows_staged": pl.Int64, "rows_quarantined": pl.Int64, "rows_suppressed": pl.Int64,

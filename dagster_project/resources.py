@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import duckdb
@@ -34,7 +35,7 @@ class CdpSettingsResource(dg.ConfigurableResource):
         """Build the settings object."""
         if self.settings_json:
             return load_settings(config_file=self.config_file, env={}, **json.loads(self.settings_json))
-        overrides = {"data_dir": self.data_dir} if self.data_dir else {}
+        overrides: dict[str, Any] = {"data_dir": self.data_dir} if self.data_dir else {}
         return load_settings(self.config_file, **overrides)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+from dagster._core.events import StepMaterializationData
 
 from cdp.config import Settings
 from dagster_project.definitions import build_definitions
@@ -142,21 +143,38 @@ def run_pipeline(settings: Settings, *, incremental: bool = False, force: bool =
     return summarise(result, dates)
 
 
+def rebuild(settings: Settings) -> RunSummary:
+    """The pipeline run after a data-subject request changed the data (``cdp forget``,
+    ``cdp restrict``): the same job as ``cdp run``, so the stages are never re-run by hand.
+
+    Raises:
+        RuntimeError: when a step or a blocking check failed.
+    """
+    summary = run_pipeline(settings, echo=lambda _line: None)
+    if not summary.success:
+        raise RuntimeError(f"the pipeline run after the change failed (run {summary.run_id}): "
+                           "see `make dagster`; the change itself is recorded")
+    return summary
+
+
 def summarise(result: dg.ExecuteInProcessResult, dates: list[str]) -> RunSummary:
     """Collect materialisation metadata, check results and failures from a finished run."""
     summary = RunSummary(success=result.success, run_id=result.run_id, load_dates=dates)
     for event in result.all_events:
+        data = event.event_specific_data
         if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
-            mat = event.event_specific_data.materialization
+            assert isinstance(data, StepMaterializationData)
+            mat = data.materialization
             summary.materialized.setdefault(mat.asset_key.to_user_string(),
                                             {k: _value(v) for k, v in mat.metadata.items()})
         elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
-            ev = event.event_specific_data
+            assert isinstance(data, dg.AssetCheckEvaluation)
+            ev = data
             summary.checks.append({"asset": ev.asset_key.to_user_string(), "check": ev.check_name,
                                    "passed": ev.passed, "severity": ev.severity.value,
                                    "description": ev.description,
                                    "metadata": {k: _value(v) for k, v in ev.metadata.items()}})
-        elif event.event_type == dg.DagsterEventType.STEP_FAILURE:
+        elif event.event_type == dg.DagsterEventType.STEP_FAILURE and event.step_key:
             summary.failures.append(event.step_key)
     return summary
 

@@ -58,7 +58,8 @@ def landing_sensor(context: dg.SensorEvaluationContext, cdp: CdpSettingsResource
     return dg.SensorResult(run_requests=[request], cursor=cursor)
 
 
-def daily_schedule(job: dg.UnresolvedAssetJobDefinition) -> dg.ScheduleDefinition:
+def daily_schedule(job: dg.UnresolvedAssetJobDefinition
+                   ) -> dg.ScheduleDefinition | dg.UnresolvedPartitionedAssetScheduleDefinition:
     """Every day at 06:00: the previous day's load-date partition and everything downstream."""
     return dg.build_schedule_from_partitioned_job(job, hour_of_day=6, name="daily_cdp",
                                                   default_status=dg.DefaultScheduleStatus.STOPPED)

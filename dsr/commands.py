@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from dsr.erase import forget
+from dsr.erase import ForgetReport, forget
 from dsr.restrict import restrict
 from dsr.sar import sar
 from dsr.subject import SubjectNotFound
@@ -44,19 +44,11 @@ def register(app: typer.Typer) -> None:
         """Erase one person everywhere (Art. 17 GDPR) and keep them from coming back."""
 
         try:
-            rep = forget(ctx.obj, query, reason, actor=actor)
+            rep = forget(ctx.obj, query, reason, actor=actor, rebuild=ctx.meta.get("rebuild"))
         except (SubjectNotFound, ValueError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from exc
-        typer.echo(f"erased {rep.customer_id}: {rep.record_keys} person records, "
-                   f"{rep.tombstone_hashes} tombstone hashes (tombstone {rep.tombstone_id})")
-        for k, v in rep.removed.items():
-            if v:
-                typer.echo(f"  removed {k}: {v}")
-        for f in rep.deleted_files:
-            typer.echo(f"  deleted {f}")
-        for k in rep.kept:
-            typer.echo(f"  kept {k}")
+        _echo_erasure(rep)
 
     @app.command("restrict")
     def restrict_cmd(
@@ -69,7 +61,8 @@ def register(app: typer.Typer) -> None:
         """Restrict processing (Art. 18 GDPR): kept, but out of profiling, audiences and exports."""
 
         try:
-            r = restrict(ctx.obj, query, reason, actor=actor, lift=lift)
+            r = restrict(ctx.obj, query, reason, actor=actor, lift=lift,
+                         rebuild=ctx.meta.get("rebuild"))
         except (SubjectNotFound, ValueError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from exc
@@ -84,8 +77,21 @@ def register(app: typer.Typer) -> None:
         """Show the data-protection audit log (sar, forget, restrict, overrides)."""
 
         for e in read_audit_log(ctx.obj):
-            if as_json:
-                typer.echo(json.dumps(e, ensure_ascii=False))
-            else:
-                typer.echo(f"{e['at']}  {e['actor']:<12} {e['action']:<17} {e.get('subject') or '-':<12} "
-                           f"{e.get('reason') or ''}")
+            typer.echo(json.dumps(e, ensure_ascii=False) if as_json else _audit_line(e))
+
+
+def _echo_erasure(rep: ForgetReport) -> None:
+    typer.echo(f"erased {rep.customer_id}: {rep.record_keys} person records, "
+               f"{rep.tombstone_hashes} tombstone hashes (tombstone {rep.tombstone_id})")
+    for k, v in rep.removed.items():
+        if v:
+            typer.echo(f"  removed {k}: {v}")
+    for f in rep.deleted_files:
+        typer.echo(f"  deleted {f}")
+    for k in rep.kept:
+        typer.echo(f"  kept {k}")
+
+
+def _audit_line(e: dict) -> str:
+    return (f"{e['at']}  {e['actor']:<12} {e['action']:<17} {e.get('subject') or '-':<12} "
+            f"{e.get('reason') or ''}")

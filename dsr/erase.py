@@ -25,6 +25,7 @@ import json
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -33,15 +34,15 @@ from pathlib import Path
 import polars as pl
 
 from cdp.config import Settings
-from cdp.lake import read_table, write_parquet_atomic
+from cdp.lake import atomic_path, read_table, write_parquet_atomic
 from cdp.schema import CONSENT_EVENT
 from dsr.subject import customer_record_keys, person_records, resolve_customer
 from exports.agent_views import export_agent_views
 from identity.io import OUTPUTS, output_path
 from identity.model import splink_input
 from pipelines.canonical import build_canonical
-from pipelines.contracts import load_contracts
-from pipelines.ingest import read_load_log, resolve_contracts_dir
+from pipelines.contracts import contracts_of
+from pipelines.load_log import read_load_log
 from pipelines.mapping import canonical_rows
 from privacy import identifiers as ids
 from privacy import store
@@ -64,7 +65,14 @@ class ForgetReport:
     kept: list[str] = field(default_factory=list)
 
 
-def forget(settings: Settings, query: str, reason: str, actor: str | None = None) -> ForgetReport:
+#: Rebuilds profiles and exports after a data-subject request changed the data. The ``cdp``
+#: commands pass the pipeline run (``dagster_project.run.rebuild``: the job ``cdp run`` runs);
+#: called as a library without one, :func:`rebuild_profiles` rebuilds in-process.
+Rebuild = Callable[[Settings], object]
+
+
+def forget(settings: Settings, query: str, reason: str, actor: str | None = None,
+           rebuild: Rebuild | None = None) -> ForgetReport:
     """Erase one person everywhere and tombstone their identifiers.
 
     Args:
@@ -136,9 +144,7 @@ def forget(settings: Settings, query: str, reason: str, actor: str | None = None
 
     # 4. profiles and exports
     if settings.privacy.rebuild_after_change and settings.paths.duckdb.is_file():
-
-        build_profiles(settings)
-        rebuild_agent_views(settings)
+        (rebuild or rebuild_profiles)(settings)
     removed, deleted = _scrub_files(settings, cids, plain)
     rep.removed.update(removed)
     rep.deleted_files = deleted
@@ -199,7 +205,7 @@ def _contains_any(col: str, plain: list[str]) -> pl.Expr:
 def _scrub_lake(settings: Settings, tomb: pl.DataFrame, plain: list[str]) -> dict[str, int]:
     """Remove the person's rows from staged and quarantined files; move the counts in the load log."""
 
-    contracts = load_contracts(resolve_contracts_dir(settings))
+    contracts = contracts_of(settings)
     ll = read_load_log(settings)
     root = settings.paths.root
     staged_n = quarantined_n = 0
@@ -301,13 +307,17 @@ def _scrub_overrides(settings: Settings, keys: set[str]) -> int:
                 and (r.get("record_b") or "").strip() not in keys]
         if len(kept) != len(rows):
             n += len(rows) - len(kept)
-            tmp = p.with_name(f".tmp-{p.name}")
-            with tmp.open("w", newline="", encoding="utf-8") as fh:
+            with atomic_path(p) as tmp, tmp.open("w", newline="", encoding="utf-8") as fh:
                 w = csv.DictWriter(fh, fieldnames=fields)
                 w.writeheader()
                 w.writerows(kept)
-            tmp.replace(p)
     return n
+
+
+def rebuild_profiles(settings: Settings) -> None:
+    """The in-process rebuild (no Dagster): the profile database, then the agent views."""
+    build_profiles(settings)
+    rebuild_agent_views(settings)
 
 
 def rebuild_agent_views(settings: Settings) -> None:
@@ -335,9 +345,8 @@ def _write_tabular(df: pl.DataFrame, p: Path) -> None:
     if p.suffix == ".parquet":
         write_parquet_atomic(df, p)
         return
-    tmp = p.with_name(f".tmp-{p.name}")
-    df.write_csv(tmp) if p.suffix == ".csv" else df.write_ndjson(tmp)
-    tmp.replace(p)
+    with atomic_path(p) as tmp:
+        df.write_csv(tmp) if p.suffix == ".csv" else df.write_ndjson(tmp)
 
 
 def _scrub_files(settings: Settings, cids: list[str], plain: list[str]) -> tuple[dict[str, int], list[str]]:
@@ -355,7 +364,7 @@ def _scrub_files(settings: Settings, cids: list[str], plain: list[str]) -> tuple
             if p.suffix in _TABULAR:
                 try:
                     df = _read_tabular(p)
-                except Exception:  # unreadable: the byte scan decides
+                except (pl.exceptions.PolarsError, OSError, ValueError):  # unreadable: the byte scan decides
                     df = None
             if df is not None:
                 if "customer_id" in df.columns:

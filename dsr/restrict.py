@@ -13,14 +13,13 @@ from datetime import UTC, datetime
 import polars as pl
 
 from cdp.config import Settings
-from dsr.erase import rebuild_agent_views
+from dsr.erase import Rebuild, rebuild_profiles
 from dsr.subject import customer_record_keys, resolve_customer
 from privacy import store
-from profiles.build import build_profiles
 
 
 def restrict(settings: Settings, query: str, reason: str, actor: str | None = None,
-             lift: bool = False) -> dict:
+             lift: bool = False, rebuild: Rebuild | None = None) -> dict:
     """Restrict (or with ``lift`` release) processing of one customer's data.
 
     Returns:
@@ -49,8 +48,6 @@ def restrict(settings: Settings, query: str, reason: str, actor: str | None = No
     store.replace(settings, "restrictions.parquet", new)
     changed = current.height - others.height if lift else len(keys)
     if settings.privacy.rebuild_after_change and settings.paths.duckdb.is_file():
-
-        build_profiles(settings)
-        rebuild_agent_views(settings)
+        (rebuild or rebuild_profiles)(settings)
     store.audit(settings, action, customer_id, reason, actor, {"records": changed})
     return {"customer_id": customer_id, "records": changed, "action": action}

@@ -19,9 +19,11 @@ import duckdb
 import polars as pl
 
 from cdp.config import Settings
+from cdp.db import has_table
+from cdp.lake import write_text_atomic
 from dsr.subject import customer_record_keys, person_records, resolve_customer
-from pipelines.contracts import load_contracts
-from pipelines.ingest import read_load_log, resolve_contracts_dir
+from pipelines.contracts import contracts_of
+from pipelines.load_log import read_load_log
 from pipelines.mapping import map_to_canonical
 from privacy import store
 
@@ -54,7 +56,7 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> list[dict[s
 def _staged_deliveries(settings: Settings, keys: list[str]) -> list[dict[str, Any]]:
     """Every staged row (all deliveries) of the person records, with its lineage."""
 
-    contracts = load_contracts(resolve_contracts_dir(settings))
+    contracts = contracts_of(settings)
     out = []
     for row in read_load_log(settings).filter(pl.col("status") == "loaded").iter_rows(named=True):
         contract = contracts.get(row["source"])
@@ -109,9 +111,9 @@ def sar(settings: Settings, query: str, out_dir: str | Path, actor: str | None =
                 "consent": _rows(con, f"SELECT * FROM consent {one} ORDER BY purpose, channel", [customer_id]),
                 "processing_restriction": _rows(
                     con, f"SELECT * FROM processing_restriction {one}", [customer_id])
-                if _has(con, "processing_restriction") else [],
+                if has_table(con, "processing_restriction") else [],
                 # customer experience: survey answers and comments, service cases, churn score
-                **{t: _rows(con, f"SELECT * FROM {t} {one}", [customer_id]) if _has(con, t) else []
+                **{t: _rows(con, f"SELECT * FROM {t} {one}", [customer_id]) if has_table(con, t) else []
                    for t in CX_TABLES},
                 "derivation": DERIVATION,
                 "built": _rows(con, "SELECT * FROM profile_build", []),
@@ -131,16 +133,12 @@ def sar(settings: Settings, query: str, out_dir: str | Path, actor: str | None =
     stem = f"sar_{customer_id}_{date.today():%Y%m%d}"
     jpath, hpath = out_dir / f"{stem}.json", out_dir / f"{stem}.html"
     text = json.dumps(doc, indent=2, ensure_ascii=False, default=str)
-    jpath.write_text(text, encoding="utf-8")
-    hpath.write_text(_html(json.loads(text)), encoding="utf-8")
+    write_text_atomic(text, jpath)
+    write_text_atomic(_html(json.loads(text)), hpath)
     store.audit(settings, "sar", customer_id, reason, actor, {
         "records": len(keys), "contacts": len(doc["contact_events"]),
         "consent_events": len(doc["consent_events"]), "files": [jpath.name, hpath.name]})
     return {"json": jpath, "html": hpath}
-
-
-def _has(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchone()[0] > 0
 
 
 def _table(rows: list[dict[str, Any]]) -> str:

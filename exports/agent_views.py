@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
 from cdp.config import Settings
-from exports.db import atomic_target, connect_profiles
+from cdp.db import scalar
+from cdp.lake import atomic_path, write_text_atomic
+from exports.db import connect_profiles
 from privacy.hooks import agent_view_where
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,6 @@ def export_agent_views(settings: Settings, fmt: str = "parquet") -> Path:
         raise ValueError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
     out_dir = settings.paths.exports / "agent_views"
     target = out_dir / f"agent_profile.{FORMATS[fmt]}"
-    tmp = atomic_target(target)
     con = connect_profiles(settings)
     try:
         schema = con.execute(
@@ -62,11 +62,11 @@ def export_agent_views(settings: Settings, fmt: str = "parquet") -> Path:
                    "jsonl": "(FORMAT json)"}[fmt]
         # COPY cannot bind the file name; it is our own path, quoted. COPY returns the number of
         # rows it wrote: that is the manifest's row count, so it always matches the file.
-        rows = con.execute(f"COPY ({select}) TO '{_quote(tmp)}' {options}").fetchone()[0]
+        with atomic_path(target) as tmp:
+            rows = scalar(con, f"COPY ({select}) TO '{_quote(tmp)}' {options}")
         build = con.execute("SELECT built_at, as_of FROM profile_build").fetchone()
     finally:
         con.close()
-    os.replace(tmp, target)
     manifest = {
         "file": target.name,
         "format": fmt,
@@ -78,9 +78,7 @@ def export_agent_views(settings: Settings, fmt: str = "parquet") -> Path:
         "profiles_as_of": build[1].isoformat() if build and build[1] else None,
         "source_loads": source_loads(settings),
     }
-    mtmp = atomic_target(out_dir / "manifest.json")
-    mtmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(mtmp, out_dir / "manifest.json")
+    write_text_atomic(json.dumps(manifest, indent=2, ensure_ascii=False), out_dir / "manifest.json")
     log.info("agent views: %d rows -> %s", rows, target)
     return target
 

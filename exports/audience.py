@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,8 +18,10 @@ from pathlib import Path
 import duckdb
 
 from cdp.config import Settings
+from cdp.db import scalar
+from cdp.lake import atomic_path, write_text_atomic
 from exports.contact_rules import apply_contact_rules
-from exports.db import atomic_target, connect_profiles, sql_text
+from exports.db import connect_profiles, sql_text
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ def export_audience(
         reasons = _load_suppressions(con, settings)
         rules = apply_contact_rules(con, settings, purpose)  # contact pressure, non-responders
         con.execute("CREATE TEMP TABLE audience_result AS " + sql_text("audience"), params)
-        population = con.execute("SELECT count(*) FROM audience_result").fetchone()[0]
+        population = scalar(con, "SELECT count(*) FROM audience_result")
         excluded = {r: 0 for r in (*reasons, *rules, *BASE_REASONS)}
         excluded.update(dict(con.execute(
             "SELECT excluded_reason, count(*) FROM audience_result WHERE excluded_reason IS NOT NULL "
@@ -111,15 +112,14 @@ def export_audience(
         by_channel = dict(con.execute(
             "SELECT channel, count(*) FROM audience_result WHERE excluded_reason IS NULL "
             "GROUP BY 1 ORDER BY 1").fetchall())
-        tmp = atomic_target(out)
-        # COPY cannot bind the file name; it is the caller's path, quoted.
-        con.execute(
-            f"COPY (SELECT {_OUT_COLUMNS} FROM audience_result WHERE excluded_reason IS NULL "
-            f"ORDER BY customer_id) TO '{_quote(tmp)}' {_FORMATS[out.suffix.lower()]}")
+        with atomic_path(out) as tmp:
+            # COPY cannot bind the file name; it is the caller's path, quoted.
+            con.execute(
+                f"COPY (SELECT {_OUT_COLUMNS} FROM audience_result WHERE excluded_reason IS NULL "
+                f"ORDER BY customer_id) TO '{_quote(tmp)}' {_FORMATS[out.suffix.lower()]}")
         built = con.execute("SELECT built_at FROM profile_build").fetchone()
     finally:
         con.close()
-    os.replace(tmp, out)
     exported = sum(by_channel.values())
     report = {
         "audience_file": out.name,
@@ -140,9 +140,7 @@ def export_audience(
             **rules,
         },
     }
-    rtmp = atomic_target(report_path)
-    rtmp.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(rtmp, report_path)
+    write_text_atomic(json.dumps(report, indent=2, ensure_ascii=False), report_path)
     log.info("audience %s: %d of %d exported -> %s", purpose, exported, population, out)
     return AudienceResult(out, report_path, population, exported, excluded, by_channel)
 
@@ -150,7 +148,7 @@ def export_audience(
 def _load_suppressions(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, str]:
     """Fill temp table audience_suppression from the configured lists; reason -> file used."""
     con.execute("CREATE TEMP TABLE audience_suppression (customer_id VARCHAR, reason VARCHAR)")
-    used = {}
+    used: dict[str, str] = {}
     for entry in settings.exports.suppression_lists:
         path = Path(settings.data_dir) / entry["file"]
         reason = entry["reason"]

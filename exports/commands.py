@@ -42,7 +42,7 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"agent views -> {path} (manifest: {path.parent / 'manifest.json'})")
 
     @export_app.command("audience")
-    def audience_cmd(
+    def audience_cmd(  # noqa: PLR0913 -- Typer: one parameter per command-line option
         ctx: typer.Context,
         purpose: str = typer.Option(..., "--purpose", help="consent purpose: marketing or service"),
         out: Path = typer.Option(..., "--out", help="output file (.csv, .parquet or .jsonl)"),  # noqa: B008

@@ -19,7 +19,8 @@ from __future__ import annotations
 import duckdb
 
 from cdp.config import Settings
-from exports.db import has_table, sql_text
+from cdp.db import has_table
+from exports.db import sql_text
 
 RULES = {
     "contact_pressure": "reached the contact-pressure cap: {n} or more marketing messages in the last {d} days",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -36,15 +35,3 @@ def rows(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     cols = [d[0] for d in cur.description]
     return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
-
-def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    """Whether the profile database has a table or view of that name."""
-    return con.execute(
-        "SELECT count(*) FROM (SELECT table_name AS n FROM duckdb_tables() "
-        "UNION ALL SELECT view_name FROM duckdb_views()) WHERE n = ?", [name]).fetchone()[0] > 0
-
-
-def atomic_target(path: Path) -> Path:
-    """A temp path beside ``path`` (same directory) for write-then-rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path.with_name(f".tmp-{path.name}.partial")

@@ -41,7 +41,7 @@ def components(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     return connected_components(g, directed=False)[1]
 
 
-def cluster_records(
+def cluster_records(  # noqa: PLR0913 -- the stewards' and sources' constraints, all optional
     record_keys: pl.Series,
     edges: pl.DataFrame,
     threshold: float,
@@ -122,7 +122,7 @@ def cluster_records(
             pairs = dup.join(dup, on=["c", "s"], suffix="_r").filter(pl.col("i") < pl.col("i_r"))
             cannot |= set(zip(pairs["i"].to_list(), pairs["i_r"].to_list(), strict=True))
     if cannot:
-        labels, dropped = _split_cannot_links(n, a, b, prob, keep, labels, cannot, rep)
+        labels, dropped = _split_cannot_links(a, b, prob, keep, labels, cannot, rep)
         rep.cannot_link_edges_dropped = dropped
 
     used = np.flatnonzero(keep)
@@ -143,7 +143,7 @@ def cluster_records(
     return out.select("record_key", "cluster", "match_probability", "link_method"), rep
 
 
-def _split_cannot_links(n, a, b, prob, keep, labels, cannot, rep):
+def _split_cannot_links(a, b, prob, keep, labels, cannot, rep):
     """Drop the weakest edges on paths between cannot-link pairs until they separate."""
     dropped = 0
     affected = {labels[x] for x, y in cannot if labels[x] == labels[y]}
@@ -169,7 +169,7 @@ def _split_cannot_links(n, a, b, prob, keep, labels, cannot, rep):
             del adj[a[k]][b[k]]
             del adj[b[k]][a[k]]
             dropped += 1
-    return components(n, a[keep], b[keep]), dropped
+    return components(len(labels), a[keep], b[keep]), dropped
 
 
 def _path(adj, s, t):

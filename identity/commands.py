@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 from dataclasses import asdict
 
@@ -18,146 +19,160 @@ from identity.veto import SOFT_VETOES
 identity_app = typer.Typer(help="Identity model: training, steward overrides.", no_args_is_help=True)
 
 
-def register(app: typer.Typer) -> None:
-    """Add ``resolve``, ``eval``, ``explain`` and ``identity train`` to the ``cdp`` app."""
+def resolve_cmd(
+    ctx: typer.Context,
+    incremental: bool = typer.Option(False, "--incremental", help="Score only new/changed records"),
+    force: bool = typer.Option(False, "--force", help="Write even if id churn is above the limit"),
+    engine: str = typer.Option(None, "--engine",
+                               help="Splink backend for scoring pairs: duckdb or spark (default: identity.engine)"),
+) -> None:
+    """Resolve person records into customers with stable customer ids."""
 
-    @app.command("resolve")
-    def resolve_cmd(
-        ctx: typer.Context,
-        incremental: bool = typer.Option(False, "--incremental", help="Score only new/changed records"),
-        force: bool = typer.Option(False, "--force", help="Write even if id churn is above the limit"),
-        engine: str = typer.Option(None, "--engine",
-                                   help="Splink backend for scoring pairs: duckdb or spark (default: identity.engine)"),
-    ) -> None:
-        """Resolve person records into customers with stable customer ids."""
+    engine = engine or ctx.obj.identity.engine
+    if engine not in ("duckdb", "spark"):
+        raise typer.BadParameter(f"engine {engine!r} is not known; use duckdb or spark")
+    ctx.obj.identity.engine = engine
 
-        engine = engine or ctx.obj.identity.engine
-        if engine not in ("duckdb", "spark"):
-            raise typer.BadParameter(f"engine {engine!r} is not known; use duckdb or spark")
-        ctx.obj.identity.engine = engine
+    try:
+        rep = resolve(ctx.obj, incremental=incremental, force=force)
+    except (ChurnLimitExceeded, StaleModelError) as exc:
+        typer.echo(f"stopped: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(json.dumps(asdict(rep), indent=1, default=str))
 
-        try:
-            rep = resolve(ctx.obj, incremental=incremental, force=force)
-        except (ChurnLimitExceeded, StaleModelError) as exc:
-            typer.echo(f"stopped: {exc}", err=True)
-            raise typer.Exit(2) from exc
-        typer.echo(json.dumps(asdict(rep), indent=1, default=str))
 
-    @app.command("eval")
-    def eval_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:
-        """Compare identity_link with the simulator's truth (pairwise, B-cubed, hard negatives)."""
+def eval_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:
+    """Compare identity_link with the simulator's truth (pairwise, B-cubed, hard negatives)."""
 
-        res = evaluate(ctx.obj)
-        if as_json:
-            typer.echo(json.dumps(res, indent=1))
-            return
-        pw, b3 = res["pairwise"], res["bcubed"]
-        typer.echo(f"records {res['records']}  model {res['model_version']}")
-        typer.echo(f"pairwise  precision {pw['precision']:.4f}  recall {pw['recall']:.4f}  F1 {pw['f1']:.4f}")
-        typer.echo(f"B-cubed   precision {b3['precision']:.4f}  recall {b3['recall']:.4f}  F1 {b3['f1']:.4f}")
-        for k, v in res["per_source_pair"].items():
-            typer.echo(f"  {k:12s} P {v['precision']:.4f} R {v['recall']:.4f} F1 {v['f1']:.4f} ({v['true_pairs']} true pairs)")
-        for k, v in res.get("hard_negatives", {}).items():
-            typer.echo(f"  hard negatives {k:13s} {v['wrongly_merged']}/{v['person_pairs']} wrongly merged ({v['wrongly_merged_share']:.2%})")
+    res = evaluate(ctx.obj)
+    if as_json:
+        typer.echo(json.dumps(res, indent=1))
+        return
+    _echo_evaluation(res)
 
-    @app.command("explain")
-    def explain_cmd(
-        ctx: typer.Context,
-        rec_a: str = typer.Argument(None, help="record key, e.g. erp:10004711"),
-        rec_b: str = typer.Argument(None, help="second record key"),
-        customer: str = typer.Option(None, "--customer", help="explain one customer's records and links"),
-        dashboards: bool = typer.Option(False, "--dashboards", help="write comparison viewer + cluster studio HTML"),
-        as_json: bool = typer.Option(False, "--json"),
-    ) -> None:
-        """Why two records are (not) the same person, or how a customer was formed."""
 
-        if dashboards:
-            for p in explain.write_dashboards(ctx.obj):
-                typer.echo(f"wrote {p}")
-            return
-        if customer:
-            res = explain.explain_customer(ctx.obj, customer)
-            if as_json:
-                typer.echo(json.dumps(res, indent=1, default=str))
-                return
-            if res.get("retired"):
-                typer.echo(f"{customer} was retired ({res['reason']}, {res['changed_at']}): now {res['now']}")
-                return
-            typer.echo(f"customer {customer}: {len(res['records'])} records")
-            for r in res["records"]:
-                typer.echo(f"  {r['record_key']:24s} {r['link_method']}")
-            for e in res["edges"]:
-                p = e["match_probability"]
-                typer.echo(f"  {e['record_key_l']} ~ {e['record_key_r']}: {e['link_method']}"
-                           f"{' (' + e['rule'] + ')' if e.get('rule') else ''} p={p if p is None else round(p, 4)}"
-                           f"{' VETO ' + e['veto'] if e.get('veto') else ''}")
-                for comp, f in e["fields"].items():
-                    typer.echo(f"      {comp:12s} {f['level']:50s} {f['match_weight']:+.2f}")
-            return
-        if not (rec_a and rec_b):
-            raise typer.BadParameter("give two record keys, or --customer ID, or --dashboards")
+def explain_cmd(
+    ctx: typer.Context,
+    rec_a: str = typer.Argument(None, help="record key, e.g. erp:10004711"),
+    rec_b: str = typer.Argument(None, help="second record key"),
+    customer: str = typer.Option(None, "--customer", help="explain one customer's records and links"),
+    dashboards: bool = typer.Option(False, "--dashboards", help="write comparison viewer + cluster studio HTML"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Why two records are (not) the same person, or how a customer was formed."""
 
-        try:
-            res = explain.explain_pair(ctx.obj, rec_a, rec_b)
-        except StaleModelError as exc:
-            typer.echo(f"stopped: {exc}", err=True)
-            raise typer.Exit(2) from exc
+    if dashboards:
+        for p in explain.write_dashboards(ctx.obj):
+            typer.echo(f"wrote {p}")
+        return
+    if customer:
+        res = explain.explain_customer(ctx.obj, customer)
         if as_json:
             typer.echo(json.dumps(res, indent=1, default=str))
             return
-        typer.echo(f"{rec_a} vs {rec_b} (model {res['model_version']})")
-        for f in res["fields"]:
-            typer.echo(f"  {f['comparison']:12s} {f['level']:50s} {f['match_weight']:+7.2f}"
-                       f"{'  (tf ' + format(f['tf_adjustment'], '+.2f') + ')' if f['tf_adjustment'] else ''}")
-        typer.echo(f"  match weight {res['match_weight']:+.2f}  probability {res['match_probability']:.6f}")
-        if res["veto"]:
+        _echo_customer(customer, res)
+        return
+    if not (rec_a and rec_b):
+        raise typer.BadParameter("give two record keys, or --customer ID, or --dashboards")
 
-            how = "does not link on its own" if res["veto"] in SOFT_VETOES else "never linked"
-            typer.echo(f"  vetoed: {res['veto']} ({how})")
-        if res["trusted_keys"]:
-            typer.echo(f"  trusted keys agree: {', '.join(res['trusted_keys'])}")
-        if res["steward"]:
-            typer.echo(f"  steward override: {res['steward']}")
-        typer.echo(f"  customers: {res['customer_ids']}  same customer: {res['same_customer']}")
-
-    @identity_app.command("train")
-    def train_cmd(ctx: typer.Context) -> None:
-        """Retrain the Splink model (u by random sampling, m by EM) and save a new version."""
-
-        typer.echo(f"saved {train(ctx.obj)}")
-
-    @identity_app.command("override")
-    def override_cmd(
-        ctx: typer.Context,
-        decision: str = typer.Argument(..., help="must-link or cannot-link"),
-        rec_a: str = typer.Argument(..., help="record key, e.g. erp:10004711"),
-        rec_b: str = typer.Argument(..., help="second record key"),
-        reason: str = typer.Option(..., "--reason", help="why (kept for the audit trail)"),
-        actor: str = typer.Option(None, "--actor", help="steward name (default: $USER)"),
-    ) -> None:
-        """Record a steward's must-link / cannot-link; honoured from the next `cdp resolve` on."""
-        import getpass
+    try:
+        res = explain.explain_pair(ctx.obj, rec_a, rec_b)
+    except StaleModelError as exc:
+        typer.echo(f"stopped: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    if as_json:
+        typer.echo(json.dumps(res, indent=1, default=str))
+        return
+    _echo_pair(rec_a, rec_b, res)
 
 
-        try:
-            row = add_override(ctx.obj, rec_a, rec_b, decision, reason, actor or getpass.getuser())
-        except OverrideError as exc:
-            raise typer.BadParameter(str(exc)) from exc
-        typer.echo(f"{row['decision']} {row['record_a']} {row['record_b']} by {row['steward']} "
-                   f"at {row['decided_at']} (applied on the next cdp resolve)")
+def train_cmd(ctx: typer.Context) -> None:
+    """Retrain the Splink model (u by random sampling, m by EM) and save a new version."""
 
-    @identity_app.command("overrides")
-    def overrides_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:
-        """List the steward overrides in data/overrides/ (later rows win for the same pair)."""
+    typer.echo(f"saved {train(ctx.obj)}")
 
-        rows = list_overrides(ctx.obj)
-        if as_json:
-            typer.echo(json.dumps(rows, indent=1))
-            return
-        if not rows:
-            typer.echo(f"no overrides in {ctx.obj.paths.overrides}")
-        for r in rows:
-            typer.echo(f"{r['file']}:{r['row']}  {r['decision']:11s} {r['record_a']} {r['record_b']}  "
-                       f"{r['steward'] or '-'} {r['decided_at'] or '-'}  {r['reason']}")
 
+def override_cmd(
+    ctx: typer.Context,
+    decision: str = typer.Argument(..., help="must-link or cannot-link"),
+    rec_a: str = typer.Argument(..., help="record key, e.g. erp:10004711"),
+    rec_b: str = typer.Argument(..., help="second record key"),
+    reason: str = typer.Option(..., "--reason", help="why (kept for the audit trail)"),
+    actor: str = typer.Option(None, "--actor", help="steward name (default: $USER)"),
+) -> None:
+    """Record a steward's must-link / cannot-link; honoured from the next `cdp resolve` on."""
+    try:
+        row = add_override(ctx.obj, rec_a, rec_b, decision, reason, actor or getpass.getuser())
+    except OverrideError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    typer.echo(f"{row['decision']} {row['record_a']} {row['record_b']} by {row['steward']} "
+               f"at {row['decided_at']} (applied on the next cdp resolve)")
+
+
+def overrides_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:
+    """List the steward overrides in data/overrides/ (later rows win for the same pair)."""
+
+    rows = list_overrides(ctx.obj)
+    if as_json:
+        typer.echo(json.dumps(rows, indent=1))
+        return
+    if not rows:
+        typer.echo(f"no overrides in {ctx.obj.paths.overrides}")
+    for r in rows:
+        typer.echo(f"{r['file']}:{r['row']}  {r['decision']:11s} {r['record_a']} {r['record_b']}  "
+                   f"{r['steward'] or '-'} {r['decided_at'] or '-'}  {r['reason']}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``resolve``, ``eval``, ``explain`` and ``identity train`` to the ``cdp`` app."""
+
+    app.command("resolve")(resolve_cmd)
+    app.command("eval")(eval_cmd)
+    app.command("explain")(explain_cmd)
+    identity_app.command("train")(train_cmd)
+    identity_app.command("override")(override_cmd)
+    identity_app.command("overrides")(overrides_cmd)
     app.add_typer(identity_app, name="identity")
+
+
+def _echo_evaluation(res: dict) -> None:
+    pw, b3 = res["pairwise"], res["bcubed"]
+    typer.echo(f"records {res['records']}  model {res['model_version']}")
+    typer.echo(f"pairwise  precision {pw['precision']:.4f}  recall {pw['recall']:.4f}  F1 {pw['f1']:.4f}")
+    typer.echo(f"B-cubed   precision {b3['precision']:.4f}  recall {b3['recall']:.4f}  F1 {b3['f1']:.4f}")
+    for k, v in res["per_source_pair"].items():
+        typer.echo(f"  {k:12s} P {v['precision']:.4f} R {v['recall']:.4f} F1 {v['f1']:.4f} ({v['true_pairs']} true pairs)")
+    for k, v in res.get("hard_negatives", {}).items():
+        typer.echo(f"  hard negatives {k:13s} {v['wrongly_merged']}/{v['person_pairs']} wrongly merged ({v['wrongly_merged_share']:.2%})")
+
+
+def _echo_customer(customer: str, res: dict) -> None:
+    if res.get("retired"):
+        typer.echo(f"{customer} was retired ({res['reason']}, {res['changed_at']}): now {res['now']}")
+        return
+    typer.echo(f"customer {customer}: {len(res['records'])} records")
+    for r in res["records"]:
+        typer.echo(f"  {r['record_key']:24s} {r['link_method']}")
+    for e in res["edges"]:
+        p = e["match_probability"]
+        typer.echo(f"  {e['record_key_l']} ~ {e['record_key_r']}: {e['link_method']}"
+                   f"{' (' + e['rule'] + ')' if e.get('rule') else ''} p={p if p is None else round(p, 4)}"
+                   f"{' VETO ' + e['veto'] if e.get('veto') else ''}")
+        for comp, f in e["fields"].items():
+            typer.echo(f"      {comp:12s} {f['level']:50s} {f['match_weight']:+.2f}")
+
+
+def _echo_pair(rec_a: str, rec_b: str, res: dict) -> None:
+    typer.echo(f"{rec_a} vs {rec_b} (model {res['model_version']})")
+    for f in res["fields"]:
+        typer.echo(f"  {f['comparison']:12s} {f['level']:50s} {f['match_weight']:+7.2f}"
+                   f"{'  (tf ' + format(f['tf_adjustment'], '+.2f') + ')' if f['tf_adjustment'] else ''}")
+    typer.echo(f"  match weight {res['match_weight']:+.2f}  probability {res['match_probability']:.6f}")
+    if res["veto"]:
+        how = "does not link on its own" if res["veto"] in SOFT_VETOES else "never linked"
+        typer.echo(f"  vetoed: {res['veto']} ({how})")
+    if res["trusted_keys"]:
+        typer.echo(f"  trusted keys agree: {', '.join(res['trusted_keys'])}")
+    if res["steward"]:
+        typer.echo(f"  steward override: {res['steward']}")
+    typer.echo(f"  customers: {res['customer_ids']}  same customer: {res['same_customer']}")

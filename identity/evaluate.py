@@ -79,7 +79,7 @@ def evaluate_frames(link: pl.DataFrame, truth: pl.DataFrame, cluster_col: str = 
             per_person = sel.group_by("person_id", "person_id_r").agg((pl.col("c") == pl.col("c_r")).any().alias("merged"))
             n = per_person.height
             hn[case] = {"person_pairs": n, "wrongly_merged": int(per_person["merged"].sum()) if n else 0,
-                        "wrongly_merged_share": round(per_person["merged"].mean(), 6) if n else 0.0}
+                        "wrongly_merged_share": round(per_person.select(pl.col("merged").mean()).item(), 6) if n else 0.0}
         out["hard_negatives"] = hn
     return out
 

@@ -71,7 +71,7 @@ def explain_pair(settings: Settings, rec_a: str, rec_b: str) -> dict:
     for comp, labels in levels.items():
         g = res.get(f"gamma_{comp}")
         fields.append({
-            "comparison": comp, "level": labels.get(g, str(g)), "gamma": g,
+            "comparison": comp, "level": labels.get(g, str(g)) if g is not None else str(g), "gamma": g,
             "match_weight": round(float(res.get(f"mw_{comp}") or 0.0), 3),
             "tf_adjustment": round(float(res.get(f"mw_tf_adj_{comp}") or 0.0), 3),
         })

@@ -14,7 +14,9 @@ from datetime import datetime
 
 import polars as pl
 
-HISTORY_SCHEMA = pl.Schema(
+from cdp.schema import schema
+
+HISTORY_SCHEMA = schema(
     {"old_customer_id": pl.String, "new_customer_id": pl.String,
      "changed_at": pl.Datetime("us", "UTC"), "reason": pl.String, "run_id": pl.String}
 )

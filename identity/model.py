@@ -19,6 +19,7 @@ import polars as pl
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+from splink.internals.comparison_level_creator import ComparisonLevelCreator
 
 from cdp.config import Settings
 from cdp.schema import Source
@@ -43,7 +44,7 @@ INPUT_VERSION = 2
 MAX_BLOCK_VALUE_RECORDS = 30
 
 
-def _lvl(sql: str, label: str, **configure) -> cll.CustomLevel:
+def _lvl(sql: str, label: str, **configure) -> ComparisonLevelCreator:
     lvl = cll.CustomLevel(sql, label_for_charts=label)
     return lvl.configure(**configure) if configure else lvl
 

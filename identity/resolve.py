@@ -17,7 +17,8 @@ from pathlib import Path
 import polars as pl
 
 from cdp.config import Settings
-from cdp.lake import write_parquet_atomic
+from cdp.lake import write_csv_atomic, write_parquet_atomic
+from cdp.schema import schema
 from cdp.standardise import standardise
 from identity import model as m
 from identity.cluster import cluster_records
@@ -30,12 +31,12 @@ from identity.veto import SOFT_VETOES, apply_vetoes, conflict_pairs
 
 log = logging.getLogger(__name__)
 
-LINK_SCHEMA = pl.Schema(
+LINK_SCHEMA = schema(
     {"record_key": pl.String, "source_system": pl.String, "source_record_id": pl.String,
      "customer_id": pl.String, "match_probability": pl.Float64, "link_method": pl.String,
      "model_version": pl.String, "run_id": pl.String}
 )
-MEMBERSHIP_SCHEMA = pl.Schema(
+MEMBERSHIP_SCHEMA = schema(
     {"record_key": pl.String, "customer_id": pl.String, "valid_from": pl.Datetime("us", "UTC"),
      "valid_to": pl.Datetime("us", "UTC"), "run_id": pl.String}
 )
@@ -341,10 +342,7 @@ def write_review(settings: Settings, vetoed: pl.DataFrame, assigned: pl.DataFram
          .join(cust.rename({"record_key": "record_key_r", "customer_id": "customer_id_r"}), on="record_key_r", how="left")
          .filter(pl.col("customer_id_l") != pl.col("customer_id_r"))
          .sort("match_probability", "record_key_l", "record_key_r", descending=[True, False, False]))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".csv.partial")
-    r.write_csv(tmp)
-    tmp.replace(out)
+    write_csv_atomic(r, out)
     return r.height
 
 

@@ -32,6 +32,7 @@ import polars as pl
 import sqlglot
 
 from cdp.config import Settings
+from cdp.schema import Dtype, schema
 from identity import model as m
 from identity.model import edge_columns
 
@@ -194,10 +195,10 @@ def _align_types(edges: pl.DataFrame) -> pl.DataFrame:
     """Spark's types → the ones the DuckDB predict step returns (gamma int32, match_key string)."""
     if edges.height == 0 and edges.width == 0:
         return edges
-    casts = {}
+    casts: dict[str, Dtype] = {}
     for c, dt in edges.schema.items():
         if c.startswith("gamma_") and dt != pl.Int32:
             casts[c] = pl.Int32
         elif c == "match_key" and dt != pl.String:
             casts[c] = pl.String
-    return edges.cast(casts) if casts else edges
+    return edges.cast(schema(casts)) if casts else edges

@@ -12,7 +12,7 @@ import polars as pl
 from splink import Linker, block_on
 
 from cdp.config import Settings
-from cdp.lake import write_parquet_atomic
+from cdp.lake import write_parquet_atomic, write_text_atomic
 from cdp.standardise import standardise
 from identity import model as m
 from identity.io import load_person_records
@@ -95,8 +95,6 @@ def train(settings: Settings, frame: pl.DataFrame | None = None) -> Path:
     ref = m.ModelRef(path, version)
     for col, tf in tf_tables(inp).items():
         write_parquet_atomic(tf, ref.tf_dir / f"tf_{col}.parquet")
-    tmp = path.with_suffix(".json.partial")
-    tmp.write_text(json.dumps(model_json, indent=1, default=str))
-    tmp.replace(path)
+    write_text_atomic(json.dumps(model_json, indent=1, default=str), path)
     log.info("saved identity model %s in %.1fs", version, time.perf_counter() - t0)
     return path

@@ -16,6 +16,7 @@ import duckdb
 import polars as pl
 
 from cdp.config import IdentitySettings
+from cdp.db import frame
 from identity.cluster import components
 from identity.model import (
     EMAIL_DIFFERENT,
@@ -39,7 +40,7 @@ def vetoes(edges: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySettings) -> pl.
         con.register("std", std.select(STD_COLS).to_arrow())
         rel = con.sql(VETO_SQL, params={"first_name_jw": cfg.veto_first_name_jw,
                                      "birth_year_gap": cfg.veto_birth_year_gap})
-        return pl.from_arrow(rel.to_arrow_table())
+        return frame(rel)
     finally:
         con.close()
 
@@ -141,7 +142,7 @@ def _household_pairs(g: pl.DataFrame, cfg: IdentitySettings) -> pl.DataFrame:
             sql = (f"SELECT l.i, r.i AS j FROM (SELECT * FROM hh WHERE {notnull} "
                    f"QUALIFY count(*) OVER (PARTITION BY {key}) BETWEEN 2 AND {MAX_HOUSEHOLD_GROUP}) l "
                    f"JOIN hh r USING ({key}) WHERE l.i < r.i AND {HOUSEHOLD_PAIR_CONDITION}")
-            out.append(pl.from_arrow(con.sql(sql, params={"jw": HOUSEHOLD_NAME_JW}).to_arrow_table()))
+            out.append(frame(con.sql(sql, params={"jw": HOUSEHOLD_NAME_JW})))
         return pl.concat(out).unique()
     finally:
         con.close()

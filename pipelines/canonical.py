@@ -23,8 +23,8 @@ import polars as pl
 from cdp.config import Settings
 from cdp.lake import sink_parquet_atomic
 from cdp.schema import CANONICAL_TABLES, conform
-from pipelines.contracts import Entity, load_contracts
-from pipelines.ingest import LOADED, read_load_log, resolve_contracts_dir
+from pipelines.contracts import Entity, contracts_of
+from pipelines.load_log import LOADED, read_load_log
 from pipelines.mapping import ID_COLUMN, map_to_canonical, mapped_expr
 from privacy.retention import guest_retention_days
 from privacy.suppression import filter_canonical
@@ -41,7 +41,8 @@ def build_canonical(settings: Settings) -> dict[str, int]:
     # writing: this is where person records (and the events whose person_record_key points at
     # them) are filtered when data protection requires it.
     tables = filter_canonical(settings, current_tables(settings),
-                              guest_retention_days(settings, resolve_contracts_dir(settings)))
+                              guest_retention_days(settings, {s: c.guest_retention_days
+                                                              for s, c in contracts_of(settings).items()}))
     counts = {}
     for name, lf in tables.items():
         counts[name] = sink_parquet_atomic(lf, canonical_path(settings, name))
@@ -55,7 +56,7 @@ def current_tables(settings: Settings) -> dict[str, pl.LazyFrame]:
     The dedupe (newest delivery per primary key, then one row per canonical key) is computed
     eagerly on narrow frames; the returned frames stream the winning staged rows.
     """
-    contracts = load_contracts(resolve_contracts_dir(settings))
+    contracts = contracts_of(settings)
     loads = read_load_log(settings).filter(pl.col("status") == LOADED)
     sources: dict[str, list[_Source]] = {t: [] for t in CANONICAL_TABLES}
     for contract in contracts.values():
@@ -149,6 +150,7 @@ def _winners(src: _Source, table: str, index: int) -> pl.DataFrame:
 
 def _current_frames(table: str, sources: list[_Source]) -> list[pl.LazyFrame]:
     """Lazy mapped frames of every source of one table, filtered to one row per canonical key."""
+    rows: list[list[pl.Series | None] | None]
     if table == "person_records" and sources:
         # record keys (``<source>:<id>``) may repeat across entities of one source: the later
         # wins, so the person entities are deduplicated together (a few million narrow rows)
@@ -167,11 +169,11 @@ def _current_frames(table: str, sources: list[_Source]) -> list[pl.LazyFrame]:
         parts = []
         for i, (p, d) in enumerate(src.files):
             lf = pl.scan_parquet(p)
-            if keep is not None:
-                if keep[i] is not None and keep[i].len() == 0:
-                    continue
-                if keep[i] is not None:  # older deliveries and duplicate keys: the winning rows only
-                    lf = lf.filter(pl.col("_row_number").is_in(keep[i].implode()))
+            winners = keep[i] if keep is not None else None
+            if winners is not None and winners.len() == 0:
+                continue
+            if winners is not None:  # older deliveries and duplicate keys: the winning rows only
+                lf = lf.filter(pl.col("_row_number").is_in(winners.implode()))
             parts.append(lf.with_columns(pl.lit(d).alias("_load_date")))
         if parts:
             df = pl.concat(parts, how="diagonal_relaxed", parallel=False)

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from cdp.config import Settings
 from cdp.schema import CANONICAL_TABLES
 
 FORMATS = ("csv", "json", "jsonl")
@@ -111,6 +112,8 @@ class Contract:
     path: Path
     entities: tuple[Entity, ...]
     description: str = ""
+    #: ``retention.guest_days``: days a guest checkout is kept (None: ``privacy.guest_retention_days``)
+    guest_retention_days: int | None = None
 
     def entity_for(self, filename: str) -> Entity | None:
         """The entity whose glob matches ``filename``, or ``None``."""
@@ -140,7 +143,35 @@ def load_contract(path: str | Path) -> Contract:
         raise ContractError(f"{path}: 'entities' must be a non-empty mapping")
     entities = tuple(_entity(source, name, spec or {}, defaults, path) for name, spec in ents.items())
     return Contract(source=str(source), path=path, entities=entities,
-                    description=str(doc.get("description", "")))
+                    description=str(doc.get("description", "")),
+                    guest_retention_days=_guest_days(doc.get("retention"), path))
+
+
+def _guest_days(ret: Any, path: Path) -> int | None:
+    if ret is None:
+        return None
+    if not isinstance(ret, dict):
+        raise ContractError(f"{path}: 'retention' must be a mapping like {{guest_days: 730}}")
+    if ret.get("guest_days") is None:
+        return None
+    try:
+        return int(ret["guest_days"])
+    except (TypeError, ValueError) as exc:
+        raise ContractError(f"{path}: retention.guest_days must be a number of days") from exc
+
+
+def contracts_dir(settings: Settings) -> Path:
+    """The contracts directory (``ingest.contracts_dir``): as configured when it exists or is
+    absolute, else relative to the repository (so ``dagster dev`` and tests work anywhere)."""
+    configured = Path(settings.ingest.contracts_dir)
+    if configured.is_absolute() or configured.is_dir():
+        return configured
+    return Path(__file__).resolve().parents[1] / configured
+
+
+def contracts_of(settings: Settings) -> dict[str, Contract]:
+    """The data contracts of ``settings``, by source name (the one place contracts are loaded)."""
+    return load_contracts(contracts_dir(settings))
 
 
 def load_contracts(directory: str | Path) -> dict[str, Contract]:
@@ -182,8 +213,20 @@ def _entity(source: str, name: str, spec: dict, defaults: dict, path: Path) -> E
     for k in pk:
         if k not in names:
             raise ContractError(f"{where}: primary_key {k!r} is not a field")
+    exps = _expectations(spec.get("expectations") or [], names, where)
+    canonical = spec.get("canonical") or {}
+    _check_canonical(canonical, names, where)
+    return Entity(source=str(source), name=str(name), files=files, format=fmt,
+                  encoding=opts["encoding"], delimiter=opts["delimiter"], quote=opts["quote"],
+                  fields=fields, primary_key=pk, expectations=tuple(exps),
+                  canonical={t: dict(m or {}) for t, m in canonical.items()},
+                  contract_file=str(path),
+                  allow_empty=bool(spec.get("allow_empty", defaults.get("allow_empty", False))))
+
+
+def _expectations(specs: list[dict], names: set[str], where: str) -> list[Expectation]:
     exps = []
-    for i, e in enumerate(spec.get("expectations") or []):
+    for i, e in enumerate(specs):
         kind = e.get("expect")
         if kind not in EXPECTATIONS:
             raise ContractError(f"{where}: expectations[{i}]: 'expect' must be one of {EXPECTATIONS}")
@@ -191,7 +234,10 @@ def _entity(source: str, name: str, spec: dict, defaults: dict, path: Path) -> E
         if col is not None and col not in names:
             raise ContractError(f"{where}: expectations[{i}]: column {col!r} is not a field")
         exps.append(Expectation(kind=kind, column=col, min=e.get("min"), max=e.get("max")))
-    canonical = spec.get("canonical") or {}
+    return exps
+
+
+def _check_canonical(canonical: dict, names: set[str], where: str) -> None:
     for table, mapping in canonical.items():
         if table not in CANONICAL_TABLES:
             raise ContractError(f"{where}: canonical table {table!r} is not one of {list(CANONICAL_TABLES)}")
@@ -203,12 +249,6 @@ def _entity(source: str, name: str, spec: dict, defaults: dict, path: Path) -> E
         id_col = "source_record_id" if table == "person_records" else "source_event_id"
         if id_col not in (mapping or {}):
             raise ContractError(f"{where}: canonical.{table} must map {id_col!r}")
-    return Entity(source=str(source), name=str(name), files=files, format=fmt,
-                  encoding=opts["encoding"], delimiter=opts["delimiter"], quote=opts["quote"],
-                  fields=fields, primary_key=pk, expectations=tuple(exps),
-                  canonical={t: dict(m or {}) for t, m in canonical.items()},
-                  contract_file=str(path),
-                  allow_empty=bool(spec.get("allow_empty", defaults.get("allow_empty", False))))
 
 
 def _field(name: str, spec: dict | str, opts: dict, where: str) -> FieldSpec:

@@ -16,25 +16,28 @@ which the re-run removes. ``unique`` rules see the whole file through a first, k
 from __future__ import annotations
 
 import gc
-import json
 import logging
-import os
-import re
 import time
-import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
 
 import polars as pl
-import pyarrow.parquet as pq
 
 from cdp.config import Settings
-from cdp.lake import partition_dir, write_parquet_atomic
-from cdp.schema import UTC_TS
-from pipelines.contracts import Contract, Entity, load_contracts
+from cdp.lake import ParquetStream, delivery_date, partition_dir, remove_stale_temps
+from cdp.schema import UTC_TS, schema
+from pipelines.contracts import Contract, Entity, contracts_of
 from pipelines.expectations import FileValidation, GEOutcome, Validator
+from pipelines.load_log import (
+    FAILED,
+    LOADED,
+    SKIPPED,
+    FileResult,
+    append_load_log,
+    read_load_log,
+)
 from pipelines.mapping import canonical_rows
 from pipelines.readers import (
     FileRejected,
@@ -53,31 +56,7 @@ from privacy.suppression import suppress_rows
 
 log = logging.getLogger(__name__)
 
-LOADED, SKIPPED, FAILED = "loaded", "skipped_duplicate", "failed"
-
-LOAD_LOG = pl.Schema({
-    "load_id": pl.String,
-    "source": pl.String,
-    "entity": pl.String,
-    "file": pl.String,  # relative to the landing directory
-    "content_sha256": pl.String,
-    "load_date": pl.Date,  # the delivery folder date
-    "rows_read": pl.Int64,
-    "rows_staged": pl.Int64,
-    "rows_quarantined": pl.Int64,
-    "rows_suppressed": pl.Int64,
-    "status": pl.String,  # loaded / skipped_duplicate / failed
-    "message": pl.String,
-    "warnings": pl.List(pl.String),
-    "ge_success": pl.Boolean,
-    "staged_path": pl.String,  # relative to the data directory
-    "quarantine_path": pl.String,
-    "report_path": pl.String,
-    "started_at": UTC_TS,
-    "finished_at": UTC_TS,
-})
-
-QUARANTINE = pl.Schema({
+QUARANTINE = schema({
     "_source_file": pl.String,
     "_row_number": pl.Int64,
     "_load_id": pl.String,
@@ -86,39 +65,6 @@ QUARANTINE = pl.Schema({
     "_failed_rules": pl.List(pl.String),
     "_reason": pl.String,
 })
-
-
-@dataclass
-class FileResult:
-    """What happened to one landing file."""
-
-    file: str
-    source: str
-    entity: str | None
-    status: str
-    load_id: str | None = None
-    content_sha256: str = ""
-    load_date: date | None = None
-    rows_read: int = 0
-    rows_staged: int = 0
-    rows_quarantined: int = 0
-    rows_suppressed: int = 0
-    message: str = ""
-    warnings: list[str] = field(default_factory=list)
-    ge_success: bool | None = None
-    ge_disagreements: list[dict] = field(default_factory=list)
-    rule_counts: dict[str, int] = field(default_factory=dict)
-    staged_path: str | None = None
-    quarantine_path: str | None = None
-    report_path: str | None = None
-    seconds: dict[str, float] = field(default_factory=dict)
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-
-    @property
-    def reconciles(self) -> bool:
-        """Rows read = staged + quarantined + suppressed (for loaded files)."""
-        return self.rows_read == self.rows_staged + self.rows_quarantined + self.rows_suppressed
 
 
 @dataclass
@@ -140,43 +86,8 @@ class IngestReport:
         return not self.failed
 
 
-def resolve_contracts_dir(settings: Settings) -> Path:
-    """The contracts directory: as configured, or the repository's ``data_contracts/``."""
-    p = Path(settings.ingest.contracts_dir)
-    if p.is_dir() or p.is_absolute():
-        return p
-    return Path(__file__).resolve().parent.parent / settings.ingest.contracts_dir
-
-
-def read_load_log(settings: Settings) -> pl.DataFrame:
-    """The load log (empty frame when nothing has been loaded yet)."""
-    p = settings.paths.load_log
-    if not p.exists():
-        return pl.DataFrame(schema=LOAD_LOG)
-    return pl.read_parquet(p)
-
-
-def _append_load_log(settings: Settings, row: FileResult) -> None:
-    rec = {k: getattr(row, k) for k in LOAD_LOG.names() if hasattr(row, k)}
-    rec["entity"] = row.entity
-    new = pl.DataFrame([rec], schema=LOAD_LOG)
-    log_df = pl.concat([read_load_log(settings), new], how="diagonal_relaxed")
-    write_parquet_atomic(log_df, settings.paths.load_log)
-
-
 def _delivery_date(rel: Path) -> date:
-    for part in rel.parts[1:-1]:
-        try:
-            return date.fromisoformat(part)
-        except ValueError:
-            continue
-    m = re.search(r"(\d{4})(\d{2})(\d{2})", rel.name)
-    if m:
-        try:
-            return date(int(m[1]), int(m[2]), int(m[3]))
-        except ValueError:
-            pass
-    return datetime.now(UTC).date()
+    return delivery_date(rel) or datetime.now(UTC).date()
 
 
 def discover(settings: Settings, sources: list[str] | None = None,
@@ -218,7 +129,7 @@ def ingest(settings: Settings, sources: list[str] | None = None,
         An :class:`IngestReport`; files that failed are in ``report.failed`` with a message that
         names the file, column and contract rule. One failing file never stops the others.
     """
-    contracts = load_contracts(resolve_contracts_dir(settings))
+    contracts = contracts_of(settings)
     if sources:
         unknown = [s for s in sources if s not in contracts]
         if unknown:
@@ -258,7 +169,7 @@ def ingest(settings: Settings, sources: list[str] | None = None,
         if res.status == FAILED:
             log.error(res.message)
         # Only now, with every data file of the load in place, does the load count as done.
-        _append_load_log(settings, res)
+        append_load_log(settings, res)
         report.files.append(res)
     write_index(settings, read_load_log(settings))
     return report
@@ -270,54 +181,6 @@ def _no_contract_message(rel: Path, contract: Contract | None, source: str) -> s
     globs = [g for e in contract.entities for g in e.files]
     return (f"{rel.as_posix()}: matches no contract: no entity of {contract.path.name} has a files glob "
             f"matching {rel.name!r} (globs {globs}; rule file:contract)")
-
-
-class _ParquetSink:
-    """Rows of one load appended chunk by chunk to one Parquet file under a temp name; the file
-    appears under its final name only on :meth:`commit` (atomic rename, as
-    :func:`cdp.lake.write_parquet_atomic`)."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.tmp = path.with_name(f".tmp-{uuid.uuid4().hex}-{path.name}.partial")
-        self.writer: pq.ParquetWriter | None = None
-        self.rows = 0
-
-    def write(self, df: pl.DataFrame) -> None:
-        if df.height == 0 and self.writer is not None:
-            return
-        t = df.to_arrow(compat_level=pl.CompatLevel.oldest())
-        if self.writer is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.writer = pq.ParquetWriter(self.tmp, t.schema, compression="zstd")
-        else:
-            t = t.cast(self.writer.schema)
-        self.writer.write_table(t)
-        self.rows += df.height
-
-    def commit(self) -> Path | None:
-        """Close and rename into place (None when nothing was written)."""
-        if self.writer is None:
-            return None
-        self.writer.close()
-        self.writer = None
-        with open(self.tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(self.tmp, self.path)
-        return self.path
-
-    def abort(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            self.writer = None
-        self.tmp.unlink(missing_ok=True)
-
-
-def _remove_stale(path: Path) -> None:
-    """Temp files a crashed earlier attempt of this load left next to ``path``."""
-    if path.parent.is_dir():
-        for p in path.parent.glob(f".tmp-*-{path.name}.partial"):
-            p.unlink(missing_ok=True)
 
 
 def _duplicated_keys(path: Path, entity: Entity, batch_rows: int) -> dict[str, pl.Series]:
@@ -362,8 +225,8 @@ def _load_chunks(settings: Settings, path: Path, empty: RawFile | None, relp: st
     staged_file = partition_dir(settings.paths.staged / part, res.load_date) / f"{res.load_id}.parquet"
     qfile = partition_dir(settings.paths.quarantine / part, res.load_date) / f"{res.load_id}.parquet"
     for p in (staged_file, qfile):
-        _remove_stale(p)
-    staged_sink, q_sink = _ParquetSink(staged_file), _ParquetSink(qfile)
+        remove_stale_temps(p)
+    staged_sink, q_sink = ParquetStream(staged_file), ParquetStream(qfile)
     chunks = iter([None]) if empty is not None else iter_chunks(path, entity, batch_rows)
     first = next(chunks)
     chunked = first is not None and not first.last
@@ -471,8 +334,3 @@ def _load_chunks(settings: Settings, path: Path, empty: RawFile | None, relp: st
     secs["write"] += time.perf_counter() - t
     res.seconds = {k: v for k, v in secs.items() if v or k != "keys"}
 
-
-def result_dict(res: FileResult) -> dict:
-    """A JSON-friendly view of a file result (for reports and benchmarks)."""
-    d = asdict(res)
-    return json.loads(json.dumps(d, default=str))

@@ -10,7 +10,7 @@ from typing import Any
 
 import polars as pl
 
-from cdp.schema import CANONICAL_TABLES, LINEAGE, UTC_TS
+from cdp.schema import CANONICAL_TABLES, LINEAGE, UTC_TS, Dtype, Frame
 from pipelines.contracts import Entity
 
 ID_COLUMN = {"person_records": "source_record_id", "contact_events": "source_event_id",
@@ -19,7 +19,7 @@ KEY_COLUMN = {"person_records": "record_key", "contact_events": "event_key",
               "consent_events": "consent_event_key"}
 
 
-def map_to_canonical(df: pl.DataFrame, entity: Entity, table: str, mapping: dict[str, Any]) -> pl.DataFrame:
+def map_to_canonical(df: Frame, entity: Entity, table: str, mapping: dict[str, Any]) -> Frame:
     """Apply one contract mapping (``canonical.<table>``) to current staged rows."""
     target = CANONICAL_TABLES[table]
     cols = {col: mapped_expr(m, target[col]).alias(col) for col, m in mapping.items()}
@@ -37,7 +37,7 @@ def map_to_canonical(df: pl.DataFrame, entity: Entity, table: str, mapping: dict
     return out.with_columns(key.alias(KEY_COLUMN[table])).filter(pl.col(idc).is_not_null())
 
 
-def mapped_expr(m: Any, dtype: pl.DataType | None = None) -> pl.Expr:
+def mapped_expr(m: Any, dtype: Dtype | None = None) -> pl.Expr:
     if isinstance(m, str):
         e = pl.col(m)
     elif not isinstance(m, dict):
@@ -83,7 +83,7 @@ def _map(e: pl.Expr, mapping: dict[str, Any], keep_unmapped: bool) -> pl.Expr:
         (e if keep_unmapped else pl.lit(None))
 
 
-def _cast(e: pl.Expr, dtype: pl.DataType | None) -> pl.Expr:
+def _cast(e: pl.Expr, dtype: Dtype | None) -> pl.Expr:
     if dtype is None:
         return e
     if dtype == UTC_TS:

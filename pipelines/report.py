@@ -11,30 +11,23 @@ from __future__ import annotations
 
 import html
 import json
-import os
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
 
+from cdp.lake import write_text_atomic
+
 if TYPE_CHECKING:
     from cdp.config import Settings
     from pipelines.contracts import Entity
     from pipelines.expectations import GEOutcome
-    from pipelines.ingest import FileResult
+    from pipelines.load_log import FileResult
 
 CSS = """body{font-family:system-ui,sans-serif;margin:2rem;color:#222}table{border-collapse:collapse;
 margin:1rem 0}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left;font-size:.9rem}
 th{background:#f3f3f3}.ok{color:#17702a}.bad{color:#b00020;font-weight:600}.warn{color:#9a6700}
 code{background:#f6f6f6;padding:0 .2rem}"""
-
-
-def _write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp-{uuid.uuid4().hex}-{path.name}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _page(title: str, body: str) -> str:
@@ -57,7 +50,7 @@ def write_load_report(settings: Settings, res: FileResult, entity: Entity, ge: G
         "ge_vs_polars": ge.checks if ge else [],
         "great_expectations": ge.results if ge else None,
     }
-    _write_text(base / f"{res.load_id}.json", json.dumps(doc, indent=1, default=str))
+    write_text_atomic(json.dumps(doc, indent=1, default=str), base / f"{res.load_id}.json")
     rows = []
     for c in (ge.checks if ge else []):
         agree = "" if c["polars_unexpected"] is None else ("✓" if c["agree"] else "✗ differs")
@@ -92,7 +85,7 @@ def write_load_report(settings: Settings, res: FileResult, entity: Entity, ge: G
         f"<p>GE result JSON: <a href='{_esc(res.load_id)}.json'>{_esc(res.load_id)}.json</a></p>"
     )
     path = base / f"{res.load_id}.html"
-    _write_text(path, _page(f"Load {res.load_id}", body))
+    write_text_atomic(_page(f"Load {res.load_id}", body), path)
     return path.relative_to(settings.paths.root).as_posix()
 
 
@@ -112,5 +105,5 @@ def write_index(settings: Settings, load_log: pl.DataFrame) -> Path:
             "<th>status</th><th>read</th><th>staged</th><th>quarantined</th><th>GE success</th>"
             f"<th>message</th></tr>{''.join(rows)}</table>")
     path = settings.paths.reports / "ingest" / "index.html"
-    _write_text(path, _page("Ingest loads", body))
+    write_text_atomic(_page("Ingest loads", body), path)
     return path

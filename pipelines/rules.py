@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 import polars as pl
 
-from cdp.schema import UTC_TS
+from cdp.schema import UTC_TS, Dtype
 from pipelines.contracts import Entity, FieldSpec
 
 ISO8601 = "iso8601"
@@ -79,9 +79,11 @@ def typed_expr(f: FieldSpec) -> pl.Expr:
     raise ValueError(f"unknown field type {f.type}")
 
 
-def typed_dtype(f: FieldSpec) -> pl.DataType:
-    return {"string": pl.String, "json": pl.String, "list": pl.List(pl.String), "int": pl.Int64,
-            "decimal": pl.Float64, "bool": pl.Boolean, "date": pl.Date, "timestamp": UTC_TS}[f.type]
+def typed_dtype(f: FieldSpec) -> Dtype:
+    types: dict[str, Dtype] = {
+        "string": pl.String, "json": pl.String, "list": pl.List(pl.String), "int": pl.Int64,
+        "decimal": pl.Float64, "bool": pl.Boolean, "date": pl.Date, "timestamp": UTC_TS}
+    return types[f.type]
 
 
 def _bound_lit(f: FieldSpec, v):

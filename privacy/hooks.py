@@ -1,7 +1,9 @@
 """Calls other stages make into data protection (one line each on their side).
 
+* :func:`restriction_table` — ``profiles.build.build_profiles`` before its tables are built:
+  ``processing_restriction``, which the profile SQL joins (restriction of processing).
 * :func:`apply_to_profiles` — ``profiles.build.build_profiles`` after its tables are built, before
-  the swap: restriction of processing and the pseudonymised analyst tables.
+  the swap: the pseudonymised analyst tables.
 * :func:`agent_view_where` — ``exports.agent_views``: restricted customers are not exported.
 * ``pipelines.ingest`` / ``pipelines.canonical`` call :mod:`privacy.suppression`.
 """
@@ -15,6 +17,7 @@ import duckdb
 import polars as pl
 
 from cdp.config import Settings
+from cdp.db import has_table, scalar
 from privacy import identifiers as ids
 from privacy import store
 
@@ -26,13 +29,11 @@ def sql_text(name: str) -> str:
     return resources.files("privacy").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
 
 
-def apply_to_profiles(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    """Restrict processing of restricted customers and build schema ``pseudo`` in the new database.
+def restriction_table(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Build ``processing_restriction`` (one row per restricted customer) in the new database:
+    an input the profile SQL joins (``customer_value.sql``, ``preferred_channel.sql``).
 
-    Expects the profile build's temp table ``src_identity_link`` and the built tables
-    ``customer_value``, ``preferred_channel``, ``customer_360``, ``contact_history``, ``consent``.
-    Also refreshes the current customer id in ``data/privacy/restrictions.parquet`` (the
-    audience export's suppression list) from the identity link.
+    Expects the profile build's temp table ``src_identity_link``.
     """
     restr = store.read_restrictions(settings)
     con.register("_privacy_restrictions", restr.to_arrow())
@@ -40,6 +41,16 @@ def apply_to_profiles(con: duckdb.DuckDBPyConnection, settings: Settings) -> Non
                 "SELECT record_key, reason, restricted_at, actor FROM _privacy_restrictions")
     con.unregister("_privacy_restrictions")
     con.execute(sql_text("restriction"))
+
+
+def apply_to_profiles(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Build schema ``pseudo`` in the new database and refresh the current customer id in
+    ``data/privacy/restrictions.parquet`` (the audience export's suppression list).
+
+    Expects the profile build's temp table ``src_identity_link`` and the built tables
+    ``processing_restriction``, ``customer_360``, ``contact_history``, ``consent``.
+    """
+    restr = store.read_restrictions(settings)
     if restr.height:
         current = pl.DataFrame(
             con.execute("SELECT record_key, customer_id FROM src_identity_link").fetchall(),
@@ -48,7 +59,7 @@ def apply_to_profiles(con: duckdb.DuckDBPyConnection, settings: Settings) -> Non
             .select(store.RESTRICTION.names())
         if not refreshed.equals(restr):
             store.replace(settings, "restrictions.parquet", refreshed)
-    n_restricted = con.execute("SELECT count(*) FROM processing_restriction").fetchone()[0]
+    n_restricted = scalar(con, "SELECT count(*) FROM processing_restriction")
 
     customers = pl.DataFrame(con.execute("SELECT customer_id FROM customer").fetchall(),
                              schema={"customer_id": pl.String}, orient="row")
@@ -90,8 +101,6 @@ def _comment_pseudo_columns(con: duckdb.DuckDBPyConnection) -> None:
 def agent_view_where(con: duckdb.DuckDBPyConnection) -> str:
     """A ``WHERE`` clause that leaves restricted customers out of ``agent_profile`` exports
     (empty for a database built before restrictions existed)."""
-    has = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'processing_restriction'"
-                      ).fetchone()[0]
-    if not has:
+    if not has_table(con, "processing_restriction"):
         return ""
     return " WHERE customer_id NOT IN (SELECT customer_id FROM processing_restriction)"

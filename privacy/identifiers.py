@@ -24,6 +24,7 @@ import re
 import polars as pl
 
 from cdp.config import Settings
+from cdp.schema import schema
 from cdp.standardise import standardise
 
 #: Kinds that suppress a person record on their own.
@@ -31,7 +32,7 @@ RECORD_KINDS = ("record_key", "name_dob", "name_email", "name_phone")
 #: Every kind a tombstone may hold.
 KINDS = (*RECORD_KINDS, "email", "phone", "erp_no", "card_no")
 
-TOMBSTONE = pl.Schema({
+TOMBSTONE = schema({
     "tombstone_id": pl.String,  # one per erasure (also in the audit log)
     "kind": pl.String,
     "hash": pl.String,  # HMAC-SHA256 hex of "<kind>:<standardised value>"

@@ -15,10 +15,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import polars as pl
-import yaml
 
 from cdp.config import Settings
 from cdp.standardise import email_std
@@ -26,23 +24,14 @@ from cdp.standardise import email_std
 log = logging.getLogger(__name__)
 
 
-def guest_retention_days(settings: Settings, contracts_dir: Path) -> dict[str, int]:
-    """Guest retention in days per source (contract ``retention.guest_days`` or the default)."""
-    out = {}
-    for p in sorted(Path(contracts_dir).glob("*.y*ml")):
-        doc = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-        ret = doc.get("retention") or {}
-        if not isinstance(ret, dict):
-            raise ValueError(f"{p}: 'retention' must be a mapping like {{guest_days: 730}}")
-        days = ret.get("guest_days", settings.privacy.guest_retention_days)
-        try:
-            out[str(doc.get("source"))] = int(days)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{p}: retention.guest_days must be a number of days, got {days!r}") from exc
-    return out
+def guest_retention_days(settings: Settings, configured: Mapping[str, int | None]) -> dict[str, int]:
+    """Guest retention in days per source: the contract's ``retention.guest_days``
+    (``configured``, by source) or ``privacy.guest_retention_days``."""
+    default = settings.privacy.guest_retention_days
+    return {source: default if days is None else days for source, days in configured.items()}
 
 
-def reference_time(settings: Settings, tables: dict[str, pl.DataFrame | pl.LazyFrame]) -> datetime:
+def reference_time(settings: Settings, tables: Mapping[str, pl.DataFrame | pl.LazyFrame]) -> datetime:
     """The instant retention counts back from.
 
     ``privacy.retention_as_of``: ``today`` (the wall clock; use this in production), an ISO date,
@@ -57,7 +46,11 @@ def reference_time(settings: Settings, tables: dict[str, pl.DataFrame | pl.LazyF
         return t if t.tzinfo else t.replace(tzinfo=UTC)
     latest = pl.concat([tables[t].lazy().select(pl.col("ts").max())
                         for t in ("contact_events", "consent_events")]).collect()["ts"].drop_nulls()
-    return latest.max() if latest.len() else datetime.now(UTC)
+    if not latest.len():
+        return datetime.now(UTC)
+    newest = latest.max()
+    assert isinstance(newest, datetime)
+    return newest
 
 
 def expired_guest_keys(settings: Settings, tables: Mapping[str, pl.DataFrame | pl.LazyFrame],

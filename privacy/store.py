@@ -22,21 +22,22 @@ import polars as pl
 
 from cdp.config import Settings
 from cdp.lake import write_parquet_atomic
+from cdp.schema import schema
 from privacy.identifiers import TOMBSTONE
 
-RESTRICTION = pl.Schema({
+RESTRICTION = schema({
     "record_key": pl.String,
     "customer_id": pl.String,  # refreshed from identity_link on every profile build
     "reason": pl.String,
     "restricted_at": pl.Datetime("us", "UTC"),
     "actor": pl.String,
 })
-ERASURE = pl.Schema({
+ERASURE = schema({
     "customer_id": pl.String,
     "tombstone_id": pl.String,
     "erased_at": pl.Datetime("us", "UTC"),
 })
-CONSENT_PROOF = pl.Schema({
+CONSENT_PROOF = schema({
     "tombstone_id": pl.String,
     "consent_event_key": pl.String,  # the source system's event id (no person identifier)
     "source_system": pl.String,
@@ -58,7 +59,7 @@ def _read(settings: Settings, name: str, schema: pl.Schema) -> pl.DataFrame:
     p = privacy_file(settings, name)
     if not p.is_file():
         return pl.DataFrame(schema=schema)
-    return pl.read_parquet(p).cast(dict(schema), strict=False).select(schema.names())
+    return pl.read_parquet(p).cast(schema, strict=False).select(schema.names())
 
 
 def read_tombstones(settings: Settings) -> pl.DataFrame:
@@ -79,7 +80,7 @@ def read_erasures(settings: Settings) -> pl.DataFrame:
 def append(settings: Settings, name: str, schema: pl.Schema, rows: pl.DataFrame) -> None:
     """Append rows to one privacy Parquet file (rewritten atomically)."""
     old = _read(settings, name, schema)
-    write_parquet_atomic(pl.concat([old, rows.select(schema.names()).cast(dict(schema))]),
+    write_parquet_atomic(pl.concat([old, rows.select(schema.names()).cast(schema)]),
                          privacy_file(settings, name))
 
 
@@ -94,7 +95,7 @@ def actor_name(actor: str | None) -> str:
         return actor
     try:
         return getpass.getuser()
-    except Exception:  # no user name in some containers
+    except (OSError, KeyError):  # no user name in some containers
         return f"uid:{os.getuid()}"
 
 

@@ -17,7 +17,6 @@ the build creates first:
 from __future__ import annotations
 
 import logging
-import os
 import re
 import shutil
 import time
@@ -27,10 +26,14 @@ from importlib import resources
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from cdp.config import Settings
+from cdp.db import frame, scalar
+from cdp.lake import swap_database
 from cdp.schema import CANONICAL_TABLES, duckdb_ddl
-from privacy.hooks import apply_to_profiles
+from cdp.standardise import standardise
+from privacy.hooks import apply_to_profiles, restriction_table
 from profiles import cx
 
 log = logging.getLogger(__name__)
@@ -138,13 +141,15 @@ def build_profiles(settings: Settings) -> dict[str, int]:
             _limit_memory(con, settings, tmp)
             _load_inputs(con, settings)
             _load_config(con, settings)
+            # Data protection: restriction of processing is an input the profile SQL joins.
+            restriction_table(con, settings)
             for name in BUILD_ORDER:
                 t0 = time.perf_counter()
                 con.execute(sql_text(name))
                 log.info("built %s in %.1f s", name, time.perf_counter() - t0)
-            # Data protection: restriction of processing and the pseudonymised analyst tables.
+            # Data protection: the pseudonymised analyst tables.
             apply_to_profiles(con, settings)
-            # Customer experience after the gate above: churn risk only where profiling is allowed.
+            # Customer experience last: churn risk only where customer_value's profiling gate lets scores through.
             cx.build_customer_experience(con, settings, sql_text)
             _inherit_view_comments(con)
             _check_comments(con)
@@ -152,7 +157,7 @@ def build_profiles(settings: Settings) -> dict[str, int]:
             con.execute("CHECKPOINT")
         finally:
             con.close()
-        _swap(tmp, target)
+        swap_database(tmp, target)
     finally:
         for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
             if leftover.exists():
@@ -178,17 +183,6 @@ def _limit_memory(con: duckdb.DuckDBPyConnection, settings: Settings, db_file: P
     spill = db_file.with_name(db_file.name + ".spill")
     con.execute("SET temp_directory = ?", [str(spill)])
     con.execute("SET preserve_insertion_order = false")
-
-
-def _swap(tmp: Path, target: Path) -> None:
-    # A WAL next to the target belongs to the old file and must not be replayed onto the new one.
-    wal = target.with_name(target.name + ".wal")
-    if wal.exists():
-        log.warning("removing stale write-ahead log %s before the swap", wal)
-        wal.unlink()
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, target)
 
 
 def _parquet_files(directory: Path) -> list[str]:
@@ -219,8 +213,16 @@ def _load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     if std.is_file():
         _load_parquet(con, "src_person_std", std, _STD_COLUMNS, required=True)
     else:
-        log.warning("%s missing: standardising e-mail and phone minimally for profiles", std)
-        con.execute(sql_text("_person_std_fallback"))
+        # the same standardiser identity uses (cdp.standardise), never a second set of rules
+        log.warning("%s missing: standardising the person records here with cdp.standardise", std)
+        records = frame(con.sql("SELECT * FROM src_person_records"))
+        std_cols = list(_STD_COLUMNS)
+        std_rows = standardise(records).select(std_cols) if records.height else pl.DataFrame(
+            schema={c: pl.Date if c == "birth_date" else pl.String for c in std_cols})
+        con.register("_person_std", std_rows.to_arrow())
+        select = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in _STD_COLUMNS.items())
+        con.execute(f"CREATE TEMP TABLE src_person_std AS SELECT {select} FROM _person_std")
+        con.unregister("_person_std")
 
 
 def _load_parquet(con, name: str, path: Path, columns: dict[str, str], required: bool) -> None:
@@ -275,10 +277,9 @@ def _load_config(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         as_of = datetime.fromisoformat(p.as_of)
         as_of = as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
     else:
-        as_of = con.execute(
-            "SELECT greatest((SELECT max(ts) FROM src_contact_events),"
-            " (SELECT max(ts) FROM src_consent_events))"
-        ).fetchone()[0] or datetime.now(UTC)
+        as_of = scalar(
+            con, "SELECT greatest((SELECT max(ts) FROM src_contact_events),"
+            " (SELECT max(ts) FROM src_consent_events))") or datetime.now(UTC)
     con.execute(sql_text("profile_build"))
     con.execute("INSERT INTO profile_build VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
         datetime.now(UTC), as_of, p.at_risk_after_days, p.lapsed_after_days, p.new_customer_days,
@@ -339,5 +340,5 @@ def _check_comments(con: duckdb.DuckDBPyConnection) -> None:
 def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     out = {}
     for name in TABLES + VIEWS:
-        out[name] = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+        out[name] = scalar(con, f'SELECT count(*) FROM "{name}"')
     return out

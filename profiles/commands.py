@@ -7,7 +7,7 @@ from typing import Any
 import typer
 
 from profiles.build import build_profiles
-from profiles.lookup import find_customers, get_profile
+from profiles.lookup import find_customers, read_profile
 
 
 def register(app: typer.Typer) -> None:
@@ -54,9 +54,10 @@ def register(app: typer.Typer) -> None:
             if len(ids) > 1:
                 _print_candidates(console, con, ids)
                 return
-            profile = get_profile(con, ids[0])
+            profile = read_profile(con, ids[0])
         finally:
             con.close()
+        assert profile is not None  # the id came from the same database
         _print_profile(console, profile)
 
 

@@ -13,6 +13,8 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from cdp.db import scalar
+
 
 def churn_labels(db_path: Path, truth_dir: Path) -> pl.DataFrame:
     """Scored customers with ``churned`` (truth), ``churned_at`` and the model's scores."""
@@ -20,7 +22,7 @@ def churn_labels(db_path: Path, truth_dir: Path) -> pl.DataFrame:
         link = con.sql("SELECT record_key, customer_id FROM identity_link").pl()
         scores = con.sql("SELECT customer_id, p_alive, churn_probability, recency_days, risk_level "
                          "FROM churn_risk").pl()
-        as_of = con.execute("SELECT as_of FROM profile_build").fetchone()[0]
+        as_of = scalar(con, "SELECT as_of FROM profile_build")
     ident = pl.read_parquet(truth_dir / "identity_truth.parquet").select(
         record_key=pl.col("source_system") + ":" + pl.col("source_record_id"), person_id="person_id")
     persons = pl.read_parquet(truth_dir / "persons.parquet").select("person_id", "churned_at")

@@ -1,7 +1,9 @@
 """Find customers by what a caller or analyst knows, and read one customer's 360° profile.
 
-Lookups go through the indexed ``customer_lookup`` table built by ``profiles/sql/customer_lookup.sql``;
-a query is normalised here exactly as the keys are normalised there.
+Lookups go through the indexed ``customer_lookup`` table built by ``profiles/sql/customer_lookup.sql``.
+E-mail and phone keys there are the build's standardised columns (``email_std``, ``phone_e164``,
+written with :mod:`cdp.standardise`); a query is standardised here with the same functions. Name
+keys follow the rule spelled out in ``customer_lookup.sql`` and :func:`normalize_name`.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ import unicodedata
 from typing import Any
 
 import duckdb
-import phonenumbers
+import polars as pl
+
+from cdp.standardise import email_std, phones_to_e164
 
 # Which kind of match ranks first when one query matches several customers.
 _KEY_PRIORITY = [
@@ -39,28 +43,22 @@ def normalize_name(text: str) -> str:
 
 
 def phone_keys(text: str) -> list[str]:
-    """Keys a phone query may be stored under: E.164 (German default region) and plain digits."""
+    """Keys a phone query may be stored under: plain digits, and E.164 by the standardiser the
+    build used for ``phone_e164`` / ``mobile_e164`` (:func:`cdp.standardise.phones_to_e164`)."""
     if not _PHONE_CHARS.match(text):
         return []
     digits = re.sub(r"\D", "", text)
     if len(digits) < 6:
         return []
-    keys = [digits]
-    try:
-        parsed = phonenumbers.parse(text, "DE")
-        if phonenumbers.is_possible_number(parsed):
-            keys.append(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
-    except phonenumbers.NumberParseException:
-        pass
-    # The same rule as profiles/sql/_person_std_fallback.sql, for data without identity's E.164.
-    raw = re.sub(r"[^0-9+]", "", text)
-    if raw.startswith("+"):
-        keys.append("+" + raw.replace("+", ""))
-    elif raw.startswith("00"):
-        keys.append("+" + raw[2:])
-    elif raw.startswith("0"):
-        keys.append("+49" + raw[1:])
-    return list(dict.fromkeys(keys))
+    e164 = phones_to_e164(pl.Series([text], dtype=pl.String))[0]
+    return list(dict.fromkeys([digits, *([e164] if e164 else [])]))
+
+
+def email_key(text: str) -> str | None:
+    """An e-mail query as the build stored ``email_std`` (:func:`cdp.standardise.email_std`)."""
+    if "@" not in text:
+        return None
+    return pl.DataFrame({"email": [text]}).select(email_std())["email"][0]
 
 
 def query_keys(query: str) -> list[str]:
@@ -69,6 +67,9 @@ def query_keys(query: str) -> list[str]:
     if not q:
         return []
     keys = [q.lower(), *phone_keys(q)]
+    email = email_key(q)
+    if email:
+        keys.append(email)
     name = normalize_name(q)
     if name:
         keys.append(name)
@@ -105,42 +106,21 @@ def _rows(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
 
 
-def get_profile(con: duckdb.DuckDBPyConnection, customer_id: str) -> dict[str, Any] | None:
-    """One customer's 360° profile: the ``customer_360`` row plus consent and channel rows.
-
-    Reads the tables behind the ``customer_360`` view directly (each is sorted by customer_id),
-    which is several times faster than filtering the view at a million customers; the result's
-    ``customer`` dict has exactly the view's columns and values.
+def read_profile(con: duckdb.DuckDBPyConnection, customer_id: str) -> dict[str, Any] | None:
+    """One customer's 360° profile as the ``customer_360`` view defines it, with the consent and
+    preferred-channel rows behind it (nothing is assembled here: the view is the one definition).
 
     Returns:
         ``{"customer": {...}, "consent": [...], "preferred_channel": [...]}`` or ``None`` when the
         customer id is unknown.
     """
-    rows = _rows(con.execute("SELECT * FROM customer WHERE customer_id = ?", [customer_id]))
+    rows = _rows(con.execute("SELECT * FROM customer_360 WHERE customer_id = ?", [customer_id]))
     if not rows:
         return None
-    customer = rows[0]
-    value = _rows(con.execute("SELECT * FROM customer_value WHERE customer_id = ?", [customer_id]))
-    customer.update({k: v for k, v in (value[0] if value else {}).items() if k != "customer_id"})
     consent = _rows(con.execute(
         "SELECT purpose, channel, state, decided_at, source, method, evidence FROM consent "
         "WHERE customer_id = ? ORDER BY purpose, channel", [customer_id]))
     channels = _rows(con.execute(
         "SELECT purpose, channel, contact_point, reason, allowed_channels FROM preferred_channel "
         "WHERE customer_id = ? ORDER BY purpose", [customer_id]))
-    by_purpose = {r["purpose"]: r for r in channels}
-    for purpose in ("marketing", "service"):
-        r = by_purpose.get(purpose, {})
-        customer[f"{purpose}_channel"] = r.get("channel")
-        customer[f"{purpose}_contact_point"] = r.get("contact_point")
-        customer[f"{purpose}_channel_reason"] = r.get("reason")
-    customer["granted_consents"] = [f"{r['purpose']}:{r['channel']}" for r in consent if r["state"] == "granted"]
-    customer["withdrawn_consents"] = [f"{r['purpose']}:{r['channel']}" for r in consent if r["state"] == "withdrawn"]
-    count, last = con.execute(
-        "SELECT count(*), max(ts) FROM contact_history WHERE customer_id = ?", [customer_id]).fetchone()
-    customer["contact_count"], customer["last_contact_at"] = count, last
-    customer["recent_contacts"] = _rows(con.execute(
-        "SELECT ts, source, channel, direction, type, summary, outcome, status, amount, contact_id "
-        "FROM contact_history WHERE customer_id = ? ORDER BY ts DESC NULLS LAST, contact_id "
-        "LIMIT (SELECT recent_contacts FROM profile_build)", [customer_id]))
-    return {"customer": customer, "consent": consent, "preferred_channel": channels}
+    return {"customer": rows[0], "consent": consent, "preferred_channel": channels}

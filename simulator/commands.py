@@ -14,7 +14,7 @@ def register(app: typer.Typer) -> None:
     """Add this stage's commands to the ``cdp`` app. Import heavy modules inside the commands."""
 
     @app.command("generate")
-    def generate_cmd(
+    def generate_cmd(  # noqa: PLR0913 -- Typer: one parameter per command-line option
         ctx: typer.Context,
         persons: int = typer.Option(10_000, "--persons", "-n", help="Number of simulated real persons."),
         seed: int = typer.Option(42, "--seed", help="Random seed; same seed and options give byte-identical files."),

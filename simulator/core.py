@@ -12,12 +12,12 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from cdp.lake import write_parquet_atomic
+from cdp.lake import write_parquet_atomic, write_text_atomic
 from simulator import events as ev
 from simulator import formats as fmt
 from simulator import records as rec
 from simulator import surveys as cx
-from simulator.output import FileSpec, write_atomic, write_export
+from simulator.output import FileSpec, write_export
 from simulator.population import DAY, build_persons
 from simulator.profiles import get_profile
 
@@ -69,7 +69,8 @@ def _mem(stage: str) -> None:
     log.debug("simulator %s: peak RSS %.0f MB", stage, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
-def generate(persons: int, seed: int, profile: str = "realistic", dirty_rate: float = 0.01,
+def generate(  # noqa: PLR0913 -- the options of `cdp generate`, all but two defaulted
+        persons: int, seed: int, profile: str = "realistic", dirty_rate: float = 0.01,
              out: str | Path = "data/landing", truth: str | Path = "data/truth", deliveries: int = 1,
              start_date: date = DEFAULT_START) -> dict:
     """Simulate ``persons`` people and write the four systems' exports plus the ground truth.
@@ -215,7 +216,7 @@ def generate(persons: int, seed: int, profile: str = "realistic", dirty_rate: fl
     }
     manifest = {**summary, "start_date": start_date.isoformat(), "history_years": HISTORY_YEARS,
                 "rates": dataclasses.asdict(prof)}
-    write_atomic(truth / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False).encode())
+    write_text_atomic(json.dumps(manifest, indent=2, ensure_ascii=False), truth / "manifest.json")
     log.info("simulated %d persons: %d person records, %d files, %d dirty rows",
              persons, identity.height, len(file_rows), dirty_df.height)
     return summary

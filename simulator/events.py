@@ -141,7 +141,7 @@ def crm_consents(rng, ctx: pl.DataFrame) -> pl.DataFrame:
                                   "status": "withdrawn", "ts": wts, "method": wm}))
     ev = pl.concat(rows)
     tv = _text_version(ev["ts"].to_numpy())
-    tv = np.where((ev["method"].to_numpy() == "phone_call") & (rng.random(len(ev)) < 0.5), None, tv)
+    tv = np.where((ev["method"].to_numpy() == "phone_call") & (rng.random(len(ev)) < 0.5), np.array(None, dtype=object), tv)
     ev = ev.with_columns(text_version=pl.Series(tv.tolist(), dtype=pl.String),
                          rid=_take(ctx["rid"].to_numpy(), ev),
                          contact_id=_take(ctx["record_id"].to_numpy(), ev),

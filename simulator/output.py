@@ -8,12 +8,13 @@ amounts) or to the serialised bytes (broken encoding, malformed JSON lines).
 from __future__ import annotations
 
 import io
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import polars as pl
+
+from cdp.lake import atomic_path
 
 
 @dataclass
@@ -94,9 +95,7 @@ def write_export(path: Path, df: pl.DataFrame, spec: FileSpec, rate: float, rng:
         dirty = np.flatnonzero(rng.random(n) < rate)
         kinds = np.array(spec.defects)[rng.integers(0, len(spec.defects), len(dirty))]
         us = rng.random(len(dirty))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.partial")
-    with open(tmp, "wb") as fh:
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
         if spec.fmt == "json_array":
             fh.write(b"[")
         for off in range(0, max(n, 1), CHUNK_ROWS):
@@ -110,11 +109,10 @@ def write_export(path: Path, df: pl.DataFrame, spec: FileSpec, rate: float, rng:
             entries += ents
         if spec.fmt == "json_array":
             fh.write(b"]")
-    os.replace(tmp, path)
     return entries, dirty
 
 
-def _chunk_bytes(df, spec, dirty, kinds, us, off, rel_file, header):
+def _chunk_bytes(df, spec, dirty, kinds, us, off, rel_file, header):  # noqa: PLR0913
     entries: list[dict] = []
     line_edits: list[tuple[int, str]] = []
     col_edits: dict[str, tuple[list[int], list]] = {}
@@ -163,10 +161,10 @@ def _edit_lines(data: bytes, edits: list[tuple[int, str]], spec: FileSpec, colum
     arr = np.frombuffer(data, dtype=np.uint8)
     nl = np.flatnonzero(arr == 10)
     starts = np.concatenate([[0], nl + 1])
-    header = 1 if (header and spec.fmt.endswith("csv")) else 0
+    skip = 1 if (header and spec.fmt.endswith("csv")) else 0
     parts, pos = [], 0
     for i, kind in sorted(edits):
-        li = i + header
+        li = i + skip
         a, b = int(starts[li]), int(nl[li])  # line without its "\n"
         line = data[a:b]
         if kind == "malformed_json":
@@ -189,6 +187,7 @@ def _break_encoding(line: bytes, spec: FileSpec, columns: list[str]) -> bytes:
         at = k + len(key)
         return line[:at] + b"\xe4\xfc" + line[at:]  # Latin-1 "äü" inside a UTF-8 file
     sep = b";" if spec.fmt == "erp_csv" else b","
+    assert spec.enc_field is not None
     field_no = columns.index(spec.enc_field)
     at = 0
     for _ in range(field_no):
@@ -197,11 +196,3 @@ def _break_encoding(line: bytes, spec: FileSpec, columns: list[str]) -> bytes:
     bad = b"\x81\x8d" if spec.fmt == "erp_csv" else b"\xe4\xfc"
     return line[:at] + bad + line[at:]
 
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write via a hidden temp name and rename, so a watcher never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.partial")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)

@@ -142,7 +142,7 @@ def build_persons(n: int, rng: np.random.Generator, prof: Profile, t0: int, d0: 
         first[m] = pool[rng.integers(0, len(pool), int(m.sum()))]
     last = _choice(rng, ref.SURNAMES, ref.SURNAME_WEIGHTS, n)
     title = np.where(rng.random(n) < prof.title_dr,
-                     np.where(rng.random(n) < 0.1, "Prof. Dr.", "Dr."), None).astype(object)
+                     np.where(rng.random(n) < 0.1, "Prof. Dr.", "Dr."), np.array(None, dtype=object)).astype(object)
     city, plz, street, house = _addresses(rng, n)
     household = idx.copy()
     hard = np.full(n, None, dtype=object)
@@ -341,8 +341,8 @@ def build_persons(n: int, rng: np.random.Generator, prof: Profile, t0: int, d0: 
             "street_new": new_street.astype(str),
             "house_new": new_house.astype(str),
             "email": emails.astype(str),
-            "mobile": pl.Series(np.where(has_mobile, mobile, None).tolist(), dtype=pl.String),
-            "landline": pl.Series(np.where(has_landline, landline_local, None).tolist(), dtype=pl.String),
+            "mobile": pl.Series(np.where(has_mobile, mobile, np.array(None, dtype=object)).tolist(), dtype=pl.String),
+            "landline": pl.Series(np.where(has_landline, landline_local, np.array(None, dtype=object)).tolist(), dtype=pl.String),
             "habit": habit.astype(str),
             "activity": activity,
             "churned_at": churned,

@@ -83,7 +83,8 @@ def assign_ids(R: pl.DataFrame) -> pl.DataFrame:
     seq = pl.int_range(1, pl.len() + 1).over(["source", "is_guest"])
     bonus_body = (pl.lit("2760") + (seq + 10_000_000).cast(pl.String))
     digits = [bonus_body.str.slice(i, 1).cast(pl.Int64) for i in range(12)]
-    check = (10 - (sum(d * (1 if i % 2 == 0 else 3) for i, d in enumerate(digits)) % 10)) % 10
+    weighted = sum((d * (1 if i % 2 == 0 else 3) for i, d in enumerate(digits)), start=pl.lit(0, pl.Int64))
+    check = (10 - (weighted % 10)) % 10
     R = R.with_columns(
         record_id=pl.when(pl.col("source") == "erp").then((seq + 10_000_000).cast(pl.String))
         .when(pl.col("source") == "crm").then(pl.lit("CRM-") + seq.cast(pl.String).str.zfill(7))
@@ -182,7 +183,7 @@ def record_fields(V: pl.DataFrame, R: pl.DataFrame, P: pl.DataFrame, rng: np.ran
     return pl.concat(chunks) if chunks else _fields(V, rsel, psel, noise, f, ints, translit_mask, prof)
 
 
-def _fields(V, rsel, psel, noise, f, ints, translit_mask, prof):
+def _fields(V, rsel, psel, noise, f, ints, translit_mask, prof):  # noqa: PLR0913
     c = pl.col
     df = (V.join(rsel,
                  on="rid", how="left", maintain_order="left")
@@ -338,7 +339,7 @@ def add_cross_references(F: pl.DataFrame, R: pl.DataFrame, rng: np.random.Genera
         has = pl.Series(own).is_not_null().to_numpy()
         carry = has & (u < cov)
         wrong = (carry & (rng.random(k) < prof.xref_wrong)) | (~has & (u < prof.xref_wrong * 0.3))
-        val = np.where(wrong, wrong_pick, np.where(carry, own, None))
+        val = np.where(wrong, wrong_pick, np.where(carry, own, np.array(None, dtype=object)))
         out.append(pl.DataFrame({"rid": m["rid"], col: pl.Series(val.tolist(), dtype=pl.String),
                                  f"{col}_wrong": wrong & (val != own)}))
     x = out[0].join(out[1], on="rid", how="full", coalesce=True)

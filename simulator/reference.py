@@ -92,7 +92,8 @@ Schmidt-Weber:2 Müller-Lüdenscheidt:1 Meyer-Hansen:1
 
 
 def _parse_first(block: str) -> tuple[np.ndarray, np.ndarray]:
-    names, weights = [], []
+    names: list[str] = []
+    weights: list[np.ndarray] = []
     seen: dict[str, int] = {}
     eras = "omy"
     for tok in block.split():

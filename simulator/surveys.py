@@ -288,7 +288,7 @@ def survey_answers(rng: np.random.Generator, orders: pl.DataFrame, inter: pl.Dat
                      ["late", "case_bad", "bad", "good"], "ok")
     pick = (rng.random(n) * 3).astype(int)
     comment = np.array([_COMMENTS[k][j] for k, j in zip(kind, pick, strict=True)], dtype=object)
-    comment = np.where(u < np.where(kind == "ok", 0.75, 0.35), None, comment)
+    comment[u < np.where(kind == "ok", 0.75, 0.35)] = None  # most answers come without a comment
     finished = rng.random(n) > 0.04
     out = out.with_columns(comment=pl.Series(comment.tolist(), dtype=pl.String),
                            finished=pl.Series(finished))

@@ -53,6 +53,45 @@ def _money(value: Any) -> str:
     return f"{value:,.2f} €".replace(",", "X").replace(".", ",").replace("X", ".")
 
 
+def _lease_per_request(app: Flask, data: service.ConsoleData) -> None:
+    """Each request reads one database generation from start to end (a rebuild swaps it in
+    between requests, never during one)."""
+
+    @app.before_request
+    def _open() -> None:
+        if request.method not in ("GET", "HEAD"):
+            abort(405)
+        g.t0 = time.perf_counter()
+        g.lease = data.lease()
+        g.cur = g.lease[1]
+
+    @app.teardown_request
+    def _close(_exc: BaseException | None) -> None:
+        g.pop("cur", None)
+        lease = g.pop("lease", None)
+        if lease is not None:
+            data.release(*lease)
+
+
+def _headers(resp):
+    resp.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'")
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Referrer-Policy"] = "no-referrer"
+    resp.headers["Cache-Control"] = "no-store"
+    if "t0" in g:
+        resp.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - g.t0) * 1000:.1f}"
+    return resp
+
+
+def _int_arg(name: str, default: int) -> int:
+    try:
+        return int(request.args.get(name, str(default)))
+    except ValueError:
+        return default
+
+
 def create_app(settings: Settings) -> Flask:
     """Build the console app (read-only) for ``settings.paths.duckdb``.
 
@@ -75,32 +114,8 @@ def create_app(settings: Settings) -> Flask:
         TOUCHPOINT_WORDS=cx_page.TOUCHPOINT_WORDS)
     app.register_blueprint(cx_page.blueprint)  # /cx: customer-experience charts
 
-    @app.before_request
-    def _open() -> None:
-        if request.method not in ("GET", "HEAD"):
-            abort(405)
-        g.t0 = time.perf_counter()
-        g.lease = data.lease()
-        g.cur = g.lease[1]
-
-    @app.teardown_request
-    def _close(_exc: BaseException | None) -> None:
-        g.pop("cur", None)
-        lease = g.pop("lease", None)
-        if lease is not None:
-            data.release(*lease)
-
-    @app.after_request
-    def _headers(resp):
-        resp.headers["Content-Security-Policy"] = (
-            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-            "frame-ancestors 'none'; base-uri 'none'")
-        resp.headers["X-Content-Type-Options"] = "nosniff"
-        resp.headers["Referrer-Policy"] = "no-referrer"
-        resp.headers["Cache-Control"] = "no-store"
-        if "t0" in g:
-            resp.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - g.t0) * 1000:.1f}"
-        return resp
+    _lease_per_request(app, data)
+    app.after_request(_headers)
 
     @app.get("/")
     def search_page():
@@ -115,10 +130,7 @@ def create_app(settings: Settings) -> Flask:
     def profile_page(customer_id: str):
         if not _ID.match(customer_id):
             abort(404)
-        try:
-            page = int(request.args.get("page", "1"))
-        except ValueError:
-            page = 1
+        page = _int_arg("page", 1)
         contact_type = request.args.get("type") or None
         p = service.profile(g.cur, settings, customer_id, page, contact_type)
         if p is None:

@@ -15,7 +15,8 @@ from typing import Any
 import duckdb
 from flask import Blueprint, g, render_template
 
-from exports.db import has_table, rows, sql_text
+from cdp.db import has_table
+from exports.db import rows, sql_text
 
 blueprint = Blueprint("cx", __name__)
 
@@ -64,15 +65,18 @@ def _xs(n: int) -> list[float]:
     return [round(LEFT + (w * (i + 0.5) / n), 1) for i in range(n)]
 
 
-def line_chart(title: str, unit: str, months: list, series: dict[str, list], lo: float, hi: float,
+def line_chart(title: str, unit: str, months: list, series: dict[str, list], y_range: tuple[float, float],
                fmt: str = "{:g}", zero: bool = False) -> Chart:
-    """Monthly lines (a gap where a value is missing) on a fixed y range."""
+    """Monthly lines (a gap where a value is missing) on a fixed y range ``(low, high)``."""
+    lo, hi = y_range
     y = _scale(lo, hi)
     xs = _xs(len(months))
     chart = Chart(title, unit, y_ticks=_ticks(lo, hi, fmt=fmt), x_ticks=_month_ticks(months),
                   zero_y=round(y(0), 1) if zero and lo < 0 < hi else None)
     for k, (name, values) in enumerate(series.items()):
-        segs, cur, dots = [], [], []
+        segs: list[list[str]] = []
+        cur: list[str] = []
+        dots: list[dict] = []
         for x, v, m in zip(xs, values, months, strict=True):
             if v is None:
                 if cur:
@@ -89,10 +93,12 @@ def line_chart(title: str, unit: str, months: list, series: dict[str, list], lo:
     return chart
 
 
-def bar_chart(title: str, unit: str, labels: list[str], values: list, hi: float | None = None,
-              fmt: str = "{:g}", css: list[str] | None = None, months: list | None = None) -> Chart:
-    """Vertical bars; ``months`` labels the x axis like the line charts."""
-    vals = [float(v) if v is not None else None for v in values]
+def bar_chart(title: str, unit: str, bars: list[tuple], hi: float | None = None, fmt: str = "{:g}",
+              months: list | None = None) -> Chart:
+    """Vertical bars from ``(label, value, css class)``; ``months`` labels the x axis like the line charts."""
+    labels = [b[0] for b in bars]
+    css = [b[2] for b in bars]
+    vals = [float(b[1]) if b[1] is not None else None for b in bars]
     top = hi if hi is not None else max([v for v in vals if v is not None] or [1.0]) * 1.1 or 1.0
     y = _scale(0, top)
     xs = _xs(len(labels))
@@ -106,9 +112,17 @@ def bar_chart(title: str, unit: str, labels: list[str], values: list, hi: float 
         py = y(min(v, top))
         chart.bars.append({"x": round(x - w / 2, 1), "y": round(py, 1), "w": round(w, 1),
                            "h": round(HEIGHT - BOTTOM - py, 1), "label": f"{lab}: {fmt.format(v)}{unit}",
-                           "css": (css[i] if css else "s0")})
+                           "css": css[i]})
     chart.empty = not chart.bars
     return chart
+
+
+def _pct(values: list) -> list:
+    return [None if v is None else 100 * v for v in values]
+
+
+def _month_bars(months: list, values: list) -> list[tuple]:
+    return [(m.strftime("%m/%Y"), v, "s0") for m, v in zip(months, values, strict=True)]
 
 
 def dashboard(cur: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
@@ -125,28 +139,28 @@ def dashboard(cur: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
     head = rows(cur.execute(sql_text("cx_headline")))[0]
     charts = []
     if months:
+        nps_tp = [r for r in tp if r["nps"] is not None]
         charts = [
-            line_chart("NPS by month", "", months, {"NPS": col["nps"]}, -100, 100, zero=True),
-            bar_chart("NPS by touchpoint, last 12 months", "", [TOUCHPOINT_WORDS.get(r["touchpoint"], r["touchpoint"])
-                                                                for r in tp if r["nps"] is not None],
-                      [r["nps"] + 100 for r in tp if r["nps"] is not None], hi=200, fmt="{:.0f}",
-                      css=["s0" if r["nps"] >= 0 else "bad" for r in tp if r["nps"] is not None]),
+            line_chart("NPS by month", "", months, {"NPS": col["nps"]}, (-100, 100), zero=True),
+            bar_chart("NPS by touchpoint, last 12 months", "",
+                      [(TOUCHPOINT_WORDS.get(r["touchpoint"], r["touchpoint"]), r["nps"] + 100,
+                        "s0" if r["nps"] >= 0 else "bad") for r in nps_tp], hi=200, fmt="{:.0f}"),
             line_chart("CSAT (1-5) and CES (1-7) by month", "", months,
-                       {"CSAT": col["csat"], "CES": col["ces"]}, 1, 7, fmt="{:.1f}"),
-            bar_chart("Complaints per 1,000 customers", "", [m.strftime("%m/%Y") for m in months],
-                      col["complaints_per_1000"], fmt="{:.1f}", months=months),
-            line_chart("First-contact resolution", " %", months,
-                       {"FCR": [None if v is None else 100 * v for v in col["fcr_rate"]]}, 0, 100, fmt="{:.0f}"),
-            bar_chart("Median handling time (hours)", " h", [m.strftime("%m/%Y") for m in months],
-                      col["median_handling_hours"], fmt="{:.0f}", months=months),
+                       {"CSAT": col["csat"], "CES": col["ces"]}, (1, 7), fmt="{:.1f}"),
+            bar_chart("Complaints per 1,000 customers", "", _month_bars(months, col["complaints_per_1000"]),
+                      fmt="{:.1f}", months=months),
+            line_chart("First-contact resolution", " %", months, {"FCR": _pct(col["fcr_rate"])}, (0, 100),
+                       fmt="{:.0f}"),
+            bar_chart("Median handling time (hours)", " h", _month_bars(months, col["median_handling_hours"]),
+                      fmt="{:.0f}", months=months),
             line_chart("Churn rate (last purchase in the month, no purchase for a year after)", " %", months,
-                       {"churn": [None if v is None else 100 * v for v in col["churn_rate"]]}, 0,
-                       max([100 * v for v in col["churn_rate"] if v is not None] or [1]) * 1.2, fmt="{:.1f}"),
+                       {"churn": _pct(col["churn_rate"])},
+                       (0, max([v for v in _pct(col["churn_rate"]) if v is not None] or [1]) * 1.2), fmt="{:.1f}"),
             line_chart("Customers active on more than one channel", " %", months,
-                       {"multichannel": [None if v is None else 100 * v for v in col["multichannel_share"]]},
-                       0, 100, fmt="{:.0f}"),
-            bar_chart("Churn risk now (customers)", "", [r["risk_level"] for r in risk], [r["n"] for r in risk],
-                      fmt="{:.0f}", css=[{"high": "bad", "medium": "warn"}.get(r["risk_level"], "s0") for r in risk]),
+                       {"multichannel": _pct(col["multichannel_share"])}, (0, 100), fmt="{:.0f}"),
+            bar_chart("Churn risk now (customers)", "",
+                      [(r["risk_level"], r["n"], {"high": "bad", "medium": "warn"}.get(r["risk_level"], "s0"))
+                       for r in risk], fmt="{:.0f}"),
         ]
         charts[1].note = "bars start at -100; left of the middle line = more detractors than promoters"
         charts[1].zero_y = round(_scale(0, 200)(100), 1)

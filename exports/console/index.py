@@ -10,13 +10,14 @@ were linked) comes from the profile database itself (``person_record``).
 from __future__ import annotations
 
 import logging
-import os
 import uuid
 from pathlib import Path
 
 import duckdb
 
 from cdp.config import Settings
+from cdp.db import scalar
+from cdp.lake import swap_database
 from exports.db import sql_text
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ def index_is_current(settings: Settings) -> bool:
     try:
         con = duckdb.connect(str(path), read_only=True)
         try:
-            built = con.execute("SELECT profiles_built_at FROM meta").fetchone()[0]
+            built = scalar(con, "SELECT profiles_built_at FROM meta")
         finally:
             con.close()
     except duckdb.Error:
@@ -80,9 +81,6 @@ def build_search_index(settings: Settings) -> Path:
         con.execute("CHECKPOINT")
     finally:
         con.close()
-    os.replace(tmp, target)
-    wal = tmp.with_name(tmp.name + ".wal")
-    if wal.exists():
-        wal.unlink()
+    swap_database(tmp, target)
     log.info("console search index -> %s", target)
     return target

@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 
 from cdp.config import Settings
+from cdp.db import has_table
 from exports.console import index as search_index
 from exports.db import rows, sql_text
 from profiles.lookup import normalize_name, query_keys
@@ -78,9 +79,8 @@ class ConsoleData:
         self.settings = settings
         self._lock = threading.Lock()          # guards _gen and the users counts
         self._opening = threading.Lock()       # one thread opens a new generation at a time
-        self._gen: _Generation | None = None
         with self._opening:
-            self._gen = self._open()
+            self._gen: _Generation = self._open()
 
     def _file_stamp(self) -> tuple[int, int]:
         st = self.settings.paths.duckdb.stat()
@@ -240,7 +240,7 @@ def fuzzy_names(cur: duckdb.DuckDBPyConnection, settings: Settings, query: str) 
         postings[qi] = postings.get(qi, 0) + customers
     if len(postings) < min_tokens:
         return []
-    driver = sorted(postings, key=postings.get)[: n - min_tokens + 1]
+    driver = sorted(postings, key=lambda qi: postings[qi])[: n - min_tokens + 1]
     found = cur.execute(sql_text("search_customers"), {
         "qi": [m[0] for m in matched], "tokens": [m[1] for m in matched],
         "sim": [float(m[2]) for m in matched], "n": n, "min_tokens": min_tokens,
@@ -305,7 +305,7 @@ def profile(cur: duckdb.DuckDBPyConnection, settings: Settings, customer_id: str
     # request, but not for marketing or profiling (the table exists once privacy has run).
     restriction = rows(cur.execute(
         "SELECT restricted_at FROM processing_restriction WHERE customer_id = ?", [customer_id])
-    ) if _has_table(cur, "processing_restriction") else []
+    ) if has_table(cur, "processing_restriction") else []
     merged_from = rows(cur.execute(
         "SELECT old_customer_id, changed_at, reason FROM customer_id_history "
         "WHERE new_customer_id = ? AND old_customer_id <> new_customer_id ORDER BY changed_at",
@@ -326,7 +326,3 @@ def profile(cur: duckdb.DuckDBPyConnection, settings: Settings, customer_id: str
         "restriction": restriction[0] if restriction else None,
     }
 
-
-def _has_table(cur: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(cur.execute(
-        "SELECT 1 FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main'", [name]).fetchall())

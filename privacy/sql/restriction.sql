@@ -1,8 +1,9 @@
--- Restriction of processing (Art. 18 GDPR), applied inside the profile build.
--- Reads the temp table privacy_restricted_records(record_key, reason, restricted_at, actor)
--- filled from data/privacy/restrictions.parquet. A restricted customer stays in customer,
--- contact_history and consent (storage is allowed) but gets no profiling: no RFM scores,
--- segment, CLV or lifecycle stage, and no marketing channel.
+-- Restriction of processing (Art. 18 GDPR): an input of the profile build, built before the
+-- profile tables. Reads the temp table privacy_restricted_records(record_key, reason,
+-- restricted_at, actor) filled from data/privacy/restrictions.parquet. A restricted customer
+-- stays in customer, contact_history and consent (storage is allowed) but gets no profiling:
+-- customer_value.sql and preferred_channel.sql join this table and leave the RFM scores,
+-- segment, CLV, lifecycle stage and the marketing channel empty for them.
 CREATE OR REPLACE TABLE processing_restriction AS
 SELECT
     l.customer_id,
@@ -20,13 +21,3 @@ COMMENT ON COLUMN processing_restriction.restricted_at IS 'When the restriction 
 COMMENT ON COLUMN processing_restriction.reason IS 'Why (request reference, e.g. accuracy contested).';
 COMMENT ON COLUMN processing_restriction.actor IS 'Who recorded it.';
 COMMENT ON COLUMN processing_restriction.record_keys IS 'The restricted person records.';
-
-UPDATE customer_value SET
-    recency_days = NULL, r_score = NULL, f_score = NULL, m_score = NULL, rfm_code = NULL,
-    rfm_segment = NULL, clv_estimate = NULL, lifecycle_stage = NULL, customer_type = NULL
-WHERE customer_id IN (SELECT customer_id FROM processing_restriction);
-
-UPDATE preferred_channel SET
-    channel = NULL, contact_point = NULL, score = NULL, last_used_at = NULL,
-    reason = 'processing restricted (Art. 18 GDPR)'
-WHERE purpose = 'marketing' AND customer_id IN (SELECT customer_id FROM processing_restriction);

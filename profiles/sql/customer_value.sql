@@ -70,6 +70,9 @@ scored AS (
         END AS lifecycle_stage
     FROM base b
 )
+-- Restricted customers (processing_restriction, Art. 18 GDPR) keep their figures but get no
+-- profiling: scores, segment, CLV and lifecycle stage stay empty. They are ranked with everyone
+-- (the scores of the others do not move when a restriction is recorded or lifted).
 SELECT
     s.customer_id,
     s.first_purchase_at,
@@ -80,12 +83,14 @@ SELECT
     s.returned_amount,
     s.revenue,
     CASE WHEN s.orders > 0 THEN round(s.revenue / s.orders, 2) END AS average_order_value,
-    s.recency_days,
-    s.r_score,
-    s.f_score,
-    s.m_score,
-    CASE WHEN s.orders > 0 THEN s.r_score::VARCHAR || s.f_score::VARCHAR || s.m_score::VARCHAR END AS rfm_code,
+    CASE WHEN NOT s.restricted THEN s.recency_days END AS recency_days,
+    CASE WHEN NOT s.restricted THEN s.r_score END AS r_score,
+    CASE WHEN NOT s.restricted THEN s.f_score END AS f_score,
+    CASE WHEN NOT s.restricted THEN s.m_score END AS m_score,
+    CASE WHEN s.orders > 0 AND NOT s.restricted
+         THEN s.r_score::VARCHAR || s.f_score::VARCHAR || s.m_score::VARCHAR END AS rfm_code,
     CASE
+        WHEN s.restricted THEN NULL
         WHEN s.orders = 0 THEN 'No Purchase'
         WHEN s.r_score >= 4 AND s.f_score >= 4 AND s.m_score >= 4 THEN 'Champions'
         WHEN s.r_score <= 2 AND s.f_score >= 4 AND s.m_score >= 4 THEN 'Cannot Lose Them'
@@ -99,12 +104,16 @@ SELECT
         WHEN s.r_score = 2 THEN 'Hibernating'
         ELSE 'Lost'
     END AS rfm_segment,
-    round(coalesce(greatest(s.revenue, 0) / s.tenure_years * s.clv_horizon_years * f.factor, 0), 2)
-        AS clv_estimate,
-    s.lifecycle_stage,
-    CASE s.lifecycle_stage WHEN 'prospect' THEN 'prospect' WHEN 'new' THEN 'new' ELSE 'existing' END
+    CASE WHEN NOT s.restricted
+         THEN round(coalesce(greatest(s.revenue, 0) / s.tenure_years * s.clv_horizon_years * f.factor, 0), 2)
+    END AS clv_estimate,
+    CASE WHEN NOT s.restricted THEN s.lifecycle_stage END AS lifecycle_stage,
+    CASE WHEN s.restricted THEN NULL
+         WHEN s.lifecycle_stage = 'prospect' THEN 'prospect' WHEN s.lifecycle_stage = 'new' THEN 'new'
+         ELSE 'existing' END
         AS customer_type
-FROM scored s
+FROM (SELECT sc.*, pr.customer_id IS NOT NULL AS restricted
+      FROM scored sc LEFT JOIN processing_restriction pr USING (customer_id)) s
 LEFT JOIN cfg_stage_factor f ON f.stage = s.lifecycle_stage
 ORDER BY s.customer_id;
 

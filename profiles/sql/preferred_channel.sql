@@ -93,12 +93,15 @@ summary AS (
     FROM candidates
     GROUP BY customer_id, purpose
 )
+-- A customer whose processing is restricted (processing_restriction, Art. 18 GDPR) gets no
+-- marketing channel; the service channel is unaffected.
 SELECT
     s.customer_id,
     s.purpose,
-    ch.channel,
-    ch.contact_point,
+    CASE WHEN NOT s.no_marketing THEN ch.channel END AS channel,
+    CASE WHEN NOT s.no_marketing THEN ch.contact_point END AS contact_point,
     CASE
+        WHEN s.no_marketing THEN 'processing restricted (Art. 18 GDPR)'
         WHEN ch.channel IS NOT NULL AND ch.channel = s.stated_channel THEN 'stated_preference'
         WHEN ch.channel IS NOT NULL AND coalesce(ch.score, 0) > 0 THEN 'observed_use'
         WHEN ch.channel IS NOT NULL THEN 'fallback_order'
@@ -107,11 +110,12 @@ SELECT
         WHEN NOT s.any_point THEN 'no_contact_point'
         ELSE 'all_channels_withdrawn'
     END AS reason,
-    round(ch.score, 3) AS score,
-    ch.last_used_at,
+    CASE WHEN NOT s.no_marketing THEN round(ch.score, 3) END AS score,
+    CASE WHEN NOT s.no_marketing THEN ch.last_used_at END AS last_used_at,
     s.stated_channel,
     coalesce(s.allowed_channels, []) AS allowed_channels
-FROM summary s
+FROM (SELECT su.*, su.purpose = 'marketing' AND pr.customer_id IS NOT NULL AS no_marketing
+      FROM summary su LEFT JOIN processing_restriction pr USING (customer_id)) s
 LEFT JOIN chosen ch ON ch.customer_id = s.customer_id AND ch.purpose = s.purpose AND ch.rn = 1
 ORDER BY s.customer_id, s.purpose;
 

@@ -43,3 +43,13 @@ def test_unknown_setting_is_named(tmp_path):
 def test_bad_env_value_names_the_variable():
     with pytest.raises(ValueError, match="CDP_IDENTITY__MATCH_THRESHOLD"):
         load_settings(env={"CDP_IDENTITY__MATCH_THRESHOLD": "high"})
+
+
+def test_boolean_switches_read_yes_and_no_and_reject_typos():
+    s = load_settings(env={"CDP_IDENTITY__RETRAIN_STALE_MODEL": "off",
+                           "CDP_IDENTITY__VETO_DIFFERING_EMAILS": "Yes"})
+    assert s.identity.retrain_stale_model is False
+    assert s.identity.veto_differing_emails is True
+    # a misspelt "true" used to turn the setting off without a word
+    with pytest.raises(ValueError, match="CDP_IDENTITY__RETRAIN_STALE_MODEL"):
+        load_settings(env={"CDP_IDENTITY__RETRAIN_STALE_MODEL": "ture"})

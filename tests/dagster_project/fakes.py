@@ -13,9 +13,8 @@ import duckdb
 import polars as pl
 
 from cdp.lake import write_parquet_atomic
-from dagster_project.contracts import contracts_dir
-from pipelines.contracts import load_contracts
-from pipelines.ingest import LOAD_LOG, read_load_log
+from pipelines.contracts import contracts_of
+from pipelines.load_log import LOAD_LOG, read_load_log
 
 
 @dataclass
@@ -29,12 +28,16 @@ class FakeReport:
 
 def install(monkeypatch, *, failing_source=None, quarantined=None, profiles_fail=False):
     """Replace ingest, canonical, resolve, build_profiles and the agent view export with fakes."""
-    quarantined = quarantined or {}
+    _patch(monkeypatch, _fake_stages(failing_source, quarantined or {}, profiles_fail))
+
+
+def _fake_stages(failing_source, quarantined, profiles_fail):
+    """{module: {name: fake}} for the stage functions the Dagster glue calls."""
 
     def ingest(settings, sources=None, load_dates=None):
         if failing_source in (sources or []):
             raise RuntimeError(f"{failing_source}: cannot read export")
-        contracts = load_contracts(contracts_dir(settings))
+        contracts = contracts_of(settings)
         rows = []
         for src in sources:
             for f in sorted((settings.paths.landing / src).rglob("*.*")):
@@ -71,13 +74,16 @@ def install(monkeypatch, *, failing_source=None, quarantined=None, profiles_fail
     def export_agent_views(settings, fmt="parquet"):
         return settings.paths.exports / "agent_views" / f"agent_profile.{fmt}"
 
-    fakes = {
+    return {
         "pipelines.ingest": {"ingest": ingest},
         "pipelines.canonical": {"build_canonical": build_canonical},
         "identity.resolve": {"resolve": resolve},
         "profiles.build": {"build_profiles": build_profiles, "TABLES": ["customer", "identity_link", "preferred_channel", "consent"], "VIEWS": ["agent_profile"]},
         "exports.agent_views": {"export_agent_views": export_agent_views},
     }
+
+
+def _patch(monkeypatch, fakes):
     # The stage functions as the Dagster glue imported them (module top), and in their own modules.
     glue = [m for n, m in list(sys.modules.items()) if n.startswith("dagster_project.")]
     for name, attrs in fakes.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import threading
 import urllib.error
 import urllib.parse
@@ -42,7 +43,7 @@ def test_requests_during_and_after_a_rebuild_never_fail_and_see_the_new_data(fre
                 status, _ = _get(base, path)
                 if status != 200:
                     failures.append(f"{path}: HTTP {status}")
-            except Exception as e:  # connection reset, timeout: a failed request too
+            except (OSError, http.client.HTTPException) as e:  # reset, timeout, bad reply: a failed request too
                 failures.append(f"{path}: {e!r}")
             served[0] += 1
             i += 1

@@ -10,7 +10,8 @@ import pytest
 from cdp.config import Settings
 from cdp.lake import read_table
 from pipelines import ingest as ingest_mod
-from pipelines.ingest import LOADED, ingest, read_load_log
+from pipelines.ingest import ingest
+from pipelines.load_log import LOADED, read_load_log
 
 simulator = pytest.importorskip("simulator.core")
 

@@ -9,8 +9,13 @@ import pytest
 
 from cdp.config import Settings
 from pipelines.canonical import build_canonical, canonical_path
-from pipelines.contracts import ContractError, load_contract, load_contracts
-from pipelines.ingest import ingest, resolve_contracts_dir
+from pipelines.contracts import (
+    ContractError,
+    contracts_dir,
+    contracts_of,
+    load_contract,
+)
+from pipelines.ingest import ingest
 
 STORE2 = """
 source: store2
@@ -54,7 +59,7 @@ entities:
 
 
 def test_all_five_contracts_load(settings):
-    contracts = load_contracts(resolve_contracts_dir(settings))
+    contracts = contracts_of(settings)
     assert set(contracts) == {"erp", "crm", "shop", "bonus", "survey"}
     assert contracts["survey"].entity_for("responses_20240101.csv").name == "responses"
     assert contracts["erp"].entity_for("kunden_20240101.csv").name == "customers"
@@ -75,7 +80,7 @@ def test_broken_contract_names_file_entity_and_key(tmp_path):
 
 def test_fifth_source_needs_only_a_contract_and_files(tmp_path):
     contracts = tmp_path / "contracts"
-    shutil.copytree(resolve_contracts_dir(Settings()), contracts)
+    shutil.copytree(contracts_dir(Settings()), contracts)
     (contracts / "store2.yml").write_text(STORE2)
     settings = Settings(data_dir=tmp_path / "data")
     settings.ingest.contracts_dir = str(contracts)

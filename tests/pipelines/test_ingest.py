@@ -9,7 +9,8 @@ import pytest
 
 from cdp.lake import read_table
 from pipelines import ingest as ingest_mod
-from pipelines.ingest import FAILED, LOADED, SKIPPED, ingest, read_load_log
+from pipelines.ingest import ingest
+from pipelines.load_log import FAILED, LOADED, SKIPPED, read_load_log
 from tests.pipelines.conftest import EXPECTED_QUARANTINE, KUNDEN, write_landing
 
 
@@ -95,7 +96,7 @@ def test_changed_content_under_same_name_is_a_new_load(settings, landing):
 
 
 def test_crash_mid_file_is_completed_by_rerun(settings, landing, monkeypatch):
-    real = ingest_mod._append_load_log
+    real = ingest_mod.append_load_log
     calls = {"n": 0}
 
     def crash_on_third(s, row):
@@ -104,10 +105,10 @@ def test_crash_mid_file_is_completed_by_rerun(settings, landing, monkeypatch):
             raise KeyboardInterrupt("power cut")  # after the data files, before the log entry
         real(s, row)
 
-    monkeypatch.setattr(ingest_mod, "_append_load_log", crash_on_third)
+    monkeypatch.setattr(ingest_mod, "append_load_log", crash_on_third)
     with pytest.raises(KeyboardInterrupt):
         ingest(settings)
-    monkeypatch.setattr(ingest_mod, "_append_load_log", real)
+    monkeypatch.setattr(ingest_mod, "append_load_log", real)
     assert len(read_load_log(settings)) == 2
     report = ingest(settings)
     assert sum(f.status == LOADED for f in report.files) == 7 and sum(f.status == SKIPPED for f in report.files) == 2

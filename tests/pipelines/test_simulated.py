@@ -8,7 +8,8 @@ import pytest
 from cdp.lake import read_table
 from cdp.schema import CANONICAL_TABLES
 from pipelines.canonical import build_canonical, canonical_path
-from pipelines.ingest import SKIPPED, ingest
+from pipelines.ingest import ingest
+from pipelines.load_log import SKIPPED
 
 simulator = pytest.importorskip("simulator.core")
 
@@ -81,13 +82,13 @@ def _in_memory_oracle(settings) -> dict[str, pl.DataFrame]:
     """The canonical build as it was before streaming: whole tables in memory, then dedupe."""
     from cdp.schema import conform
     from pipelines.canonical import staged_current
-    from pipelines.contracts import load_contracts
-    from pipelines.ingest import LOADED, read_load_log, resolve_contracts_dir
+    from pipelines.contracts import contracts_of
+    from pipelines.load_log import LOADED, read_load_log
     from pipelines.mapping import KEY_COLUMN, map_to_canonical
 
     loads = read_load_log(settings).filter(pl.col("status") == LOADED)
     parts: dict[str, list[pl.DataFrame]] = {t: [] for t in CANONICAL_TABLES}
-    for contract in load_contracts(resolve_contracts_dir(settings)).values():
+    for contract in contracts_of(settings).values():
         for entity in contract.entities:
             current = staged_current(settings, entity, loads) if entity.canonical else None
             for table, mapping in (entity.canonical.items() if current is not None else []):

@@ -8,7 +8,7 @@ import polars as pl
 
 from cdp.config import Settings
 from cdp.schema import CONSENT_EVENT, CONTACT_EVENT, PERSON_RECORD, conform
-from pipelines.ingest import resolve_contracts_dir
+from pipelines.contracts import contracts_of
 from privacy import identifiers as ids
 from privacy import store
 from privacy.retention import guest_retention_days
@@ -46,7 +46,7 @@ def test_erased_and_expired_records_and_their_events_are_dropped_lazily_too(tmp_
                          "erased_at": [T, T]})
     store.append(settings, "tombstones.parquet", ids.TOMBSTONE, tomb)
     tables = _tables()
-    days = guest_retention_days(settings, resolve_contracts_dir(settings))
+    days = guest_retention_days(settings, {s: c.guest_retention_days for s, c in contracts_of(settings).items()})
     eager = filter_canonical(settings, tables, days)
     lazy = filter_canonical(settings, {k: v.lazy() for k, v in tables.items()}, days)
     assert all(isinstance(v, pl.LazyFrame) for v in lazy.values())
@@ -62,7 +62,7 @@ def test_without_tombstones_or_expired_guests_nothing_is_dropped(tmp_path):
     settings = Settings(data_dir=tmp_path / "data")
     tables = _tables()
     tables["person_records"] = tables["person_records"].with_columns(is_guest=pl.lit(False))
-    days = guest_retention_days(settings, resolve_contracts_dir(settings))
+    days = guest_retention_days(settings, {s: c.guest_retention_days for s, c in contracts_of(settings).items()})
     out = filter_canonical(settings, {k: v.lazy() for k, v in tables.items()}, days)
     for name, df in tables.items():
         assert out[name].collect().equals(df), name

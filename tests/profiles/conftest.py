@@ -94,7 +94,7 @@ STD = {  # what identity/ writes to person_records_std.parquet
 }
 
 
-def _contact(src, entity, eid, rk, when, channel, direction, etype, **kw):
+def _contact(src, entity, eid, rk, when, channel, direction, etype, **kw):  # noqa: PLR0913 -- one per column
     return dict(event_key=f"{src}:{entity}:{eid}", source_system=src, source_entity=entity,
                 source_event_id=eid, person_record_key=rk, ts=ts(when), channel=channel,
                 direction=direction, event_type=etype, currency="EUR" if "amount" in kw else None, **kw)
@@ -142,7 +142,7 @@ CONTACTS = [
 ]
 
 
-def _consent(src, entity, eid, rk, purpose, channel, status, when, method=None, evidence=None):
+def _consent(src, entity, eid, rk, purpose, channel, status, when, method=None, evidence=None):  # noqa: PLR0913 -- one per column
     return dict(consent_event_key=f"{src}:{entity}:{eid}", source_system=src, source_entity=entity,
                 source_event_id=eid, person_record_key=rk, purpose=purpose, channel=channel,
                 status=status, ts=ts(when), method=method, evidence=evidence)

@@ -66,7 +66,7 @@ def test_missing_identity_output_names_the_file(fixture_settings):
     assert not fixture_settings.paths.duckdb.exists()
 
 
-def test_without_person_records_std_profiles_standardise_minimally(fixture_settings):
+def test_without_person_records_std_profiles_standardise_with_cdp_standardise(fixture_settings):
     (fixture_settings.paths.identity / "person_records_std.parquet").unlink()
     build_profiles(fixture_settings)
     con = duckdb.connect(str(fixture_settings.paths.duckdb), read_only=True)

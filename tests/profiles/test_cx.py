@@ -19,9 +19,7 @@ from profiles.build import build_profiles
 from . import conftest as fx
 from .test_analyst_queries import BLOCKS
 
-
-def _cx(src, entity, eid, rk, when, channel, direction, etype, **kw):
-    return fx._contact(src, entity, eid, rk, when, channel, direction, etype, **kw)
+_cx = fx._contact
 
 
 CASE = dict(case_id="CASE-0000001", case_category="complaint", case_opened_at=fx.ts("2024-06-01 09:00"),
