@@ -68,7 +68,7 @@ TABLES = [
     "profile_build",
     *cx.TABLES,
 ]
-VIEWS = ["customer_360", "agent_profile"]
+VIEWS = ["customer_360", "agent_profile", *cx.VIEWS]
 
 IDENTITY_FILES = {
     "src_identity_link": "identity_link.parquet",

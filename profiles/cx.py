@@ -43,8 +43,9 @@ log = logging.getLogger(__name__)
 #: SQL files built before and after churn_risk, in order.
 FACT_TABLES = ["feedback", "service_case", "campaign_response"]
 SUMMARY_TABLES = ["customer_experience", "agent_experience", "cx_kpi_monthly", "cx_nps_touchpoint_monthly"]
-#: every table (and the view agent_experience) this module adds to data/cdp.duckdb
-TABLES = [*FACT_TABLES, "churn_risk", *SUMMARY_TABLES]
+#: the tables and views this module adds to data/cdp.duckdb
+VIEWS = ["agent_experience"]
+TABLES = [*FACT_TABLES, "churn_risk", *(t for t in SUMMARY_TABLES if t not in VIEWS)]
 SIGNALS = ("open_complaint", "detractor", "withdrawn_consent", "unresponsive")
 #: the model is fitted on at most this many customers (a seeded sample); scores are for all
 FIT_SAMPLE = 200_000
