@@ -68,7 +68,7 @@ def fold(expr: pl.Expr) -> pl.Expr:
     """Lower-case, fold umlauts/ß to ae/oe/ue/ss, strip other accents, collapse whitespace."""
     e = expr.str.to_lowercase()
     for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss"), ("æ", "ae"), ("ø", "oe"),
-                 ("å", "aa"), ("ł", "l"), ("đ", "d")):
+                 ("å", "aa"), ("ł", "l"), ("đ", "d"), ("ı", "i")):
         e = e.str.replace_all(a, b, literal=True)
     e = e.str.normalize("NFKD").str.replace_all(r"\p{M}", "")
     return _squash(e)
@@ -250,7 +250,7 @@ def _per_unique(df: pl.DataFrame, cols: list[str], exprs: list[pl.Expr]) -> pl.D
 
 #: Bump when standardisation derives a column differently: cached rows of older versions are
 #: standardised again. 2: a ``sen``/``jun`` in a swapped first-name field ("Krüger sen.").
-STANDARDISE_VERSION = 2
+STANDARDISE_VERSION = 3
 
 
 def raw_hash(records: pl.DataFrame) -> pl.Series:

@@ -246,6 +246,7 @@ def _persons_truth(P: pl.DataFrame, R: pl.DataFrame) -> pl.DataFrame:
     never = np.iinfo(np.int64).max
     return (P.join(systems, on="pidx", how="left").sort("pidx").select(
         "person_id", "gender", "first_name", last_name="last_name_new", birth_name="last_name_old",
+        name_origin="name_origin",
         birth_date=pl.from_epoch("birth_days", "d"), household_id="household_id", hard_case="hard_case",
         street="street_new", house_number="house_new", postcode="plz_new", city="city_new",
         previous_street=pl.when(_c("moved")).then(_c("street_old")),

@@ -16,7 +16,8 @@ class Profile:
 
     name: str
     # --- person level -------------------------------------------------------------------
-    double_first_name: float = 0.06  # persons registered with a hyphenated first name
+    double_first_name: float = 0.06  # persons of German origin registered with a hyphenated first name
+    double_surname: float = 0.015  # adults of German origin with a double surname (Müller-Lüdenscheidt)
     title_dr: float = 0.02
     marriage_name_change: float = 0.04  # persons (mostly women) whose surname changed
     move: float = 0.10  # persons who moved within the history
@@ -25,6 +26,7 @@ class Profile:
     shared_email: float = 0.008  # spouses sharing one e-mail address
     shared_phone: float = 0.01  # spouses sharing one landline
     common_name: float = 0.01  # persons given a very common name in the same city as others
+    common_name_group: int = 3  # … in groups of 2 to this many persons
     # --- record level: names ------------------------------------------------------------
     typo: float = 0.025  # per name field of a record
     transliterate: float = 0.15  # umlaut/ß written as ae/oe/ue/ss (ERP and bonus x2)
@@ -33,6 +35,11 @@ class Profile:
     lower_case_shop: float = 0.05
     swapped_name: float = 0.008  # first and last name swapped in a record
     double_name_variant: float = 0.5  # a double first name written differently (Hans Peter, H.-P., Hans)
+    # a multi-word name split differently into first/last (Văn Minh / Minh, Mohammed Ali Hassan)
+    name_split_variant: float = 0.3
+    romanisation_variant: float = 0.2  # another romanisation (Iwanow/Ivanov, Mohammed/Muhammad)
+    nickname: float = 0.02  # a short form (Alexander -> Alex; shop and bonus 1.5x, ERP 0.25x)
+    plain_letters: float = 0.35  # CRM/shop: own letters typed as plain Latin letters (ş -> s, ł -> l)
     # --- record level: addresses ----------------------------------------------------------
     street_variant: float = 0.35  # Straße written Str. / Strasse / str.
     house_number_variant: float = 0.3  # 12a written 12 A / 12A
@@ -78,6 +85,7 @@ HARD = dataclasses.replace(
     shared_email=0.025,
     shared_phone=0.03,
     common_name=0.03,
+    common_name_group=5,
     typo=0.07,
     transliterate=0.3,
     strip_umlaut=0.06,
@@ -85,6 +93,11 @@ HARD = dataclasses.replace(
     lower_case_shop=0.12,
     swapped_name=0.03,
     double_name_variant=0.7,
+    double_surname=0.03,
+    name_split_variant=0.5,
+    romanisation_variant=0.35,
+    nickname=0.05,
+    plain_letters=0.55,
     street_variant=0.55,
     house_number_variant=0.5,
     wrong_postcode=0.02,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from simulator import names
 from simulator import reference as ref
 from simulator.population import DAY, YEAR, ascii_fold
 from simulator.profiles import Profile
@@ -135,7 +136,6 @@ def apply_typos(values: pl.Series, mask: np.ndarray, u: np.ndarray, kind: np.nda
 
 
 _STRIP = (["ä", "ö", "ü", "Ä", "Ö", "Ü"], ["a", "o", "u", "A", "O", "U"])
-_NON_CP1252 = (["ş", "Ş", "ğ", "ı", "İ", "ł"], ["s", "S", "g", "i", "I", "l"])
 
 
 def _phone_expr(kind: pl.Expr, pre: pl.Expr, rest: pl.Expr) -> pl.Expr:
@@ -162,7 +162,8 @@ def record_fields(V: pl.DataFrame, R: pl.DataFrame, P: pl.DataFrame, rng: np.ran
     f = {k: rng.random(n) for k in (
         "swap", "caps", "translit", "strip", "dblvar", "suffix", "typo_f", "typo_l", "typo_u",
         "street_var", "house_var", "wrong_plz", "email_var", "plus", "miss_email", "miss_phone",
-        "miss_mobile", "miss_birth", "miss_addr", "title_drop", "sal_empty", "pref")}
+        "miss_mobile", "miss_birth", "miss_addr", "title_drop", "sal_empty", "pref", "split", "rom",
+        "nick", "plain", "dbl_last")}
     ints = {k: rng.integers(0, 9, n) for k in (
         "dblkind", "typo_kind", "street_kind", "house_kind", "plz_digit", "email_kind", "fmt_m",
         "fmt_l", "pref_kind")}
@@ -174,7 +175,8 @@ def record_fields(V: pl.DataFrame, R: pl.DataFrame, P: pl.DataFrame, rng: np.ran
     pcols = ["pidx", "person_id", "gender", "first_name", "last_name_old", "last_name_new", "title",
              "name_suffix", "birth_days", "city_old", "plz_old", "street_old", "house_old", "area",
              "city_new", "plz_new", "street_new", "house_new", "email", "mobile", "landline",
-             "habit", "change_ts", "moved", "renamed", "hard_case", "household_id"]
+             "habit", "change_ts", "moved", "renamed", "hard_case", "household_id", "first_alt",
+             "last_alt", "first_rom", "last_old_rom", "last_new_rom", "nickname"]
     rsel = R.select("rid", "source", "pidx", "is_dup", "is_guest", "record_id", "created")
     psel = P.select(pcols)
     chunks = []
@@ -190,17 +192,39 @@ def _fields(V, rsel, psel, noise, f, ints, translit_mask, prof):  # noqa: PLR091
           .join(psel, on="pidx", how="left", maintain_order="left")
           .join(noise, on="rid", how="left", maintain_order="left"))
     changed = c("snap") >= c("change_ts")
-    is_double = c("first_name").str.contains("-")
-    parts = c("first_name").str.split("-")
+    new_name = c("renamed") & changed
+    # how this system split, romanised and shortened the name (docs/simulator.md, error model)
+    split = c("first_alt").is_not_null() & (c("r_split") < prof.name_split_variant)
+    rom = c("r_rom") < prof.romanisation_variant
+    nick_rate = (pl.when(c("source") == "erp").then(prof.nickname * 0.25)
+                 .when(c("source").is_in(["shop", "bonus"])).then(prof.nickname * 1.5)
+                 .otherwise(prof.nickname))
+    nick = ~split & c("nickname").is_not_null() & (c("r_nick") < nick_rate)
+    first = (pl.when(split).then(c("first_alt"))
+             .when(nick).then(c("nickname"))
+             .when(rom & c("first_rom").is_not_null()).then(c("first_rom"))
+             .otherwise(c("first_name")))
+    last_rom = pl.when(new_name).then(c("last_new_rom")).otherwise(c("last_old_rom"))
+    last = pl.when(new_name).then(c("last_name_new")).otherwise(c("last_name_old"))
+    last = (pl.when(split & ~new_name & c("last_alt").is_not_null()).then(c("last_alt"))
+            .when(rom & last_rom.is_not_null()).then(last_rom)
+            .otherwise(last))
+    df = df.with_columns(first=first, last=last)
+    is_double = c("first").str.contains("-")
+    parts = c("first").str.split("-")
     first = (
         pl.when(is_double & (c("r_dblvar") < prof.double_name_variant))
-        .then(pl.when(c("k_dblkind") < 4).then(c("first_name").str.replace("-", " "))
+        .then(pl.when(c("k_dblkind") < 4).then(c("first").str.replace("-", " "))
               .when(c("k_dblkind") < 6).then(parts.list.get(0).str.slice(0, 1) + ".-"
                                              + parts.list.get(1).str.slice(0, 1) + ".")
               .otherwise(parts.list.get(0)))
-        .otherwise(c("first_name"))
+        .otherwise(c("first"))
     )
-    last = pl.when(c("renamed") & changed).then(c("last_name_new")).otherwise(c("last_name_old"))
+    # a double surname (Müller-Lüdenscheidt) written with a space or only its first part
+    dbl_last = c("last").str.contains(r"^\p{Lu}\p{Ll}{2,}-\p{Lu}") & (c("r_dbl_last") < prof.double_name_variant)
+    last = (pl.when(dbl_last & (c("k_dblkind") < 5)).then(c("last").str.replace("-", " ", literal=True))
+            .when(dbl_last).then(c("last").str.split("-").list.first())
+            .otherwise(c("last")))
     last = pl.when(c("name_suffix").is_not_null() & (c("r_suffix") < 0.3)).then(
         last + " " + c("name_suffix")).otherwise(last)
     addr_new = c("moved") & changed
@@ -217,6 +241,14 @@ def _fields(V, rsel, psel, noise, f, ints, translit_mask, prof):  # noqa: PLR091
     ).with_columns(
         first=pl.when(c("r_strip") < prof.strip_umlaut).then(c("first").str.replace_many(*_STRIP)).otherwise(c("first")),
         last=pl.when(c("r_strip") < prof.strip_umlaut).then(c("last").str.replace_many(*_STRIP)).otherwise(c("last")),
+    )
+    # letters a system or keyboard lacks: the bonus terminal has German letters only; in the CRM
+    # and the shop a share of names is typed on a German keyboard (ş -> s, ł -> l, ễ -> e)
+    plain = (c("source") == "bonus") | (c("source").is_in(["crm", "shop"]) & (c("r_plain") < prof.plain_letters))
+    german = names.fold_map("german")
+    df = df.with_columns(
+        first=pl.when(plain).then(c("first").str.replace_many(*german)).otherwise(c("first")),
+        last=pl.when(plain).then(c("last").str.replace_many(*german)).otherwise(c("last")),
     )
     rid = df["rid"].to_numpy()
     u = f["typo_u"][rid]
@@ -311,9 +343,11 @@ def _fields(V, rsel, psel, noise, f, ints, translit_mask, prof):  # noqa: PLR091
     addr_missing = crm & (c("r_miss_addr") < miss["crm"].get("address", 0.0))
     df = df.with_columns(email=e, phone=phone, mobile_out=mobile, birth_date=birth, salutation=sal,
                          title_out=title, preferred_channel=pref, address_missing=addr_missing)
+    # Windows-1252 cannot store ş, ł, ć, ğ, ı, ș, ễ …: the ERP writes the base letter (ö, é, š stay)
+    cp1252 = names.fold_map("cp1252")
     df = df.with_columns(
-        first=pl.when(erp).then(c("first").str.replace_many(*_NON_CP1252)).otherwise(c("first")),
-        last=pl.when(erp).then(c("last").str.replace_many(*_NON_CP1252)).otherwise(c("last")),
+        first=pl.when(erp).then(c("first").str.replace_many(*cp1252)).otherwise(c("first")),
+        last=pl.when(erp).then(c("last").str.replace_many(*cp1252)).otherwise(c("last")),
     )
     return df.select("rid", "delivery", "snap", "source", "pidx", "is_dup", "is_guest", "record_id",
                      "created", "first", "last", "street", "house", "plz", "city", "email", "phone",

@@ -29,14 +29,18 @@ def sim(tmp_path_factory) -> Settings:
 
 
 def _latest_from_the_lake(settings: Settings) -> dict[tuple[str, str, str], str]:
-    """Consent state re-derived from canonical events + identity_link, not from profiles' SQL."""
+    """Consent state re-derived from canonical events + identity_link, not from profiles' SQL.
+
+    Per customer × purpose × channel (not per contact point): the latest grant or withdrawal.
+    """
     con = duckdb.connect()
     files = [str(p) for p in settings.paths.canonical_table("consent_events").rglob("*.parquet")]
     rows = con.execute(
         "SELECT l.customer_id, e.purpose, e.channel, arg_max(e.status, "
         "  (epoch(e.ts), CASE e.status WHEN 'withdrawn' THEN 1 ELSE 0 END)) "
         "FROM read_parquet(?) e JOIN read_parquet(?) l ON l.record_key = e.person_record_key "
-        "GROUP BY ALL", [files, str(settings.paths.identity / "identity_link.parquet")]).fetchall()
+        # an unconfirmed double opt-in (pending) is evidence only: it neither grants nor withdraws
+        "WHERE e.status <> 'pending' GROUP BY ALL", [files, str(settings.paths.identity / "identity_link.parquet")]).fetchall()
     return {(c, p, ch): s for c, p, ch, s in rows}
 
 

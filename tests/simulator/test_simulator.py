@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import string
 from pathlib import Path
 
 import polars as pl
@@ -56,6 +57,7 @@ def _jsonl(path: Path) -> list[bytes]:
 def test_erp_files_are_cp1252_semicolon_csv_with_german_headers(sim):
     files = _files(sim, "erp/*/kunden_*.csv")
     assert len(files) == 3
+    n_births = 0
     for path in files:
         data = path.read_bytes()
         lines = data.split(b"\r\n")
@@ -75,7 +77,10 @@ def test_erp_files_are_cp1252_semicolon_csv_with_german_headers(sim):
         assert clean["Kundennummer"].str.contains(r"^\d{8}$").all()
         assert clean["PLZ"].str.contains(r"^\d{5}$").all()
         assert clean["Angelegt_am"].str.contains(r"^\d{2}\.\d{2}\.\d{4}$").all()
-        assert clean["Geburtsdatum"].drop_nulls().str.strptime(pl.Date, "%d.%m.%Y").len() > 0
+        births = clean["Geburtsdatum"].drop_nulls()
+        assert births.str.strptime(pl.Date, "%d.%m.%Y", strict=False).null_count() == 0
+        n_births += births.len()
+    assert n_births > 0  # a small delta file may have none
     # umlauts and ß survive in cp1252, and some names are transliterated
     kunden = files[0].read_bytes().decode("cp1252", errors="replace")
     assert "ü" in kunden and "ß" in kunden and "ue" in kunden
@@ -315,3 +320,33 @@ def test_cli_generate_writes_under_data_dir(tmp_path):
     assert "person records" in result.output
     bad = CliRunner().invoke(app, ["--data-dir", str(tmp_path), "generate", "--profile", "nope"])
     assert bad.exit_code != 0
+
+
+def test_own_letters_in_utf8_sources_and_folded_where_a_system_cannot_store_them(sim):
+    from simulator import names
+
+    not_cp1252 = names.fold_map("cp1252")[0]
+    letters = "".join(not_cp1252)
+    crm = "".join(p.read_bytes().decode("utf-8", errors="replace") for p in _files(sim, "crm/*/contacts_*.jsonl"))
+    assert sum(crm.count(c) for c in "şğıłśżćčș") >= 10  # the CRM keeps Şahin, Wiśniewski, Kovačević
+    erp = pl.concat([pl.read_csv(io.StringIO(p.read_bytes().decode("cp1252", errors="replace")), separator=";",
+                                 infer_schema=False) for p in _files(sim, "erp/*/kunden_*.csv")])
+    erp_names = "".join(erp["Vorname"].drop_nulls().to_list() + erp["Nachname"].drop_nulls().to_list())
+    assert not set(erp_names) & set(letters)
+    assert "ü" in erp_names and set("éáóç") & set(erp_names)  # what Windows-1252 has stays
+    # the ERP writes the true surname with its letters folded (Şahin -> Sahin, Wiśniewska -> Wisniewska)
+    persons = pl.read_parquet(sim["truth"] / "persons.parquet").filter(
+        pl.col("birth_name").str.contains("[" + letters + "]"))
+    truth = pl.read_parquet(sim["truth"] / "identity_truth.parquet").filter(pl.col("source_system") == "erp")
+    folded = persons.select("person_id", want=pl.col("birth_name").str.replace_many(*names.fold_map("cp1252")))
+    rows = (erp.join(truth, left_on="Kundennummer", right_on="source_record_id")
+            .join(folded, on="person_id"))
+    assert rows.height >= 20
+    same = rows.filter(pl.col("Nachname").str.to_lowercase() == pl.col("want").str.to_lowercase()).height
+    assert same >= 0.6 * rows.height
+    # the bonus program's terminal stores German letters only
+    members = pl.concat([pl.read_csv(io.StringIO(p.read_bytes().decode("utf-8", errors="replace")), infer_schema=False)
+                         .with_row_index("row", offset=1).filter(~pl.col("row").is_in(list(_dirty_rows(sim, p))))
+                         for p in _files(sim, "bonus/*/members_*.csv")])
+    bonus_names = "".join(members["first_name"].drop_nulls().to_list() + members["last_name"].drop_nulls().to_list())
+    assert set(bonus_names) <= set(string.ascii_letters + " -.'äöüÄÖÜß")
