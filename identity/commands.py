@@ -13,7 +13,7 @@ from identity.evaluate import evaluate
 from identity.io import OverrideError, add_override, list_overrides
 from identity.model import StaleModelError
 from identity.resolve import ChurnLimitExceeded, resolve
-from identity.train import train
+from identity.train import TrainingError, train
 from identity.veto import SOFT_VETOES
 
 identity_app = typer.Typer(help="Identity model: training, steward overrides.", no_args_is_help=True)
@@ -35,7 +35,7 @@ def resolve_cmd(
 
     try:
         rep = resolve(ctx.obj, incremental=incremental, force=force)
-    except (ChurnLimitExceeded, StaleModelError) as exc:
+    except (ChurnLimitExceeded, StaleModelError, TrainingError) as exc:
         typer.echo(f"stopped: {exc}", err=True)
         raise typer.Exit(2) from exc
     typer.echo(json.dumps(asdict(rep), indent=1, default=str))
@@ -89,7 +89,11 @@ def explain_cmd(
 def train_cmd(ctx: typer.Context) -> None:
     """Retrain the Splink model (u by random sampling, m by EM) and save a new version."""
 
-    typer.echo(f"saved {train(ctx.obj)}")
+    try:
+        typer.echo(f"saved {train(ctx.obj)}")
+    except TrainingError as exc:
+        typer.echo(f"stopped: {exc}", err=True)
+        raise typer.Exit(2) from exc
 
 
 def override_cmd(

@@ -23,6 +23,7 @@ from splink.internals.comparison_level_creator import ComparisonLevelCreator
 
 from cdp.config import Settings
 from cdp.schema import Source
+from identity.setup import FIELD_GROUPS, PREDICTION_RULES, SWAPPED_SQL, ModelSetup, setup_from_dict
 
 log = logging.getLogger(__name__)
 
@@ -32,16 +33,20 @@ INPUT_COLUMNS = [
     "record_key", "source_system", "first_name_std", "first_name_first", "first_name_initials",
     "first_is_initial", "last_name_core", "full_name", "birth_date", "email_std", "email_mailbox", "email_local",
     "email_block", "phone_e164", "mobile_e164", "phone_block", "mobile_block", "street_std",
-    "house_number_std", "postcode_std", "city_std", "erp_key", "bonus_key",
+    "house_number_std", "postcode_std", "city_std", "erp_key", "bonus_key", "birth_date_block", "postcode_block",
 ]
 #: Columns with term-frequency adjustments (their TF tables are saved with the model).
 TF_COLUMNS = ["full_name", "last_name_core", "email_std", "postcode_std", "first_name_first"]
 #: Bump when :func:`splink_input` derives a column differently (the comparison SQL may be the
 #: same while its inputs changed). 2: ``first_is_initial`` only for single letters ("h p").
-INPUT_VERSION = 2
+#: 3: ``birth_date_block``, ``postcode_block``.
+INPUT_VERSION = 3
 #: A blocking value shared by more records than this is not used for blocking (placeholder
 #: phones, family e-mails at a shop's counter); other rules still find the true pairs.
 MAX_BLOCK_VALUE_RECORDS = 30
+#: Birth date or postcode alone blocks only values shared by at most this many records (a
+#: placeholder date such as 1900-01-01, a big city's central postcode are left to other rules).
+MAX_BROAD_BLOCK_RECORDS = 60
 
 
 def _lvl(sql: str, label: str, **configure) -> ComparisonLevelCreator:
@@ -55,19 +60,22 @@ def _numbered(a: str, b: str) -> str:
             f"regexp_matches(substr({b}, length({a}) + 1), '^[._-][0-9]{{1,3}}$'))")
 
 
-def comparisons() -> list:
-    """The comparisons, one per evidence group, each ending in an else level."""
+def comparisons(names: list[str] | None = None) -> list:
+    """The comparisons, one per evidence group (:data:`identity.setup.FIELD_GROUPS`), each ending
+    in an else level; ``names`` selects some of them (default: all)."""
     jw = "jaro_winkler_similarity"
     name = cl.CustomComparison(
         output_column_name="name",
         comparison_description="first and last name (folded, particles removed)",
         comparison_levels=[
-            _lvl("first_name_std_l IS NULL OR first_name_std_r IS NULL OR last_name_core_l IS NULL "
-                 "OR last_name_core_r IS NULL", "null", is_null_level=True),
+            _lvl("(first_name_std_l IS NULL AND last_name_core_l IS NULL) OR "
+                 "(first_name_std_r IS NULL AND last_name_core_r IS NULL)", "null", is_null_level=True),
             _lvl("full_name_l = full_name_r", "exact first and last",
                  tf_adjustment_column="full_name", tf_adjustment_weight=1.0),
             _lvl("first_name_std_l = last_name_core_r AND last_name_core_l = first_name_std_r",
                  "first and last swapped", tf_adjustment_column="full_name", tf_adjustment_weight=1.0),
+            _lvl(f"{jw}(first_name_std_l, last_name_core_r) >= 0.92 AND {jw}(last_name_core_l, first_name_std_r) >= 0.92 "
+                 "AND NOT (first_name_std_l = first_name_std_r)", "first and last swapped, similar"),
             _lvl("last_name_core_l = last_name_core_r AND (first_name_first_l = first_name_first_r "
                  "OR ((first_is_initial_l OR first_is_initial_r) AND "
                  "first_name_initials_l = first_name_initials_r))",
@@ -75,12 +83,21 @@ def comparisons() -> list:
                  tf_adjustment_column="last_name_core", tf_adjustment_weight=0.7),
             _lvl(f"{jw}(first_name_std_l, first_name_std_r) >= 0.92 AND "
                  f"{jw}(last_name_core_l, last_name_core_r) >= 0.92", "both similar (JW>=0.92)"),
-            _lvl(f"last_name_core_l = last_name_core_r AND {jw}(first_name_std_l, first_name_std_r) >= 0.85",
-                 "last exact, first similar"),
+            _lvl("damerau_levenshtein(first_name_std_l, first_name_std_r) <= 1 AND "
+                 "damerau_levenshtein(last_name_core_l, last_name_core_r) <= 1", "one edit in each name"),
+            _lvl(f"last_name_core_l = last_name_core_r AND ({jw}(first_name_std_l, first_name_std_r) >= 0.85 OR "
+                 "damerau_levenshtein(first_name_first_l, first_name_first_r) <= 1)",
+                 "last exact, first similar (or its first part one edit apart)"),
             _lvl(f"first_name_std_l = first_name_std_r AND {jw}(last_name_core_l, last_name_core_r) >= 0.88",
                  "first exact, last similar"),
             _lvl("first_name_std_l = first_name_std_r", "first exact, last different"),
+            _lvl("last_name_core_l = last_name_core_r AND (first_name_std_l IS NULL OR first_name_std_r IS NULL)",
+                 "last exact, a first name missing"),
             _lvl("last_name_core_l = last_name_core_r", "last exact, first different"),
+            _lvl(f"{jw}(first_name_std_l, first_name_std_r) >= 0.88 OR {jw}(last_name_core_l, last_name_core_r) >= 0.88",
+                 "one name similar (JW>=0.88)"),
+            _lvl(f"{jw}(first_name_std_l, first_name_std_r) >= 0.7 AND {jw}(last_name_core_l, last_name_core_r) >= 0.7",
+                 "both weakly similar (JW>=0.7)"),
             cll.ElseLevel(),
         ],
     )
@@ -110,7 +127,10 @@ def comparisons() -> list:
             _lvl("email_local_l = email_local_r", "same local part, other domain"),
             _lvl(f"{_numbered('email_local_l', 'email_local_r')} OR {_numbered('email_local_r', 'email_local_l')}",
                  "same local part plus a number (a second account: name.2@)"),
-            _lvl(f"{jw}(email_std_l, email_std_r) >= 0.9", "similar (JW>=0.9)"),
+            # two numbered mailboxes of one stem ("name60@" / "name81@") are two accounts, not a typo
+            _lvl(f"{jw}(email_std_l, email_std_r) >= 0.9 AND NOT (regexp_matches(email_local_l, '[0-9]') AND "
+                 "regexp_matches(email_local_r, '[0-9]') AND regexp_replace(email_local_l, '[0-9]+', '', 'g') = "
+                 "regexp_replace(email_local_r, '[0-9]+', '', 'g'))", "similar (JW>=0.9), not two numbered mailboxes"),
             cll.ElseLevel(),
         ],
     )
@@ -129,7 +149,8 @@ def comparisons() -> list:
     address = cl.CustomComparison(
         output_column_name="address",
         comparison_levels=[
-            cll.NullLevel("postcode_std"),
+            _lvl("(postcode_std_l IS NULL AND street_std_l IS NULL) OR (postcode_std_r IS NULL AND street_std_r IS NULL)",
+                 "null", is_null_level=True),
             _lvl("street_std_l = street_std_r AND house_number_std_l = house_number_std_r AND "
                  "postcode_std_l = postcode_std_r", "same street, number and postcode"),
             _lvl(f"postcode_std_l = postcode_std_r AND {jw}(street_std_l, street_std_r) >= 0.88 AND "
@@ -138,6 +159,8 @@ def comparisons() -> list:
             _lvl("street_std_l = street_std_r AND house_number_std_l = house_number_std_r AND "
                  "(city_std_l = city_std_r OR damerau_levenshtein(postcode_std_l, postcode_std_r) <= 1)",
                  "same street and number, postcode typo or same city"),
+            _lvl(f"house_number_std_l = house_number_std_r AND (damerau_levenshtein(postcode_std_l, postcode_std_r) <= 1 "
+                 f"OR {jw}(street_std_l, street_std_r) >= 0.88)", "same number, postcode or street one typo off"),
             _lvl("postcode_std_l = postcode_std_r", "same postcode",
                  tf_adjustment_column="postcode_std", tf_adjustment_weight=0.5),
             _lvl("city_std_l = city_std_r", "same city"),
@@ -156,7 +179,9 @@ def comparisons() -> list:
             ],
         )
 
-    return [name, dob, email, phone, address, key("erp_key", Source.ERP), key("bonus_key", Source.BONUS)]
+    every = {"name": name, "birth_date": dob, "email": email, "phone": phone, "address": address,
+             "erp_key": key("erp_key", Source.ERP), "bonus_key": key("bonus_key", Source.BONUS)}
+    return [c for g, c in every.items() if names is None or g in names]
 
 
 #: The e-mail comparison's "exact", "same mailbox" (Gmail's dots) and "same but for a +tag" gammas.
@@ -170,39 +195,25 @@ INDEPENDENT_EVIDENCE = {"gamma_birth_date": 3, "gamma_email": EMAIL_TAG, "gamma_
                         "gamma_erp_key": 1, "gamma_bonus_key": 1}
 
 
-def blocking_rules() -> list:
+def blocking_rule(rule: str | list[str]):
+    """A set-up's blocking rule: a list of columns (all equal) or a Splink SQL condition."""
+    return rule if isinstance(rule, str) else block_on(*rule)
+
+
+def blocking_rules(setup: ModelSetup | None = None) -> list:
     """Prediction blocking: tight rules, each catching a different kind of true pair."""
-    return [
-        block_on("email_block"),
-        block_on("mobile_block"),
-        block_on("phone_block"),
-        block_on("erp_key"),
-        block_on("bonus_key"),
-        block_on("last_name_core", "birth_date"),
-        block_on("first_name_first", "birth_date"),
-        block_on("birth_date", "postcode_std"),
-        block_on("last_name_core", "postcode_std"),
-        block_on("street_std", "house_number_std", "postcode_std"),
-        "l.first_name_std = r.last_name_core AND l.last_name_core = r.first_name_std",
-    ]
+    rules = setup.blocking_rules if setup is not None else [
+        SWAPPED_SQL if r == ("SWAPPED",) else list(r) for r in PREDICTION_RULES]
+    return [blocking_rule(r) for r in rules]
 
 
-def em_blocking_rules() -> list:
-    """EM training passes; each leaves different comparisons free to be estimated."""
-    return [
-        block_on("email_block"),
-        block_on("birth_date", "postcode_std"),
-        block_on("last_name_core", "first_name_first"),
-    ]
-
-
-def splink_settings(settings: Settings) -> SettingsCreator:
-    """The Splink settings (untrained)."""
+def splink_settings(setup: ModelSetup) -> SettingsCreator:
+    """The Splink settings (untrained) for a set-up."""
     return SettingsCreator(
-        link_type="link_and_dedupe",
+        link_type=setup.link_type,
         unique_id_column_name=UID,
-        blocking_rules_to_generate_predictions=blocking_rules(),
-        comparisons=comparisons(),
+        blocking_rules_to_generate_predictions=blocking_rules(setup),
+        comparisons=comparisons(setup.comparisons),
         retain_matching_columns=True,
         retain_intermediate_calculation_columns=True,
         max_iterations=20,
@@ -216,9 +227,13 @@ def splink_input(std: pl.DataFrame) -> pl.DataFrame:
         pl.col("first_name_std").str.contains(r"^[a-z]( [a-z])*$").fill_null(False).alias("first_is_initial"),
         pl.concat_str(["first_name_std", "last_name_core"], separator=" ").alias("full_name"),
     )
-    for src, dst in (("email_std", "email_block"), ("phone_e164", "phone_block"), ("mobile_e164", "mobile_block")):
+    for src, dst, cap in (("email_std", "email_block", MAX_BLOCK_VALUE_RECORDS),
+                          ("phone_e164", "phone_block", MAX_BLOCK_VALUE_RECORDS),
+                          ("mobile_e164", "mobile_block", MAX_BLOCK_VALUE_RECORDS),
+                          ("birth_date", "birth_date_block", MAX_BROAD_BLOCK_RECORDS),
+                          ("postcode_std", "postcode_block", MAX_BROAD_BLOCK_RECORDS)):
         n = pl.len().over(src)
-        df = df.with_columns(pl.when(n <= MAX_BLOCK_VALUE_RECORDS).then(pl.col(src)).alias(dst))
+        df = df.with_columns(pl.when(n <= cap).then(pl.col(src)).alias(dst))
     return df.select(INPUT_COLUMNS)
 
 
@@ -262,11 +277,12 @@ def sort_by_source(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.sort("source_system", maintain_order=True)
 
 
-def settings_fingerprint() -> str:
+def settings_fingerprint(names: list[str] | None = None) -> str:
     """A hash of what a trained model's parameters depend on: the comparisons' levels (SQL, null
-    levels, TF columns), the input columns and :data:`INPUT_VERSION` (not the m/u values)."""
+    levels, TF columns) of the model's comparisons ``names`` (default: all), the input columns
+    and :data:`INPUT_VERSION` (not the m/u values)."""
     comps = []
-    for c in comparisons():
+    for c in comparisons(names):
         d = c.get_comparison("duckdb").as_dict()
         comps.append([d["output_column_name"]] + [
             [lv["sql_condition"], bool(lv.get("is_null_level")), lv.get("tf_adjustment_column")]
@@ -281,25 +297,36 @@ class StaleModelError(RuntimeError):
 
 @dataclass
 class ModelRef:
-    """A saved model: its JSON path, version string and TF tables directory."""
+    """A saved model: its JSON path, version string, set-up and TF tables directory."""
 
     path: Path
     version: str
     #: ``settings_fingerprint()`` at training time (None: a model saved before fingerprints).
     fingerprint: str | None = None
+    #: The set-up it was trained with (None: a model saved before set-ups were derived: all comparisons).
+    setup: ModelSetup | None = None
+
+    @property
+    def comparison_names(self) -> list[str]:
+        return self.setup.comparisons if self.setup is not None else list(FIELD_GROUPS)
 
     @property
     def is_current(self) -> bool:
         """Trained for the comparisons and inputs the code defines now."""
-        return self.fingerprint == settings_fingerprint()
+        return self.fingerprint == settings_fingerprint(self.comparison_names)
 
     def require_current(self) -> None:
         """Raise :class:`StaleModelError` (naming the file and the fix) unless current."""
         if not self.is_current:
             raise StaleModelError(
                 f"{self.path} was trained for other comparisons (settings fingerprint "
-                f"{self.fingerprint or 'missing'}, current {settings_fingerprint()}): "
+                f"{self.fingerprint or 'missing'}, current {settings_fingerprint(self.comparison_names)}): "
                 "retrain with `cdp identity train`")
+
+    def fits(self, setup: ModelSetup) -> bool:
+        """Trained with the comparisons and link type the data calls for now."""
+        return (self.setup is not None and self.setup.comparisons == setup.comparisons
+                and self.setup.link_type == setup.link_type)
 
     @property
     def tf_dir(self) -> Path:
@@ -322,20 +349,30 @@ def latest_model(settings: Settings) -> ModelRef | None:
         return None
     n, p = max(found)
     d = json.loads(p.read_text())
-    return ModelRef(p, d.get("cdp_model_version", f"v{n}"), (d.get("cdp_trained_on") or {}).get("settings_fingerprint"))
+    setup = setup_from_dict(d["cdp_setup"]) if d.get("cdp_setup") else None
+    return ModelRef(p, d.get("cdp_model_version", f"v{n}"), (d.get("cdp_trained_on") or {}).get("settings_fingerprint"),
+                    setup)
 
 
 def load_linker(settings: Settings, model: ModelRef, sdfs: list) -> Linker:
     """A Linker over registered inputs with a saved model's parameters."""
     d = json.loads(model.path.read_text())
-    d.pop("cdp_model_version", None)
-    d.pop("cdp_trained_on", None)
+    for k in ("cdp_model_version", "cdp_trained_on", "cdp_setup"):
+        d.pop(k, None)
+    if len(sdfs) == 1 and d.get("link_type") == "link_and_dedupe":
+        # one source at hand (a pair to explain, a one-source delivery): Splink's link_and_dedupe
+        # needs two input tables; the comparisons and parameters are the same
+        d["link_type"] = "dedupe_only"
     return Linker(sdfs, d)
 
 
 def register_tf_tables(linker: Linker, db_api: DuckDBAPI, model: ModelRef) -> None:
     """Register the TF tables saved with a model (needed by predict_between/within, score_pair)."""
+    used = {lv.get("tf_adjustment_column") for c in json.loads(model.path.read_text())["comparisons"]
+            for lv in c["comparison_levels"]}
     for col in TF_COLUMNS:
+        if col not in used:
+            continue
         p = model.tf_dir / f"tf_{col}.parquet"
         if p.exists():
             tf = db_api.register(pl.read_parquet(p).to_arrow(), dataset_display_name=f"saved_tf_{col}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,9 +26,10 @@ from identity.cluster import cluster_records
 from identity.deterministic import deterministic_edges
 from identity.ids import assign_ids, format_id, id_number
 from identity.io import load_overrides, load_person_records, output_path, read_output
+from identity.setup import derive_setup
 from identity.spark import predict_edges_spark
 from identity.train import train
-from identity.veto import SOFT_VETOES, apply_vetoes, conflict_pairs
+from identity.veto import SOFT_VETOES, apply_vetoes, conflict_pairs, labelled_check
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,9 @@ class ResolveReport:
     vetoed_edges: int = 0
     cluster_conflicts: int = 0
     review_pairs: int = 0
+    #: first-name / birth-date vetoes on every pair (key-linked pairs showed them right) or only
+    #: where both records carry contacts
+    vetoes_on_every_pair: bool = False
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -83,16 +88,13 @@ def _to_polars(sdf, spill_dir: Path | None = None) -> pl.DataFrame:
     return path
 
 
-def predict_edges(settings: Settings, inp: pl.DataFrame, model: m.ModelRef,
-                  new_keys: pl.Series | None = None) -> pl.DataFrame:
-    """Scored pairs above ``predict_threshold``.
+def predict_edges_duckdb(settings: Settings, inp: pl.DataFrame, model: m.ModelRef,
+                         new_keys: pl.Series | None = None) -> pl.DataFrame:
+    """Scored pairs above ``predict_threshold``, computed by Splink on DuckDB.
 
     With ``new_keys`` only pairs touching those records are scored (incremental): new vs the
     rest (``predict_between``) and new vs new (``predict_within``), using the model's TF tables.
     """
-    if settings.identity.engine == "spark":
-
-        return predict_edges_spark(settings, inp, model, new_keys)
     thr = settings.identity.predict_threshold
     db_api = m.duckdb_api(settings)
     if new_keys is None:
@@ -120,6 +122,20 @@ def predict_edges(settings: Settings, inp: pl.DataFrame, model: m.ModelRef,
     if sdf_old:
         parts.append(_to_polars(linker.inference.predict_between(sdf_new, sdf_old, threshold_match_probability=thr)))
     return pl.concat(parts, how="diagonal_relaxed")
+
+
+#: Scoring engines (``identity.engine``): each takes (settings, Splink input, model, new keys or
+#: None) and returns the scored pairs above ``predict_threshold``.
+PREDICTORS = {"duckdb": predict_edges_duckdb, "spark": predict_edges_spark}
+
+
+def predict_edges(settings: Settings, inp: pl.DataFrame, model: m.ModelRef,
+                  new_keys: pl.Series | None = None) -> pl.DataFrame:
+    """Scored pairs above ``predict_threshold`` from the configured engine (:data:`PREDICTORS`)."""
+    engine = settings.identity.engine
+    if engine not in PREDICTORS:
+        raise ValueError(f"identity.engine {engine!r} is not known; use one of {sorted(PREDICTORS)}")
+    return PREDICTORS[engine](settings, inp, model, new_keys)
 
 
 def _normalise_pairs(e: pl.DataFrame) -> pl.DataFrame:
@@ -152,141 +168,53 @@ def resolve(settings: Settings, incremental: bool = False, force: bool = False,
 
     Raises:
         ChurnLimitExceeded: the run would change too many ids and ``force`` is False.
+        TrainingError: no model yet and training found too few pairs (names the fields tried).
     """
-    ids = settings.identity
     now = datetime.now(UTC)
     run_id = _run_id(now)
     timings: dict[str, float] = {}
-    t = time.perf_counter()
-    if records is None:
-        records = load_person_records(settings)
-    prev_std = read_output(settings, "person_records_std")
-    # unchanged records keep their standardised row from the last run (keyed by raw_hash)
-    std = standardise(records, cache=prev_std)
-    # at 1M persons the raw records and the earlier std frame are GBs: only the keys and
-    # hashes of the earlier run are needed from here on (incremental mode)
-    del records
-    prev_hashes = prev_std.select("record_key", "record_hash") if prev_std is not None else None
-    del prev_std
-    timings["standardise_s"] = time.perf_counter() - t
-
-    model = m.latest_model(settings)
-    if model is not None and not model.is_current:
-        if not ids.retrain_stale_model:
-            model.require_current()
-        log.warning("identity model %s was trained for other comparisons (settings fingerprint %s, current %s): "
-                    "retraining", model.version, model.fingerprint or "missing", m.settings_fingerprint())
-        model = None
-    if model is None:
-
-        log.info("no current trained identity model: training one first")
-        t = time.perf_counter()
-        train(settings, std)
-        timings["train_s"] = time.perf_counter() - t
-        model = m.latest_model(settings)
-    assert model is not None
-
+    with _timed(timings, "standardise_s"):
+        std, prev_hashes = _standardised(settings, records)
+    model = _current_model(settings, std, timings)
     prev_edges = read_output(settings, "edges")
-    prev_runs = read_output(settings, "runs")
-    mode = "full"
-    if incremental:
-        same_model = prev_runs is not None and prev_runs["model_version"][-1] == model.version
-        if prev_hashes is None or prev_edges is None or not same_model:
-            log.warning("incremental run needs an earlier run with model %s: running in full", model.version)
-        else:
-            mode = "incremental"
+    mode = _mode(settings, incremental, model, prev_hashes, prev_edges)
     rep = ResolveReport(run_id=run_id, mode=mode, model_version=model.version, records=std.height)
 
-    t = time.perf_counter()
-    det, key_stats = deterministic_edges(std, ids)
-    timings["deterministic_s"] = time.perf_counter() - t
+    with _timed(timings, "deterministic_s"):
+        det, key_stats = deterministic_edges(std, settings.identity)
     for s in key_stats:
         log.info("key %s: %d values linked, %d blocked by merge protection", s.name, s.values_linked, s.values_blocked)
-
-    t = time.perf_counter()
-    if mode == "incremental":
-        inp = m.splink_input(std)
-        unchanged = std.join(prev_hashes, on=["record_key", "record_hash"], how="semi")
-        new_keys = std.join(unchanged.select("record_key"), on="record_key", how="anti")["record_key"]
-        keep_keys = unchanged["record_key"].implode()
-        old_prob = prev_edges.filter(
-            (pl.col("link_method") == "probabilistic")
-            & pl.col("record_key_l").is_in(keep_keys) & pl.col("record_key_r").is_in(keep_keys)
-        )
-        new_prob = predict_edges(settings, inp, model, new_keys)
-        rep.records_scored = len(new_keys)
-        prob = pl.concat([old_prob.drop("link_method", "rule", strict=False), _normalise_pairs(new_prob)],
-                         how="diagonal_relaxed") if new_prob.height else old_prob.drop("link_method", "rule", strict=False)
-    else:
-        # grouped by source: DuckDB scans slices of this one frame (no per-source copies)
-        inp = m.sort_by_source(m.splink_input(std))
-        prob = _normalise_pairs(predict_edges(settings, inp, model))
-        rep.records_scored = std.height
-    del inp
-    prob = prob.unique(["record_key_l", "record_key_r"], keep="first").with_columns(
-        pl.lit("probabilistic").alias("link_method"), pl.lit(None, pl.String).alias("rule"))
-    timings["predict_s"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    prob = apply_vetoes(prob.drop("veto", strict=False), std, ids)
-    vetoed = prob.filter(pl.col("veto").is_not_null() & (pl.col("match_probability") >= ids.match_threshold))
-    # soft vetoes only withhold the link; the others are cannot-links for clustering
-    hard_vetoed = vetoed.filter(~pl.col("veto").is_in(SOFT_VETOES))
+    with _timed(timings, "predict_s"):
+        prob = _scored_pairs(settings, std, model, mode, prev_hashes, prev_edges, rep)
+    with _timed(timings, "veto_s"):
+        check = labelled_check(std, settings.identity)
+        log.info("first-name / birth-date vetoes checked on %d key-linked pairs (%d / %d disagree): %s",
+                 check["pairs"], check["first_names_differ"], check["birth_dates_differ"],
+                 "applied to every pair" if check["always"] else "applied where both records carry contacts")
+        rep.vetoes_on_every_pair = check["always"]
+        prob, vetoed, hard_vetoed = _vetoed(prob, std, settings.identity, check["always"])
     rep.vetoed_edges = vetoed.height
-    timings["veto_s"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    must, cannot = load_overrides(settings)
-    det = _normalise_pairs(det)
-    all_edges = pl.concat([det, prob], how="diagonal_relaxed")
-    cluster_edges = all_edges.filter(pl.col("veto").is_null())
-    cannot_all = pl.concat([cannot, hard_vetoed.select("record_key_l", "record_key_r")
-                            .join(must, on=["record_key_l", "record_key_r"], how="anti")]).unique()
-    exclusive = std.filter(pl.col("source_system").is_in(ids.duplicate_free_sources)).select("record_key", "source_system")
-    clusters, crep = cluster_records(std["record_key"], cluster_edges, ids.match_threshold, must, cannot_all,
-                                     ids.max_cluster_size, ids.split_thresholds, exclusive_source=exclusive)
-    # records joined only through others: birth dates / sen-jun that contradict within a cluster
-    # a steward's must-link outranks a data conflict
-    conflicts = conflict_pairs(clusters, std, ids).join(must, on=["record_key_l", "record_key_r"], how="anti")
-    rep.cluster_conflicts = conflicts.height
-    if conflicts.height:
-        clusters, crep = cluster_records(std["record_key"], cluster_edges, ids.match_threshold, must,
-                                         pl.concat([cannot_all, conflicts]).unique(), ids.max_cluster_size,
-                                         ids.split_thresholds, exclusive_source=exclusive)
-    timings["cluster_s"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    prev_membership = read_output(settings, "membership")
-    prev_current = None
-    next_number = 1
-    if prev_membership is not None and prev_membership.height:
-        prev_current = prev_membership.filter(pl.col("valid_to").is_null()).select("record_key", "customer_id")
-        next_number = int(prev_membership.select(id_number("customer_id").max()).item()) + 1
-        prev_hist = read_output(settings, "customer_id_history")
-        if prev_hist is not None and prev_hist.height:
-            mx = prev_hist.select(id_number("new_customer_id").max()).item()
-            next_number = max(next_number, int(mx or 0) + 1)
-    assigned, hist, irep = assign_ids(clusters, prev_current, next_number, now, run_id)
-    timings["assign_ids_s"] = time.perf_counter() - t
+    with _timed(timings, "cluster_s"):
+        must, cannot = load_overrides(settings)
+        all_edges = pl.concat([_normalise_pairs(det), prob], how="diagonal_relaxed")
+        clusters, crep = _cluster(settings, std, all_edges, must, cannot, hard_vetoed, rep)
+    with _timed(timings, "assign_ids_s"):
+        prev_membership = read_output(settings, "membership")
+        assigned, hist, irep = assign_ids(clusters, *_previous_ids(settings, prev_membership), now, run_id)
 
     rep.customers = int(assigned["customer_id"].n_unique())
     rep.deterministic_edges = det.height
-    rep.probabilistic_edges = int(prob.filter(pl.col("match_probability") >= ids.match_threshold).height)
+    rep.probabilistic_edges = int(prob.filter(pl.col("match_probability") >= settings.identity.match_threshold).height)
     rep.kept_ids, rep.minted_ids = irep.kept, irep.minted
     rep.retired_ids, rep.split_ids = irep.retired_merge, irep.split
     rep.churn, rep.record_churn = round(irep.churn, 6), round(irep.record_churn, 6)
     rep.cannot_link_edges_dropped = crep.cannot_link_edges_dropped
-    if irep.churn > ids.max_id_churn and not force:
-        raise ChurnLimitExceeded(
-            f"this run would retire or split {irep.retired_merge + irep.split} of {irep.previous_ids} "
-            f"customer ids ({irep.churn:.1%} > identity.max_id_churn={ids.max_id_churn:.1%}); "
-            "nothing was written. Check the model/overrides, or re-run with --force."
-        )
+    _check_churn(settings, irep, force)
 
-    t = time.perf_counter()
-    _write_outputs(settings, std, assigned, clusters, hist, all_edges, must, prev_membership, model, now, run_id)
-    rep.review_pairs = write_review(settings, vetoed, assigned)
-    timings["write_s"] = time.perf_counter() - t
+    with _timed(timings, "write_s"):
+        _write_outputs(settings, RunOutputs(std, assigned, clusters, hist, all_edges, must, prev_membership),
+                       model.version, now, run_id)
+        rep.review_pairs = write_review(settings, vetoed, assigned)
     rep.timings = {k: round(v, 3) for k, v in timings.items()}
     _append_run(settings, rep, now)
     log.info("resolved %d records into %d customers (%s, model %s, churn %.2f%%)",
@@ -294,11 +222,161 @@ def resolve(settings: Settings, incremental: bool = False, force: bool = False,
     return rep
 
 
-def _write_outputs(settings, std, assigned, clusters, hist, all_edges, must, prev_membership, model, now, run_id):
+@contextmanager
+def _timed(timings: dict[str, float], key: str):
+    t = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[key] = timings.get(key, 0.0) + time.perf_counter() - t
+
+
+def _standardised(settings: Settings, records: pl.DataFrame | None) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    """person_records_std, and the keys + hashes of the earlier run (for incremental mode)."""
+    if records is None:
+        records = load_person_records(settings)
+    prev_std = read_output(settings, "person_records_std")
+    # unchanged records keep their standardised row from the last run (keyed by raw_hash); at 1M
+    # persons the raw records and the earlier std frame are GBs: only keys and hashes are kept
+    std = standardise(records, cache=prev_std)
+    prev_hashes = prev_std.select("record_key", "record_hash") if prev_std is not None else None
+    return std, prev_hashes
+
+
+def _current_model(settings: Settings, std: pl.DataFrame, timings: dict[str, float]) -> m.ModelRef:
+    """The latest model if it is current and fits the data's set-up; else a newly trained one."""
+    model = m.latest_model(settings)
+    setup = derive_setup(m.splink_input(std), settings.identity)
+    if model is not None and not model.is_current:
+        if not settings.identity.retrain_stale_model:
+            model.require_current()
+        log.warning("identity model %s was trained for other comparisons (settings fingerprint %s, current %s): "
+                    "retraining", model.version, model.fingerprint or "missing",
+                    m.settings_fingerprint(model.comparison_names))
+        model = None
+    if model is not None and model.setup is not None and not model.fits(setup):
+        log.warning("identity model %s was trained for %s over %s; the records now call for %s over %s: retraining",
+                    model.version, model.setup.link_type, model.setup.comparisons, setup.link_type, setup.comparisons)
+        model = None
+    if model is None:
+        log.info("no current trained identity model: training one first (the first `cdp resolve` of a "
+                 "new set of fields trains; at 100k records this takes about a minute)")
+        with _timed(timings, "train_s"):
+            train(settings, std, setup)
+        model = m.latest_model(settings)
+    assert model is not None
+    return model
+
+
+def _mode(settings: Settings, incremental: bool, model: m.ModelRef, prev_hashes, prev_edges) -> str:
+    if not incremental:
+        return "full"
+    prev_runs = read_output(settings, "runs")
+    same_model = prev_runs is not None and prev_runs["model_version"][-1] == model.version
+    if prev_hashes is None or prev_edges is None or not same_model:
+        log.warning("incremental run needs an earlier run with model %s: running in full", model.version)
+        return "full"
+    return "incremental"
+
+
+def _scored_pairs(settings: Settings, std: pl.DataFrame, model: m.ModelRef, mode: str,
+                  prev_hashes, prev_edges, rep: ResolveReport) -> pl.DataFrame:
+    """Probabilistic edges: all pairs (full) or the earlier edges among unchanged records plus
+    newly scored pairs touching new or changed records (incremental)."""
+    if mode == "incremental":
+        unchanged = std.join(prev_hashes, on=["record_key", "record_hash"], how="semi")
+        new_keys = std.join(unchanged.select("record_key"), on="record_key", how="anti")["record_key"]
+        keep_keys = unchanged["record_key"].implode()
+        old_prob = prev_edges.filter(
+            (pl.col("link_method") == "probabilistic")
+            & pl.col("record_key_l").is_in(keep_keys) & pl.col("record_key_r").is_in(keep_keys)
+        ).drop("link_method", "rule", strict=False)
+        new_prob = predict_edges(settings, m.splink_input(std), model, new_keys)
+        rep.records_scored = len(new_keys)
+        prob = pl.concat([old_prob, _normalise_pairs(new_prob)], how="diagonal_relaxed") if new_prob.height else old_prob
+    else:
+        # grouped by source: DuckDB scans slices of this one frame (no per-source copies)
+        prob = _normalise_pairs(predict_edges(settings, m.sort_by_source(m.splink_input(std)), model))
+        rep.records_scored = std.height
+    return prob.unique(["record_key_l", "record_key_r"], keep="first").with_columns(
+        pl.lit("probabilistic").alias("link_method"), pl.lit(None, pl.String).alias("rule"))
+
+
+def _vetoed(prob: pl.DataFrame, std: pl.DataFrame, ids, always: bool) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Edges with their veto, the vetoed matches, and those of them that are cannot-links."""
+    prob = apply_vetoes(prob.drop("veto", strict=False), std, ids, always)
+    vetoed = prob.filter(pl.col("veto").is_not_null() & (pl.col("match_probability") >= ids.match_threshold))
+    # soft vetoes only withhold the link; the others are cannot-links for clustering
+    return prob, vetoed, vetoed.filter(~pl.col("veto").is_in(SOFT_VETOES))
+
+
+def _cluster(settings: Settings, std: pl.DataFrame, all_edges: pl.DataFrame, must: pl.DataFrame,
+             cannot: pl.DataFrame, hard_vetoed: pl.DataFrame, rep: ResolveReport):
+    """Clusters with steward overrides and vetoes; records joined only through others whose birth
+    dates or sen/jun contradict become cannot-links and the clustering is redone once."""
+    ids = settings.identity
+    cluster_edges = all_edges.filter(pl.col("veto").is_null())
+    cannot_all = pl.concat([cannot, hard_vetoed.select("record_key_l", "record_key_r")
+                            .join(must, on=["record_key_l", "record_key_r"], how="anti")]).unique()
+    exclusive = std.filter(pl.col("source_system").is_in(ids.duplicate_free_sources)).select("record_key", "source_system")
+
+    def run(cannot_links: pl.DataFrame):
+        return cluster_records(std["record_key"], cluster_edges, ids.match_threshold, must, cannot_links,
+                               ids.max_cluster_size, ids.split_thresholds, exclusive_source=exclusive)
+
+    clusters, crep = run(cannot_all)
+    # a steward's must-link outranks a data conflict
+    direct = cluster_edges.filter(pl.col("match_probability") >= ids.match_threshold)
+    conflicts = conflict_pairs(clusters, std, ids, direct).join(must, on=["record_key_l", "record_key_r"], how="anti")
+    write_parquet_atomic(conflicts, output_path(settings, "cluster_conflicts"))
+    rep.cluster_conflicts = conflicts.height
+    if conflicts.height:
+        clusters, crep = run(pl.concat([cannot_all, conflicts]).unique())
+    return clusters, crep
+
+
+def _previous_ids(settings: Settings, prev_membership: pl.DataFrame | None) -> tuple[pl.DataFrame | None, int]:
+    """The earlier run's current record → customer id, and the next free id number."""
+    if prev_membership is None or not prev_membership.height:
+        return None, 1
+    prev_current = prev_membership.filter(pl.col("valid_to").is_null()).select("record_key", "customer_id")
+    next_number = int(prev_membership.select(id_number("customer_id").max()).item()) + 1
+    prev_hist = read_output(settings, "customer_id_history")
+    if prev_hist is not None and prev_hist.height:
+        mx = prev_hist.select(id_number("new_customer_id").max()).item()
+        next_number = max(next_number, int(mx or 0) + 1)
+    return prev_current, next_number
+
+
+def _check_churn(settings: Settings, irep, force: bool) -> None:
+    if irep.churn > settings.identity.max_id_churn and not force:
+        raise ChurnLimitExceeded(
+            f"this run would retire or split {irep.retired_merge + irep.split} of {irep.previous_ids} "
+            f"customer ids ({irep.churn:.1%} > identity.max_id_churn={settings.identity.max_id_churn:.1%}); "
+            "nothing was written. Check the model/overrides, or re-run with --force."
+        )
+
+
+@dataclass
+class RunOutputs:
+    """What one run computed and :func:`_write_outputs` writes (with the earlier membership)."""
+
+    std: pl.DataFrame
+    assigned: pl.DataFrame
+    clusters: pl.DataFrame
+    hist: pl.DataFrame
+    all_edges: pl.DataFrame
+    must: pl.DataFrame
+    prev_membership: pl.DataFrame | None
+
+
+def _write_outputs(settings: Settings, out: RunOutputs, model_version: str, now: datetime, run_id: str) -> None:
+    std, assigned, clusters, hist = out.std, out.assigned, out.clusters, out.hist
+    all_edges, must, prev_membership = out.all_edges, out.must, out.prev_membership
     link = (std.select("record_key", "source_system", "source_record_id")
             .join(assigned, on="record_key")
             .join(clusters.select("record_key", "match_probability", "link_method"), on="record_key")
-            .with_columns(pl.lit(model.version).alias("model_version"), pl.lit(run_id).alias("run_id")))
+            .with_columns(pl.lit(model_version).alias("model_version"), pl.lit(run_id).alias("run_id")))
     link = link.select(list(LINK_SCHEMA.keys())).cast(dict(LINK_SCHEMA))
 
     # membership: close rows whose customer changed or whose record vanished, open new ones

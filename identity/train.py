@@ -7,15 +7,18 @@ import logging
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
-from splink import Linker, block_on
+from splink import Linker
 
 from cdp.config import Settings
 from cdp.lake import write_parquet_atomic, write_text_atomic
 from cdp.standardise import standardise
 from identity import model as m
 from identity.io import load_person_records
+from identity.model import blocking_rule
+from identity.setup import ModelSetup, derive_setup, rule_groups
 
 log = logging.getLogger(__name__)
 
@@ -39,32 +42,89 @@ def sample_for_training(frame: pl.DataFrame, max_records: int, seed: int) -> pl.
     return frame.filter(h < int(frac * 1_000_000))
 
 
-def fit(settings: Settings, frame: pl.DataFrame) -> tuple[dict, dict[str, float]]:
+class TrainingError(RuntimeError):
+    """Training found too few pairs to estimate a comparison: says which fields it tried."""
+
+
+def _em_passes(linker: Linker, setup: ModelSetup, max_pairs: float) -> list[dict]:
+    """EM passes in the set-up's order until every comparison was estimated twice.
+
+    A pass whose blocking finds too few pairs (Splink raises) is skipped and recorded.
+    """
+    estimated = dict.fromkeys(setup.comparisons, 0)
+    passes: list[dict[str, Any]] = []
+    for rule in setup.training_rules:
+        fixed = rule_groups(rule)
+        if all(n >= 2 for g, n in estimated.items() if g not in fixed):
+            continue  # would estimate nothing that is not estimated twice already
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                blocking_rule(rule), max_pairs=max_pairs, estimate_without_term_frequencies=True)
+        except Exception as exc:  # noqa: BLE001 - Splink raises several types for "no/too few pairs"
+            log.warning("training pass on %s skipped: %s", "+".join(rule), str(exc).splitlines()[0][:200])
+            passes.append({"rule": rule, "ok": False})
+            continue
+        passes.append({"rule": rule, "ok": True})
+        for g in estimated:
+            if g not in fixed:
+                estimated[g] += 1
+    missing = [g for g, n in estimated.items() if n == 0]
+    if missing:
+        tried = "; ".join("+".join(p["rule"]) + (" (too few pairs)" if not p["ok"] else "") for p in passes) or "none"
+        msg = (
+            f"identity training could not estimate the comparison(s) {', '.join(missing)}: it needs pairs of "
+            f"records that agree on other fields to learn how these fields differ for one person. "
+            f"Training passes tried: {tried}. Fill rates: "
+            + ", ".join(f"{g} {setup.fill_rates.get(g, {}).get('all', 0):.0%}" for g in setup.comparisons)
+            + ". Deliver more records or more filled fields (birth date, postcode, e-mail), or set "
+              "identity.comparisons / identity.training_blocking_rules in cdp.toml.")
+        if not any(p["ok"] for p in passes):
+            raise TrainingError(msg)
+        # some comparisons were estimated: the others keep Splink's default m values
+        log.warning("%s Until then these comparisons use default weights.", msg)
+    return passes
+
+
+def _estimate_prior(linker: Linker, setup: ModelSetup) -> None:
+    for rules in ([blocking_rule(r) for r in setup.prior_rules], None):
+        if rules is None:
+            log.warning("identity training: no deterministic rule found pairs for the prior; using Splink's default")
+            return
+        try:
+            linker.training.estimate_probability_two_random_records_match(rules, recall=0.75)
+            return
+        except Exception as exc:  # noqa: BLE001 - too few pairs
+            log.warning("prior from %s failed: %s", setup.prior_rules, str(exc).splitlines()[0][:200])
+
+
+def fit(settings: Settings, frame: pl.DataFrame, setup: ModelSetup | None = None) -> tuple[dict, dict[str, float]]:
     """Estimate the prior, u (random sampling) and m (EM) on a Splink input frame."""
     ids = settings.identity
+    setup = setup or derive_setup(frame, ids)
     timings = {}
     t = time.perf_counter()
     db_api = m.duckdb_api(settings)
-    linker = Linker(m.register_sources(db_api, frame), m.splink_settings(settings))
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("email_block", "first_name_first"),
-         block_on("last_name_core", "first_name_first", "birth_date")],
-        recall=0.75,
-    )
+    sdfs = m.register_sources(db_api, frame) if setup.link_type != "dedupe_only" else [
+        db_api.register(frame.to_arrow(compat_level=pl.CompatLevel.newest()), dataset_display_name="records")]
+    linker = Linker(sdfs, m.splink_settings(setup))
+    if setup.prior_rules:
+        _estimate_prior(linker, setup)
     timings["prior_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    linker.training.estimate_u_using_random_sampling(max_pairs=ids.u_max_pairs, seed=ids.seed)
+    # early stop once every level was seen 30 times: a level that is rare in this data (day and
+    # month swapped) would otherwise keep sampling to u_max_pairs for its whole comparison
+    linker.training.estimate_u_using_random_sampling(max_pairs=ids.u_max_pairs, seed=ids.seed,
+                                                     min_count_per_level=30)
     timings["u_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    for rule in m.em_blocking_rules():
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            rule, max_pairs=ids.em_max_pairs, estimate_without_term_frequencies=True
-        )
+    passes = _em_passes(linker, setup, ids.em_max_pairs)
     timings["em_s"] = time.perf_counter() - t
-    return linker.misc.save_model_to_json(), timings
+    model = linker.misc.save_model_to_json()
+    model["cdp_setup"] = setup.as_dict() | {"training_passes_run": passes}
+    return model, timings
 
 
-def train(settings: Settings, frame: pl.DataFrame | None = None) -> Path:
+def train(settings: Settings, frame: pl.DataFrame | None = None, setup: ModelSetup | None = None) -> Path:
     """Train on the canonical person records and save ``data/models/identity/model_v<N>.json``.
 
     Args:
@@ -78,9 +138,11 @@ def train(settings: Settings, frame: pl.DataFrame | None = None) -> Path:
     if frame is None:
         frame = standardise(load_person_records(settings))
     inp = m.splink_input(frame)
+    setup = setup or derive_setup(inp, settings.identity)
+    log.info("%s", setup.describe())
     sample = sample_for_training(inp, settings.identity.train_max_records, settings.identity.seed)
     log.info("training identity model on %d of %d records", sample.height, inp.height)
-    model_json, timings = fit(settings, sample)
+    model_json, timings = fit(settings, sample, setup)
     d = m.model_dir(settings)
     d.mkdir(parents=True, exist_ok=True)
     latest = m.latest_model(settings)
@@ -88,11 +150,11 @@ def train(settings: Settings, frame: pl.DataFrame | None = None) -> Path:
     version = f"v{n}"
     model_json["cdp_model_version"] = version
     model_json["cdp_trained_on"] = {
-        "records": inp.height, "sample_records": sample.height, "settings_fingerprint": m.settings_fingerprint(),
+        "records": inp.height, "sample_records": sample.height, "settings_fingerprint": m.settings_fingerprint(setup.comparisons),
         "trained_at": datetime.now(UTC).isoformat(), **{k: round(v, 2) for k, v in timings.items()},
     }
     path = d / f"model_v{n}.json"
-    ref = m.ModelRef(path, version)
+    ref = m.ModelRef(path, version, setup=setup)
     for col, tf in tf_tables(inp).items():
         write_parquet_atomic(tf, ref.tf_dir / f"tf_{col}.parquet")
     write_text_atomic(json.dumps(model_json, indent=1, default=str), path)

@@ -1,10 +1,13 @@
 """Hard-negative vetoes: contradictions that outrank shared household evidence.
 
 Splink treats fields as independent, so twins or a parent and child who share an address,
-an e-mail and a phone can score as one person. A scored pair whose first names clearly
-disagree, whose birth dates are years apart or whose e-mails are two different mailboxes is
-vetoed: it never links, and clustering treats it like a steward's cannot-link (weakest edges on
-paths between them are dropped). Soft vetoes (:data:`SOFT_VETOES`) only keep a pair from linking
+an e-mail and a phone can score as one person. A scored pair of a "sen." and a "jun." or whose
+e-mails are two different mailboxes is vetoed: it never links, and clustering treats it like a
+steward's cannot-link (weakest edges on paths between them are dropped). First names that
+disagree and birth dates years apart veto only a pair whose records both carry an e-mail or a
+phone (a household may share them, or they are two persons' own: :func:`shared_contact`); otherwise they are evidence the model weighs (comparison
+levels with estimated m/u): ``benchmarks/identity_public.py`` found every unconditional such
+veto wrong on FEBRL3/FEBRL4. Soft vetoes (:data:`SOFT_VETOES`) only keep a pair from linking
 on its own: too little evidence, or a household with two persons of one name.
 """
 
@@ -31,12 +34,84 @@ MACROS_SQL = resources.files("identity").joinpath("sql/veto_macros.sql").read_te
 STD_COLS = ["record_key", "first_name_std", "first_name_initials", "last_name_core", "name_suffix", "birth_date", "erp_key", "bonus_key"]
 
 
-def vetoes(edges: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySettings) -> pl.DataFrame:
-    """``record_key_l, record_key_r, veto`` (veto null when the pair is not contradicted)."""
+def shared_contact(edges: pl.DataFrame) -> pl.Expr:
+    """True where both records carry an e-mail or both a phone: if they agree, a household may
+    share them; if they differ, they are two persons' own. Either way first names or birth dates
+    that disagree decide. Without contacts on both sides (FEBRL) the model weighs them instead."""
+    conds = []
+    if "gamma_email" in edges.columns:
+        conds.append(pl.col("gamma_email").fill_null(-1) >= 0)
+    if "gamma_phone" in edges.columns:
+        conds.append(pl.col("gamma_phone").fill_null(-1) >= 0)
+    return (pl.any_horizontal(conds) if conds else pl.lit(False)).alias("shared_contact")
+
+
+#: Trusted-key columns whose shared values give labelled same-person pairs (not e-mail: it links
+#: only records with the same first name, so it cannot show first names that disagree).
+LABEL_KEYS = ("erp_key", "bonus_key")
+#: Fewer labelled pairs than this say nothing; a share of them above :data:`LABEL_MAX_DISAGREE`
+#: with first names or birth dates that disagree means such values get replaced in this data.
+LABEL_MIN_PAIRS, LABEL_MAX_DISAGREE = 100, 0.02
+
+LABEL_SQL = """
+SELECT count(*) AS n,
+       count(*) FILTER (WHERE l.first_name_std IS NOT NULL AND r.first_name_std IS NOT NULL
+                        AND NOT first_names_compatible(l.first_name_std, r.first_name_std, $jw)) AS first_differ,
+       count(*) FILTER (WHERE abs(date_diff('day', l.birth_date, r.birth_date)) > 365.25 * $gap
+                        AND damerau_levenshtein(strftime(l.birth_date, '%Y%m%d'), strftime(r.birth_date, '%Y%m%d')) > 1
+                       ) AS dates_differ
+FROM pairs p JOIN std l ON l.record_key = p.record_key_l JOIN std r ON r.record_key = p.record_key_r
+"""
+
+
+def key_pairs(std: pl.DataFrame, cfg: IdentitySettings) -> pl.DataFrame:
+    """``record_key_l, record_key_r`` of records sharing an ERP number or bonus card value (at most
+    ``max_records_per_key`` records per value), before any merge protection: the key says they
+    are one person whatever their names say."""
+    out = []
+    for col in LABEL_KEYS:
+        g = std.select("record_key", col).drop_nulls().filter(pl.len().over(col).is_between(2, cfg.max_records_per_key))
+        p = g.join(g, on=col, suffix="_r").filter(pl.col("record_key") < pl.col("record_key_r"))
+        out.append(p.select(pl.col("record_key").alias("record_key_l"), "record_key_r"))
+    return pl.concat(out).unique()
+
+
+def labelled_check(std: pl.DataFrame, cfg: IdentitySettings) -> dict:
+    """Check the first-name and birth-date vetoes on pairs a trusted key links (:func:`key_pairs`).
+
+    Returns ``{"pairs", "first_names_differ", "birth_dates_differ", "always"}``: ``always`` is True
+    when at least :data:`LABEL_MIN_PAIRS` key-linked pairs exist and at most
+    :data:`LABEL_MAX_DISAGREE` of them have first names or birth dates that disagree — then the
+    vetoes hold on every scored pair, not only where contacts are on both sides.
+    """
+    pairs = key_pairs(std, cfg)
+    out = {"pairs": 0, "first_names_differ": 0, "birth_dates_differ": 0, "always": False}
+    if pairs.height == 0:
+        return out
     con = duckdb.connect()
     try:
         con.execute(MACROS_SQL)
-        con.register("edges", edges.select("record_key_l", "record_key_r").to_arrow())
+        con.register("pairs", pairs.select("record_key_l", "record_key_r").to_arrow())
+        con.register("std", std.select("record_key", "first_name_std", "birth_date").to_arrow())
+        n, fd, dd = con.sql(LABEL_SQL, params={"jw": cfg.veto_first_name_jw, "gap": cfg.veto_birth_year_gap}).fetchall()[0]
+    finally:
+        con.close()
+    out.update(pairs=n, first_names_differ=fd, birth_dates_differ=dd)
+    out["always"] = n >= LABEL_MIN_PAIRS and max(fd, dd) <= LABEL_MAX_DISAGREE * n
+    return out
+
+
+def vetoes(edges: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySettings, always: bool = False) -> pl.DataFrame:
+    """``record_key_l, record_key_r, veto`` (veto null when the pair is not contradicted).
+
+    ``always``: the first-name and birth-date vetoes apply to every pair (see
+    :func:`labelled_check`), not only where both records carry contacts.
+    """
+    con = duckdb.connect()
+    try:
+        con.execute(MACROS_SQL)
+        contact = pl.lit(True).alias("shared_contact") if always else shared_contact(edges)
+        con.register("edges", edges.select("record_key_l", "record_key_r", contact).to_arrow())
         con.register("std", std.select(STD_COLS).to_arrow())
         rel = con.sql(VETO_SQL, params={"first_name_jw": cfg.veto_first_name_jw,
                                      "birth_year_gap": cfg.veto_birth_year_gap})
@@ -88,18 +163,18 @@ def evidence_vetoes(edges: pl.DataFrame, cfg: IdentitySettings | None = None) ->
     )
 
 
-def _distinct_persons(cfg: IdentitySettings) -> pl.Expr:
+def _distinct_persons(cfg: IdentitySettings, dates: bool = True) -> pl.Expr:
     """On a self-joined frame (``_r`` suffix): the two records cannot be one person."""
     gap_days = 365.25 * cfg.veto_birth_year_gap
     ymd = lambda c: pl.col(c).dt.strftime("%Y%m%d")  # noqa: E731
     digits_differ = pl.sum_horizontal([ymd("birth_date").str.slice(i, 1) != ymd("birth_date_r").str.slice(i, 1)
                                        for i in range(8)])
-    dates = ((cfg.veto_birth_year_gap > 0)
-             & ((pl.col("birth_date") - pl.col("birth_date_r")).dt.total_days().abs() > gap_days)
-             & (digits_differ > 1)).fill_null(False)
+    far_apart = (pl.lit(dates and cfg.veto_birth_year_gap > 0)
+                 & ((pl.col("birth_date") - pl.col("birth_date_r")).dt.total_days().abs() > gap_days)
+                 & (digits_differ > 1)).fill_null(False)
     suffix = (pl.col("name_suffix") != pl.col("name_suffix_r")).fill_null(False)
     trusted = ((pl.col("erp_key") == pl.col("erp_key_r")) | (pl.col("bonus_key") == pl.col("bonus_key_r"))).fill_null(False)
-    return (dates | suffix) & ~trusted
+    return (far_apart | suffix) & ~trusted
 
 
 #: One name (typos, swapped first and last) at one address (postcode, or street + number with a
@@ -221,13 +296,16 @@ def household_vetoes(edges: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySettin
     ).drop("_gl", "_gr")
 
 
-def conflict_pairs(clusters: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySettings) -> pl.DataFrame:
+def conflict_pairs(clusters: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySettings,
+                   direct: pl.DataFrame | None = None) -> pl.DataFrame:
     """Record pairs in one cluster that cannot be one person (``record_key_l, record_key_r``).
 
     Clusters join records transitively: a record without a birth date can bridge a parent and
-    a child. Within each cluster, two records whose birth dates are more than
-    ``veto_birth_year_gap`` years apart (and not a one-digit typo), or one ``sen`` and one
-    ``jun``, become a cannot-link unless they share a trusted key.
+    a child. Within each cluster, one ``sen`` and one ``jun`` become a cannot-link unless they
+    share a trusted key or were scored as a match themselves (``direct``: ``record_key_l,
+    record_key_r`` of matching edges). Birth dates years apart were such a conflict too, until
+    the public benchmark found it wrong on every FEBRL3 pair it split (a replaced birth date):
+    the model weighs birth dates on each scored pair instead.
     """
     cols = ["record_key", "birth_date", "name_suffix", "erp_key", "bonus_key"]
     x = clusters.select("record_key", "cluster").join(std.select(cols), on="record_key").filter(
@@ -236,13 +314,16 @@ def conflict_pairs(clusters: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySetti
     if x.height == 0:
         return pl.DataFrame(schema={"record_key_l": pl.String, "record_key_r": pl.String})
     p = x.join(x, on="cluster", suffix="_r").filter(pl.col("record_key") < pl.col("record_key_r"))
-    return p.filter(_distinct_persons(cfg)).select(pl.col("record_key").alias("record_key_l"), "record_key_r")
+    out = p.filter(_distinct_persons(cfg, dates=False)).select(pl.col("record_key").alias("record_key_l"), "record_key_r")
+    if direct is not None and direct.height:
+        out = out.join(direct.select("record_key_l", "record_key_r"), on=["record_key_l", "record_key_r"], how="anti")
+    return out
 
 
-def apply_vetoes(edges: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySettings) -> pl.DataFrame:
-    """``edges`` with a ``veto`` column."""
+def apply_vetoes(edges: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySettings, always: bool = False) -> pl.DataFrame:
+    """``edges`` with a ``veto`` column (``always``: see :func:`vetoes`)."""
     if edges.height == 0:
         return edges.with_columns(pl.lit(None, pl.String).alias("veto"))
-    v = vetoes(edges, std, cfg)
+    v = vetoes(edges, std, cfg, always)
     e = evidence_vetoes(edges.join(v, on=["record_key_l", "record_key_r"], how="left"), cfg)
     return household_vetoes(e, std, cfg)

@@ -45,6 +45,8 @@ def _email_gamma(a: str, b: str) -> int:
     # digits without a separator (a provider's collision number): only "similar", below the
     # second-account level
     ("hans.mueller@gmx.de", "hans.mueller42@web.de", EMAIL_DIFFERENT + 1),
+    # two numbered mailboxes of one stem are two accounts (merged two people when "similar")
+    ("name60@gmx.de", "name81@gmx.de", EMAIL_DIFFERENT),
 ])
 def test_email_levels(a, b, expected):
     assert _email_gamma(a, b) == expected

@@ -9,7 +9,7 @@ from cdp.schema import PERSON_RECORD, conform
 from cdp.standardise import standardise
 from identity.cluster import cluster_records
 from identity.model import EMAIL_EXACT, EMAIL_MAILBOX, EMAIL_TAG
-from identity.veto import SOFT_VETOES, apply_vetoes, vetoes
+from identity.veto import SOFT_VETOES, apply_vetoes
 
 CFG = IdentitySettings()
 ADDRESS = {"street": "Mühlenweg 4", "postcode": "45248", "city": "Essen", "last_name": "Friedrich"}
@@ -25,19 +25,34 @@ def _rec(key, **fields):
     return {"record_key": key, "source_system": src, "source_record_id": rid, **fields}
 
 
-def _veto(std, a, b):
-    return vetoes(pl.DataFrame({"record_key_l": [a], "record_key_r": [b]}), std, CFG)["veto"][0]
+def _name_level(std, a, b) -> str:
+    """The name comparison's level (label) for two records, evaluated as Splink runs it."""
+    import duckdb
+
+    from identity.model import comparisons, splink_input
+
+    levels = comparisons(["name"])[0].get_comparison("duckdb").as_dict()["comparison_levels"]
+    inp = splink_input(std)
+    la, lb = inp.filter(pl.col("record_key") == a), inp.filter(pl.col("record_key") == b)
+    row = pl.concat([la.rename(lambda c: c + "_l"), lb.rename(lambda c: c + "_r")], how="horizontal")
+    con = duckdb.connect()
+    con.register("p", row.to_arrow())
+    for lvl in levels:
+        if lvl["sql_condition"] == "ELSE" or con.sql(f"SELECT coalesce(({lvl['sql_condition']}), false) FROM p").fetchall()[0][0]:
+            return lvl["label_for_charts"]
+    raise AssertionError("no level matched")
 
 
 def test_a_whole_first_name_is_not_an_initial():
+    # formerly a veto (first_names_disagree); now the name comparison's levels, weighed by the model
     std = _records([_rec("crm:1", first_name="Horst"), _rec("shop:1", first_name="Heidrun"),
                     _rec("shop:2", first_name="H."), _rec("shop:3", first_name="Mka"),
                     _rec("shop:4", first_name="Mia"), _rec("shop:5", first_name="Kral"),
                     _rec("shop:6", first_name="Karl-Heinz")])
-    assert _veto(std, "crm:1", "shop:1") == "first_names_disagree"  # same initial, other name
-    assert _veto(std, "crm:1", "shop:2") is None  # "H." may be Horst
-    assert _veto(std, "shop:3", "shop:4") is None  # one transposition
-    assert _veto(std, "shop:5", "shop:6") is None  # typo in the first part
+    assert _name_level(std, "crm:1", "shop:1") == "last exact, first different"  # same initial, other name
+    assert _name_level(std, "crm:1", "shop:2") == "last exact, first name part or initials agree"  # "H." may be Horst
+    assert _name_level(std, "shop:3", "shop:4") == "one edit in each name"  # one transposition
+    assert _name_level(std, "shop:5", "shop:6") != "last exact, first different"  # typo in the first part
 
 
 def _edge(a, b, dob=-1, email=-1, phone=-1):
@@ -159,3 +174,31 @@ def test_two_own_mailboxes_in_a_household_leave_a_record_without_contacts_on_its
     e, groups = _clusters(std, [_edge("shop:1", "shop:2", email=0), _edge("shop:1", "crm:9"), _edge("shop:2", "crm:9")])
     assert groups == [["crm:9"], ["shop:1"], ["shop:2"]]
     assert sorted(e["veto"]) == ["ambiguous_household", "ambiguous_household", "contacts_disagree"]
+
+
+def test_first_name_veto_checked_on_key_linked_pairs():
+    """Records a trusted key links are labelled same-person pairs: when their first names agree,
+    two different first names separate twins without contacts; when the data replaces first names
+    (as FEBRL does) the veto stays off and the model weighs the names."""
+    from identity.veto import labelled_check
+
+    def data(replace_first: bool):
+        rows = []
+        for i in range(120):
+            first = f"Vorname{i}"
+            rows.append(_rec(f"erp:{1000 + i}", first_name=first, last_name=f"Name{i}"))
+            rows.append(_rec(f"crm:C{i}", first_name="Ersetzt" if replace_first and i % 3 == 0 else first,
+                             last_name=f"Name{i}", xref_erp_customer_no=str(1000 + i)))
+        rows += [_rec("crm:T1", first_name="Anna", birth_date=date(1990, 5, 1)),
+                 _rec("shop:T2", first_name="Maria", birth_date=date(1990, 5, 1))]
+        return _records(rows)
+
+    twins = pl.DataFrame([_edge("crm:T1", "shop:T2", dob=3)])
+    std = data(replace_first=False)
+    check = labelled_check(std, CFG)
+    assert check["pairs"] == 120 and check["always"]
+    assert apply_vetoes(twins, std, CFG, check["always"])["veto"][0] == "first_names_disagree"
+    std = data(replace_first=True)
+    check = labelled_check(std, CFG)
+    assert check["first_names_differ"] == 40 and not check["always"]
+    assert apply_vetoes(twins, std, CFG, check["always"])["veto"][0] != "first_names_disagree"
