@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 DEMO_PERSONS ?= 2000
 DEMO_SEED ?= 42
 
-.PHONY: install demo test lint browser spark clean-data dagster
+.PHONY: install demo test lint browser spark clean-data dagster sql
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -24,6 +24,10 @@ demo: install
 ## The Dagster UI over the demo's data, with the run history of `cdp run` / `make demo`.
 dagster: install
 	DAGSTER_HOME=$(CURDIR)/data/dagster_home CDP_DATA_DIR=$(CURDIR)/data $(BIN)/dagster dev
+
+## The read-only SQL shell on the demo's profile database (`cdp sql`; pipe SQL in for scripts).
+sql: install
+	$(BIN)/cdp sql
 
 ## Headless Chromium for the console's browser tests (Debian packages; skipped when present).
 browser:

@@ -129,8 +129,10 @@ def source_assets(source: str, entities: list[str]) -> list[dg.AssetSpec | dg.As
             read, staged, quarantined, suppressed = (
                 int(loaded[c].sum()) for c in ("rows_read", "rows_staged", "rows_quarantined", "rows_suppressed"))
             new_files = sum(1 for f in report.loaded if f.entity == e)
+            duplicates = lake_counts.duplicate_deliveries(settings, source, e, dates)
+            empty = int(loaded.filter(pl.col("rows_read") == 0).height)
             context.log.info(f"{source}/{e}: {staged} staged, {quarantined} quarantined of {read} read "
-                             f"({files.height} files, {new_files} new)")
+                             f"({files.height} files, {new_files} new, {len(duplicates)} duplicate(s) skipped)")
             yield dg.MaterializeResult(
                 asset_key=staged_key(source, e),
                 metadata={
@@ -142,6 +144,11 @@ def source_assets(source: str, entities: list[str]) -> list[dg.AssetSpec | dg.As
                     "files": files.height,
                     "files_new": new_files,
                     "files_rejected": files.height - loaded.height,
+                    "files_empty": empty,
+                    "duplicate_deliveries_skipped": len(duplicates),
+                    **({"duplicate_files": dg.MetadataValue.md(
+                        "Skipped, same content as a file loaded before:\n" +
+                        "\n".join(f"- `{f}`" for f in duplicates))} if duplicates else {}),
                     "load_dates": ", ".join(sorted(set(files["load_date"].to_list()))),
                 },
             )
@@ -232,6 +239,8 @@ def identity_resolution(context: dg.AssetExecutionContext, config: IdentityConfi
     yield dg.MaterializeResult(asset_key=IDENTITY_LINK, metadata={
         "dagster/row_count": link.height, "customers": customers, "mode": report.mode,
         "model_version": report.model_version, "id_churn": report.churn,
+        "model_trained": "train_s" in report.timings,
+        **({"training_seconds": round(report.timings["train_s"], 1)} if "train_s" in report.timings else {}),
         "deterministic_edges": report.deterministic_edges, "probabilistic_edges": report.probabilistic_edges})
     yield dg.MaterializeResult(asset_key=CUSTOMERS, metadata={"dagster/row_count": customers})
     yield dg.MaterializeResult(asset_key=ID_HISTORY, metadata={"dagster/row_count": out["customer_id_history"].height})
@@ -277,6 +286,19 @@ def profile_key(table: str) -> dg.AssetKey:
     return dg.AssetKey(["profiles", table])
 
 
+def column_schemas(con: Any, tables: list[str]) -> dict[str, dg.TableSchema]:
+    """Each table's and view's columns with their types and the comments that document them."""
+    rows = con.execute(
+        "SELECT table_name, column_name, data_type, comment FROM duckdb_columns() "
+        "WHERE schema_name = 'main' AND list_contains(?, table_name) ORDER BY table_name, column_index",
+        [tables],
+    ).fetchall()
+    columns: dict[str, list[dg.TableColumn]] = {}
+    for table, name, dtype, comment in rows:
+        columns.setdefault(table, []).append(dg.TableColumn(name, dtype, description=comment or None))
+    return {t: dg.TableSchema(columns=cols) for t, cols in columns.items()}
+
+
 def profiles_asset() -> dg.AssetsDefinition:
     """All profile tables: built together into a new DuckDB file and swapped in whole."""
     tables = profile_tables()
@@ -302,8 +324,12 @@ def profiles_asset() -> dg.AssetsDefinition:
 
         settings = cdp.get()
         counts = build_profiles(settings)
+        with duckdb.connect() as con:
+            schemas = column_schemas(con, tables)
         for t in tables:
-            yield dg.MaterializeResult(asset_key=profile_key(t), metadata={"dagster/row_count": int(counts.get(t, 0))})
+            yield dg.MaterializeResult(asset_key=profile_key(t), metadata={
+                "dagster/row_count": int(counts.get(t, 0)),
+                **({"dagster/column_schema": schemas[t]} if t in schemas else {})})
         context.log.info("profiles: " + ", ".join(f"{t} {counts.get(t, 0)}" for t in tables))
         link = lake_counts.identity_outputs(settings)["identity_link"]
         with duckdb.connect() as con:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import typer
 
+from cdp.logs import current_log_file
 from dagster_project.run import run_pipeline, summary_lines
 
 
@@ -17,19 +20,21 @@ def register(app: typer.Typer) -> None:
         force: bool = typer.Option(False, "--force", help="Identity: accept an id churn above the limit"),
     ) -> None:
         """Run the whole pipeline through Dagster, in-process: ingest → canonical → identity → profiles → exports."""
-        import logging
+        from rich.console import Console
 
-
-        # Library chatter (the ephemeral instance's migrations, GE's temp docs) is not progress.
-        for name in ("alembic", "great_expectations"):
-            logging.getLogger(name).setLevel(logging.WARNING)
         settings = ctx.obj
-        try:
-            summary = run_pipeline(settings, incremental=incremental, force=force, echo=typer.echo)
-        except FileNotFoundError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from exc
-        for line in summary_lines(summary, settings):
-            typer.echo(line)
+        console = Console(highlight=False)
+        # On a terminal a spinner names the running stage; in a pipe or a log only the result lines.
+        spinner = console.status("starting") if console.is_terminal else contextlib.nullcontext()
+        with spinner as live:
+            status = (lambda stage: live.update(f"running {stage} …")) if live is not None else None
+            try:
+                summary = run_pipeline(settings, incremental=incremental, force=force,
+                                       echo=lambda line: console.print(line, markup=False, soft_wrap=True), status=status)
+            except FileNotFoundError as exc:
+                typer.echo(f"error: {exc}", err=True)
+                raise typer.Exit(2) from exc
+        for line in summary_lines(summary, settings, current_log_file()):
+            console.print(line, markup=False, soft_wrap=True)
         if not summary.success:
             raise typer.Exit(1)

@@ -49,7 +49,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         ],
         jobs=[cdp_job],
         sensors=[landing_sensor],
-        schedules=[daily_schedule(cdp_job)],
+        schedules=[daily_schedule],
         resources={"cdp": cdp, "duckdb": DuckDBResource(cdp=cdp)},
     )
 

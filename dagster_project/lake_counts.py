@@ -74,3 +74,23 @@ def export_metadata(path: Path) -> dict[str, Any]:
         if doc.get("file") == Path(path).name and isinstance(doc.get("row_count"), int):
             meta["dagster/row_count"] = doc["row_count"]
     return meta
+
+
+def duplicate_deliveries(settings: Settings, source: str, entity: str,
+                         load_dates: list[str] | None) -> list[str]:
+    """Files of ``source/entity`` skipped because a file with the same content was loaded before.
+
+    A delivery sent twice under another name (``rechnungen_…_copy.csv``); re-reading a file that
+    was itself loaded earlier is not counted. Returns the duplicates' landing paths.
+    """
+    log = read_load_log(settings)
+    if log.is_empty():
+        return []
+    log = log.with_columns(pl.col("load_date").cast(pl.String))
+    originals = log.filter((pl.col("status") == LOADED) & (pl.col("source") == source))
+    mine = originals.filter(pl.col("entity") == entity).select("content_sha256", original=pl.col("file")).unique()
+    skipped = log.filter((pl.col("status") == SKIPPED) & (pl.col("source") == source))
+    if load_dates is not None:
+        skipped = skipped.filter(pl.col("load_date").is_in(load_dates))
+    dupes = skipped.join(mine, on="content_sha256").filter(pl.col("file") != pl.col("original"))
+    return sorted(set(dupes["file"].to_list()))

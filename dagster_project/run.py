@@ -15,7 +15,7 @@ from dagster._core.events import StepMaterializationData
 
 from cdp.config import Settings
 from dagster_project.definitions import build_definitions
-from dagster_project.partitions import landing_dates, range_tags
+from dagster_project.partitions import landing_dates, range_tags, register_load_dates
 from dagster_project.sensors import JOB_NAME
 
 Echo = Callable[[str], None]
@@ -43,44 +43,81 @@ def _value(v: Any) -> Any:
     return getattr(v, "value", v)
 
 
-class _ProgressHandler(logging.Handler):
-    """One line per materialised asset, failed check and failed step."""
+_STAGE = {"canonical_records": "canonical", "identity_resolution": "identity",
+          "profile_database": "profiles", "agent_views": "exports", "exports__agent_views": "exports"}
 
-    def __init__(self, echo: Echo) -> None:
+
+def step_line(step: str, materialized: dict[str, dict[str, Any]], seconds: float | None) -> str:
+    """The progress line of one finished step (a stage, or one source's ingest)."""
+    took = f"  {seconds:5.1f} s" if seconds is not None else ""
+    if step.startswith("ingest_"):
+        source = step.removeprefix("ingest_")
+        staged = sum(int(m.get("rows_staged", 0)) for m in materialized.values())
+        quarantined = sum(int(m.get("rows_quarantined", 0)) for m in materialized.values())
+        dupes = sum(int(m.get("duplicate_deliveries_skipped", 0)) for m in materialized.values())
+        extra = f", {dupes} duplicate file{'s' if dupes != 1 else ''} skipped" if dupes else ""
+        text = f"{staged:,} rows staged, {quarantined:,} quarantined{extra}"
+        return f"  ✓ {'sources/' + source:<20} {text}{took}"
+    stage = _STAGE.get(step, step)
+    rows = {k.split("/", 1)[-1]: m.get("dagster/row_count") for k, m in materialized.items()}
+    if stage == "identity":
+        link = materialized.get("identity/identity_link", {})
+        trained = (f", model {link.get('model_version')} trained in {link['training_seconds']:.0f} s"
+                   if link.get("model_trained") and "training_seconds" in link else
+                   f", model {link.get('model_version')}")
+        text = f"{rows.get('identity_link') or 0:,} records → {rows.get('customers') or 0:,} customers{trained}"
+    elif stage == "profiles":
+        text = (f"{len(rows)} tables and views: {rows.get('customer') or 0:,} customers, "
+                f"{rows.get('contact_history') or 0:,} contacts, {rows.get('consent') or 0:,} consent rows")
+    else:
+        text = ", ".join(f"{t.replace('_', ' ')} {n:,}" for t, n in rows.items() if n is not None)
+    return f"  ✓ {stage:<20} {text}{took}"
+
+
+class _ProgressHandler(logging.Handler):
+    """One line per finished step (each source's ingest, canonical, identity, profiles, exports),
+    one per failed blocking check and failed step; ``status`` names the running step."""
+
+    def __init__(self, echo: Echo, status: Callable[[str], None] | None = None) -> None:
         super().__init__()
         self.echo = echo
-        self.seen: set[str] = set()
+        self.status = status
+        self.by_step: dict[str, dict[str, dict[str, Any]]] = {}
+        self.started: dict[str, float] = {}
 
     def emit(self, record: logging.LogRecord) -> None:
         event = getattr(record, "dagster_meta", {}).get("dagster_event")
         if event is None:
             return
         kind = event.event_type
-        if kind == dg.DagsterEventType.ASSET_MATERIALIZATION:
+        step = event.step_key or ""
+        if kind == dg.DagsterEventType.STEP_START:
+            self.started[step] = record.created
+            if self.status:
+                self.status(_STAGE.get(step, step.replace("ingest_", "sources/")))
+        elif kind == dg.DagsterEventType.ASSET_MATERIALIZATION:
             mat = event.event_specific_data.materialization
-            key = mat.asset_key.to_user_string()
-            if key in self.seen:  # a single run over several load dates reports each partition
-                return
-            self.seen.add(key)
-            meta = {k: _value(v) for k, v in mat.metadata.items()}
-            rows = meta.get("dagster/row_count")
-            extra = f"  quarantined {meta['rows_quarantined']}" if meta.get("rows_quarantined") else ""
-            self.echo(f"  ✓ {key:<36} {'' if rows is None else f'{rows:>9,} rows'}{extra}")
+            # a single run over several load dates reports each partition: keep the first
+            self.by_step.setdefault(step, {}).setdefault(
+                mat.asset_key.to_user_string(), {k: _value(v) for k, v in mat.metadata.items()})
+        elif kind == dg.DagsterEventType.STEP_SUCCESS:
+            start = self.started.get(step)
+            self.echo(step_line(step, self.by_step.get(step, {}),
+                                record.created - start if start is not None else None))
         elif kind == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             ev = event.event_specific_data
             if not ev.passed and ev.severity == dg.AssetCheckSeverity.ERROR:
-                self.echo(f"  ! check {ev.asset_key.to_user_string()}:{ev.check_name} "
-                          f"[{ev.severity.value}] {ev.description or ''}")
+                self.echo(f"  ! check {ev.asset_key.to_user_string()}:{ev.check_name} failed: {ev.description or ''}")
         elif kind == dg.DagsterEventType.STEP_FAILURE:
             err = event.event_specific_data.error
             cause = err.cause.message.strip() if err and err.cause else (err.message.strip() if err else "")
-            self.echo(f"  ✗ {event.step_key} failed: {cause.splitlines()[-1] if cause else ''}")
+            self.echo(f"  ✗ {_STAGE.get(step, step)} failed: {cause.splitlines()[-1] if cause else ''}")
 
 
-def _progress_logger(echo: Echo) -> dg.LoggerDefinition:
+def _progress_logger(echo: Echo, status: Callable[[str], None] | None = None) -> dg.LoggerDefinition:
     def _make(_init_context: Any) -> logging.Logger:
         log = logging.getLogger("cdp.run.progress")
-        log.handlers = [_ProgressHandler(echo)]
+        log.handlers = [_ProgressHandler(echo, status)]
         log.setLevel(logging.DEBUG)
         log.propagate = False
         return log
@@ -115,7 +152,7 @@ def dagster_instance(settings: Settings) -> dg.DagsterInstance:
 
 
 def run_pipeline(settings: Settings, *, incremental: bool = False, force: bool = False,
-                 echo: Echo = print) -> RunSummary:
+                 echo: Echo = print, status: Callable[[str], None] | None = None) -> RunSummary:
     """Materialise the whole graph over every load date under ``data/landing/``.
 
     The same ``cdp_job`` that ``dagster dev`` shows, run in-process (no daemon) on the persistent
@@ -131,15 +168,17 @@ def run_pipeline(settings: Settings, *, incremental: bool = False, force: bool =
             f"{settings.paths.landing}: no deliveries (<source>/<YYYY-MM-DD>/<file>); run `cdp generate` first"
         )
     defs = build_definitions(settings)
-    job = defs.resolve_job_def(JOB_NAME).with_logger_defs({"progress": _progress_logger(echo)})
+    job = defs.resolve_job_def(JOB_NAME).with_logger_defs({"progress": _progress_logger(echo, status)})
     run_config = {
         "ops": {"identity_resolution": {"config": {"incremental": incremental, "force": force}}},
         "loggers": {"progress": {}},
     }
-    echo(f"cdp run: load dates {dates[0]} … {dates[-1]} ({len(dates)} load date{'s' if len(dates) != 1 else ''}), data dir {settings.paths.root}")
+    span = dates[0] if len(dates) == 1 else f"{dates[0]} … {dates[-1]} ({len(dates)} load dates)"
+    echo(f"cdp run: load date {span}, data dir {settings.paths.root}")
     with dagster_instance(settings) as instance:
+        order = register_load_dates(instance, dates)
         result = job.execute_in_process(run_config=run_config, instance=instance,
-                                        tags=range_tags(dates), raise_on_error=False)
+                                        tags=range_tags(dates, order), raise_on_error=False)
     return summarise(result, dates)
 
 
@@ -192,36 +231,55 @@ def persons_simulated(settings: Settings) -> int | None:
     return None
 
 
-def summary_lines(summary: RunSummary, settings: Settings) -> list[str]:
-    """The closing report of ``cdp run``: what was built and where to look next."""
-    lines = ["", "Summary"]
-    persons = persons_simulated(settings)
-    if persons is not None:
-        lines.append(f"  persons simulated      {persons:>9,}")
+def _source_lines(summary: RunSummary) -> list[str]:
+    """Deliveries (loaded, duplicates skipped, empty, rejected) and rows per source."""
     by_source: dict[str, list[int]] = {}
+    files = {"files": 0, "files_rejected": 0, "files_empty": 0, "duplicate_deliveries_skipped": 0}
     for key, meta in summary.materialized.items():
         parts = key.split("/")
         if parts[0] == "sources":
             tot = by_source.setdefault(parts[1], [0, 0])
             tot[0] += int(meta.get("rows_staged", 0))
             tot[1] += int(meta.get("rows_quarantined", 0))
+            for k in files:
+                files[k] += int(meta.get(k, 0) or 0)
+    if not by_source:
+        return []
+    dupes, empty, rejected = files["duplicate_deliveries_skipped"], files["files_empty"], files["files_rejected"]
+    lines = [f"  deliveries           {files['files'] + dupes:>9,} files: "
+             f"{files['files'] - rejected:,} loaded, {dupes:,} duplicate{'s' if dupes != 1 else ''} "
+             f"skipped, {empty:,} empty, {rejected:,} rejected"]
     for source, (staged, quarantined) in by_source.items():
-        lines.append(f"  {source:<8} staged {staged:>9,}   quarantined {quarantined:>7,}")
+        lines.append(f"  {source:<8} rows staged {staged:>9,}   quarantined {quarantined:>7,}")
+    return lines
+
+
+def summary_lines(summary: RunSummary, settings: Settings, log_file: Path | None = None) -> list[str]:
+    """The closing report of ``cdp run``: what was built, what needs a look, and where to look next."""
+    lines = ["", "Summary"]
+    persons = persons_simulated(settings)
+    if persons is not None:
+        lines.append(f"  persons simulated    {persons:>9,}")
+    lines += _source_lines(summary)
     customers = summary.metadata("identity/customers").get("dagster/row_count")
     if customers is not None:
         f1 = summary.check("identity/identity_link", "truth_f1")
         f1_text = f"   pairwise F1 {f1['metadata']['f1']:.4f}" if f1 and "f1" in f1["metadata"] else ""
-        lines.append(f"  customers resolved     {customers:>9,}{f1_text}")
+        lines.append(f"  customers resolved   {customers:>9,}{f1_text}")
     profiles = {k.split("/", 1)[1]: m.get("dagster/row_count") for k, m in summary.materialized.items()
                 if k.startswith("profiles/")}
     if profiles:
-        lines.append("  profile tables: " + ", ".join(f"{t} {n:,}" for t, n in profiles.items()))
+        main_tables = ("customer", "contact_history", "consent", "customer_value")
+        lines.append(f"  profile database     {settings.paths.duckdb}: {len(profiles)} tables and views ("
+                     + ", ".join(f"{t} {profiles[t]:,}" for t in main_tables if profiles.get(t) is not None) + ")")
+    failed = [c for c in summary.checks if not c["passed"] and c["severity"] == "ERROR"]
     warned = [c for c in summary.checks if not c["passed"] and c["severity"] == "WARN"]
-    if warned:
-        lines.append(f"  {len(warned)} check(s) warned: " + ", ".join(f"{c['asset']}:{c['check']}" for c in warned))
-    for c in summary.checks:
-        if not c["passed"] and c["severity"] == "ERROR":
-            lines.append(f"  FAILED check {c['asset']}:{c['check']}: {c['description']}")
+    passed = len(summary.checks) - len(failed) - len(warned)
+    lines.append(f"  checks               {passed} passed, {len(warned)} warned, {len(failed)} failed")
+    for c in warned:
+        lines.append(f"    warning {c['asset']}:{c['check']}: {c['description']}")
+    for c in failed:
+        lines.append(f"    FAILED {c['asset']}:{c['check']}: {c['description']}")
     if summary.failures:
         kept = "" if "profiles/customer" in summary.materialized else (
             f"; the previous {settings.paths.duckdb.name} is left as it was")
@@ -230,9 +288,11 @@ def summary_lines(summary: RunSummary, settings: Settings) -> list[str]:
     lines += [
         "",
         "Next:",
-        f"  duckdb {paths.duckdb}   (e.g. SELECT * FROM customer_360 LIMIT 10)",
-        f"  reports in {paths.reports}/  (ingest: one report per loaded file; quarantine in {paths.quarantine}/)",
-        f"  make dagster  (Dagster UI with this run's history: DAGSTER_HOME={dagster_home(settings)} dagster dev)",
-        "  cdp serve     (the agent console on http://127.0.0.1:8765)",
+        "  cdp sql         SQL on the profile database (read-only), e.g. SELECT * FROM customer_360 LIMIT 10;",
+        "  cdp serve       the agent console on http://127.0.0.1:8765",
+        f"  make dagster    the Dagster UI with this run (DAGSTER_HOME={dagster_home(settings)} dagster dev)",
+        f"  reports         {paths.reports}/ (one per loaded file); quarantined rows in {paths.quarantine}/",
     ]
+    if log_file is not None and Path(log_file).exists():
+        lines.append(f"  log             {log_file} (library output, warnings)")
     return lines

@@ -1,86 +1,175 @@
-"""``cdp export agent-views``: the ``agent_profile`` view as a file for a call-centre tool.
+"""``cdp export agent-views``: the ``agent_profile`` view as files a call-centre tool imports.
 
-Writes ``data/exports/agent_views/agent_profile.<parquet|csv|jsonl>`` and ``manifest.json``
-beside it (row count, schema with column comments, build times, and the load ids of the source
-deliveries the profiles were built from). Files are written under a temp name and renamed, the
-manifest last, so a reader that finds a manifest finds the complete file it describes.
+Writes two flat files under ``data/exports/agent_views/`` and ``manifest.json`` beside them:
+
+* ``agent_profile.<ext>``: one row per customer, one value per cell: lists (ERP numbers, card
+  numbers, consents, source systems) joined with ``"; "``, bonus card numbers masked as in the
+  console (``•••• 0017``), phones in one display format (``+49 171 3385319``);
+* ``agent_contacts.<ext>``: the recent contacts, one row per customer × contact, keyed by
+  ``customer_id``.
+
+Formats: ``parquet``, ``csv`` (UTF-8, comma), ``excel`` (a CSV that German Excel opens with
+umlauts and columns intact: UTF-8 with byte-order mark, semicolon-separated) and ``jsonl``.
+The manifest holds row counts, both schemas with column comments, build times, and the load ids
+of the source deliveries the profiles were built from. Files are written under a temp name and
+renamed, the manifest last, so a reader that finds a manifest finds the complete files it
+describes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+from duckdb.func import FunctionNullHandling
 
 from cdp.config import Settings
 from cdp.db import scalar
 from cdp.lake import atomic_path, write_text_atomic
 from exports.db import connect_profiles
+from exports.display import phone_display
 from privacy.hooks import agent_view_where
 
 log = logging.getLogger(__name__)
 
-FORMATS = {"parquet": "parquet", "csv": "csv", "jsonl": "jsonl"}
+#: format -> (file extension, COPY options)
+FORMATS = {
+    "parquet": ("parquet", "(FORMAT parquet, COMPRESSION zstd)"),
+    "csv": ("csv", "(FORMAT csv, HEADER true)"),
+    "excel": ("csv", "(FORMAT csv, HEADER true, DELIMITER ';')"),
+    "jsonl": ("jsonl", "(FORMAT json)"),
+}
 _CANONICAL = ["person_records", "contact_events", "consent_events"]
+BOM = "\ufeff".encode()
+
+#: The customer file: flat columns over agent_profile (see the module docstring).
+PROFILE_SQL = """
+SELECT customer_id, salutation, title, first_name, last_name, email,
+       phone_display(phone) AS phone, phone_display(mobile) AS mobile,
+       street, house_number, postcode, city, country,
+       nullif(array_to_string(erp_customer_numbers, '; '), '') AS erp_customer_numbers,
+       nullif(array_to_string(list_transform(bonus_card_numbers, lambda n: '•••• ' || right(n, 4)), '; '), '')
+           AS bonus_card_numbers,
+       nullif(array_to_string(sources, '; '), '') AS known_in,
+       service_channel,
+       CASE WHEN service_channel IN ('phone', 'sms') THEN phone_display(service_contact_point)
+            ELSE service_contact_point END AS service_contact_point,
+       service_channel_reason,
+       nullif(array_to_string(granted_consents, '; '), '') AS granted_consents,
+       nullif(array_to_string(withdrawn_consents, '; '), '') AS withdrawn_consents,
+       lifecycle_stage, customer_type, open_tickets,
+       strftime(last_contact_at AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M') AS last_contact_at_utc,
+       len(recent_contacts) AS recent_contacts
+FROM agent_profile{where}
+ORDER BY customer_id
+"""
+
+#: The contacts file: one row per customer × recent contact, newest first.
+CONTACTS_SQL = """
+SELECT customer_id, row_number() OVER (PARTITION BY customer_id ORDER BY c.ts DESC) AS n,
+       strftime(c.ts AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M') AS contact_at_utc,
+       c.channel, c.direction, c.type, c.summary, c.outcome, c.status
+FROM (SELECT customer_id, unnest(recent_contacts) AS c FROM agent_profile{where})
+ORDER BY customer_id, n
+"""
+
+COMMENTS = {
+    "phone": "Best landline phone, display format (+49 30 1234567); E.164 in customer.phone.",
+    "mobile": "Best mobile phone, display format (+49 171 3385319); E.164 in customer.mobile.",
+    "erp_customer_numbers": "ERP customer numbers, '; '-separated.",
+    "bonus_card_numbers": "Bonus card numbers masked to the last 4 digits, '; '-separated.",
+    "known_in": "Source systems that know the customer, '; '-separated.",
+    "granted_consents": "Currently granted consents as purpose:channel, '; '-separated.",
+    "withdrawn_consents": "Currently withdrawn consents as purpose:channel, '; '-separated.",
+    "last_contact_at_utc": "Time of the latest contact (UTC, YYYY-MM-DD HH:MM).",
+    "recent_contacts": "Number of this customer's rows in agent_contacts.",
+    "n": "1 = the customer's most recent contact.",
+    "contact_at_utc": "When (UTC, YYYY-MM-DD HH:MM).",
+}
 
 
 def export_agent_views(settings: Settings, fmt: str = "parquet") -> Path:
-    """Write the ``agent_profile`` view to ``data/exports/agent_views/`` with a manifest.
+    """Write the agent views (customers and their recent contacts) with a manifest.
 
     Args:
         settings: the CDP settings (reads ``data/cdp.duckdb`` read-only, the canonical layer's
             load ids and ``data/lake/load_log.parquet``).
-        fmt: ``parquet`` (nested lists kept), ``csv`` (lists as JSON text) or ``jsonl``.
+        fmt: ``parquet``, ``csv``, ``excel`` (CSV with BOM and semicolons) or ``jsonl``.
 
     Returns:
-        The path of the written data file.
+        The path of the customer file (``agent_profile.<ext>``); ``agent_contacts.<ext>`` is
+        beside it.
     """
     if fmt not in FORMATS:
         raise ValueError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    ext, options = FORMATS[fmt]
     out_dir = settings.paths.exports / "agent_views"
-    target = out_dir / f"agent_profile.{FORMATS[fmt]}"
+    targets = {"profile": out_dir / f"agent_profile.{ext}", "contacts": out_dir / f"agent_contacts.{ext}"}
     con = connect_profiles(settings)
     try:
-        schema = con.execute(
-            "SELECT column_name, data_type, comment FROM duckdb_columns() "
-            "WHERE table_name = 'agent_profile' ORDER BY column_index").fetchall()
-        if not schema:
+        comments = dict(con.execute(
+            "SELECT column_name, comment FROM duckdb_columns() "
+            "WHERE schema_name = 'main' AND table_name = 'agent_profile'").fetchall())
+        if not comments:
             raise RuntimeError(f"{settings.paths.duckdb}: view agent_profile is missing; rebuild profiles")
+        con.create_function("phone_display", _phone_udf, ["varchar"], "varchar",
+                            null_handling=FunctionNullHandling.SPECIAL)
         where = agent_view_where(con)  # data protection: restricted customers are not exported
-        select = f"SELECT * FROM agent_profile{where} ORDER BY customer_id"
-        if fmt == "csv":
-            # CSV has no lists: nested columns go out as JSON text.
-            cols = ", ".join(
-                f'to_json("{c}")::VARCHAR AS "{c}"' if ("[]" in t or t.startswith("STRUCT")) else f'"{c}"'
-                for c, t, _ in schema)
-            select = f"SELECT {cols} FROM agent_profile{where} ORDER BY customer_id"
-        options = {"parquet": "(FORMAT parquet, COMPRESSION zstd)",
-                   "csv": "(FORMAT csv, HEADER true)",
-                   "jsonl": "(FORMAT json)"}[fmt]
-        # COPY cannot bind the file name; it is our own path, quoted. COPY returns the number of
-        # rows it wrote: that is the manifest's row count, so it always matches the file.
-        with atomic_path(target) as tmp:
-            rows = scalar(con, f"COPY ({select}) TO '{_quote(tmp)}' {options}")
+        counts, schemas = {}, {}
+        # both files are renamed into place together, after both were written
+        with contextlib.ExitStack() as renames:
+            for part, sql in (("profile", PROFILE_SQL), ("contacts", CONTACTS_SQL)):
+                query = sql.format(where=where)
+                rel = con.sql(query)
+                schemas[part] = [{"name": c, "type": str(t), "description": COMMENTS.get(c) or comments.get(c)}
+                                 for c, t in zip(rel.columns, rel.types, strict=True)]
+                tmp = renames.enter_context(atomic_path(targets[part]))
+                # COPY cannot bind the file name; it is our own path, quoted. COPY returns the
+                # number of rows it wrote: the manifest's row count always matches the file.
+                counts[part] = scalar(con, f"COPY ({query}) TO '{_quote(tmp)}' {options}")
+                if fmt == "excel":
+                    _prepend_bom(tmp)
         build = con.execute("SELECT built_at, as_of FROM profile_build").fetchone()
     finally:
         con.close()
     manifest = {
-        "file": target.name,
+        "file": targets["profile"].name,
+        "contacts_file": targets["contacts"].name,
         "format": fmt,
+        "encoding": "utf-8-sig" if fmt == "excel" else "utf-8",
+        **({"delimiter": ";"} if fmt == "excel" else {"delimiter": ","} if fmt == "csv" else {}),
         "view": "agent_profile",
-        "row_count": rows,
-        "schema": [{"name": c, "type": t, "description": d} for c, t, d in schema],
+        "row_count": counts["profile"],
+        "contacts_row_count": counts["contacts"],
+        "schema": schemas["profile"],
+        "contacts_schema": schemas["contacts"],
         "exported_at": datetime.now(UTC).isoformat(),
         "profiles_built_at": build[0].isoformat() if build and build[0] else None,
         "profiles_as_of": build[1].isoformat() if build and build[1] else None,
         "source_loads": source_loads(settings),
     }
     write_text_atomic(json.dumps(manifest, indent=2, ensure_ascii=False), out_dir / "manifest.json")
-    log.info("agent views: %d rows -> %s", rows, target)
-    return target
+    log.info("agent views: %d customers, %d contacts -> %s", counts["profile"], counts["contacts"], out_dir)
+    return targets["profile"]
+
+
+def _phone_udf(e164: str | None) -> str | None:
+    return phone_display(e164)
+
+
+def _prepend_bom(path: Path) -> None:
+    """Put the UTF-8 byte-order mark in front of ``path`` (Excel then reads it as UTF-8)."""
+    with_bom = path.with_name(path.name + ".bom")
+    with path.open("rb") as src, with_bom.open("wb") as dst:
+        dst.write(BOM)
+        shutil.copyfileobj(src, dst, 1 << 20)
+    os.replace(with_bom, path)
 
 
 def source_loads(settings: Settings) -> list[dict]:

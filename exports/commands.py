@@ -34,12 +34,14 @@ def register(app: typer.Typer) -> None:
     @export_app.command("agent-views")
     def agent_views_cmd(
         ctx: typer.Context,
-        fmt: str = typer.Option("parquet", "--format", help="parquet, csv or jsonl"),
+        fmt: str = typer.Option("parquet", "--format",
+                                help="parquet, csv, excel (CSV for Excel: UTF-8 with BOM, semicolons) or jsonl"),
     ) -> None:
-        """Write the agent_profile view to data/exports/agent_views/ with a manifest.json."""
+        """Write the agent views (customers + recent contacts, flat columns) to data/exports/agent_views/."""
 
         path = export_agent_views(ctx.obj, fmt)
-        typer.echo(f"agent views -> {path} (manifest: {path.parent / 'manifest.json'})")
+        contacts = path.with_name(path.name.replace("agent_profile", "agent_contacts"))
+        typer.echo(f"agent views -> {path}\n   contacts -> {contacts}\n   manifest -> {path.parent / 'manifest.json'}")
 
     @export_app.command("audience")
     def audience_cmd(  # noqa: PLR0913 -- Typer: one parameter per command-line option

@@ -80,6 +80,11 @@ def explain_cmd(
     except StaleModelError as exc:
         typer.echo(f"stopped: {exc}", err=True)
         raise typer.Exit(2) from exc
+    except KeyError as exc:
+        typer.echo(f"error: {exc.args[0] if exc.args else exc}: record keys are <source>:<id> as "
+                   "`cdp explain --customer ID` or `cdp profile QUERY` list them (e.g. erp:10004711)",
+                   err=True)
+        raise typer.Exit(2) from exc
     if as_json:
         typer.echo(json.dumps(res, indent=1, default=str))
         return

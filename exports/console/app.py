@@ -19,6 +19,7 @@ from cdp.config import Settings
 from exports.console import cx_page, service
 from exports.console.linkage import RECORD_NAMES, SOURCE_NAMES, confidence_words
 from exports.console.roles import Role
+from exports.display import phone_display
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,9 @@ REASON_WORDS = {
     "no_legal_basis": "no legal basis for this purpose",
 }
 STATE_MARK = {"granted": "✓", "withdrawn": "✗", "objection": "⊘", "unknown": "–"}
+#: Lifecycle stages in an agent's words (no segment names such as "Cannot Lose Them").
+STAGE_WORDS = {"new": "new customer", "active": "regular customer", "at_risk": "has not bought for a while",
+               "lapsed": "former customer", "prospect": "has not bought yet"}
 
 
 def _fmt_dt(value: Any, with_time: bool = False) -> str:
@@ -108,10 +112,11 @@ def create_app(settings: Settings) -> Flask:
     role = Role(settings.exports.console_role)
     app.extensions["cdp_console"] = data
     app.jinja_env.autoescape = True
-    app.jinja_env.filters.update(dt=_fmt_dt, money=_money,
+    app.jinja_env.filters.update(dt=_fmt_dt, money=_money, phone=phone_display,
                                  dtt=lambda v: _fmt_dt(v, with_time=True))
     app.jinja_env.globals.update(
         role=role, CHANNEL_WORDS=CHANNEL_WORDS, REASON_WORDS=REASON_WORDS, STATE_MARK=STATE_MARK,
+        STAGE_WORDS=STAGE_WORDS, CONTACT_GROUPS=service.CONTACT_GROUPS,
         SOURCE_NAMES=SOURCE_NAMES, RECORD_NAMES=RECORD_NAMES, confidence_words=confidence_words,
         TOUCHPOINT_WORDS=cx_page.TOUCHPOINT_WORDS)
     app.register_blueprint(cx_page.blueprint)  # /cx: customer-experience charts
@@ -122,11 +127,11 @@ def create_app(settings: Settings) -> Flask:
     @app.get("/")
     def search_page():
         q = request.args.get("q", "").strip()[:200]
-        results = []
+        results, hits = [], service.Hits([], 0)
         if q:
             hits = service.search(g.cur, settings, q)
             results = service.result_rows(g.cur, hits)
-        return render_template("search.html", q=q, results=results)
+        return render_template("search.html", q=q, results=results, total=hits.total, capped=hits.capped)
 
     @app.get("/customer/<customer_id>")
     def profile_page(customer_id: str):
@@ -134,7 +139,8 @@ def create_app(settings: Settings) -> Flask:
             abort(404)
         page = _int_arg("page", 1)
         contact_type = request.args.get("type") or None
-        p = service.profile(g.cur, settings, customer_id, page, contact_type)
+        group = request.args.get("show", service.CONTACT_GROUPS[0])
+        p = service.profile(g.cur, settings, customer_id, page, contact_type, group)
         if p is None:
             moved = service.survivor(g.cur, customer_id)
             if moved:

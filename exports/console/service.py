@@ -168,20 +168,50 @@ def _search_keys(query: str) -> list[str]:
     return keys
 
 
-def search(cur: duckdb.DuckDBPyConnection, settings: Settings, query: str) -> list[Hit]:
+class Hits(list):
+    """Search hits (at most ``exports.search_limit``) and how many customers matched in all."""
+
+    def __init__(self, hits: list[Hit], total: int, capped: bool = False):
+        super().__init__(hits)
+        self.total = total
+        self.capped = capped  # more than ``total`` matched; counting stopped there
+
+
+#: How many name matches a search counts before it says "1,000+".
+COUNT_CAP = 1000
+_POSTCODE = re.compile(r"^\d{5}$")
+_YEAR = re.compile(r"^(19|20)\d{2}$")
+
+
+def _refinements(query: str) -> tuple[str, str | None, int | None]:
+    """A name query's postcode (5 digits) and birth year (19xx/20xx) tokens, split off the name."""
+    tokens = query.split()
+    if len(tokens) < 2 or not any(_LETTERS.search(t) for t in tokens) or _EMAILISH.search(query):
+        return query, None, None
+    postcode = next((t for t in tokens if _POSTCODE.match(t)), None)
+    year = next((int(t) for t in tokens if _YEAR.match(t) and t != postcode), None)
+    rest = [t for t in tokens if t != postcode and (year is None or t != str(year))]
+    return " ".join(rest), postcode, year
+
+
+def search(cur: duckdb.DuckDBPyConnection, settings: Settings, query: str) -> Hits:
     """Customers matching what the agent typed: an id, card or ERP number, e-mail, phone or name.
 
     Exact keys (``customer_lookup``, phones normalised to E.164) come first; for a query with
     letters that is not an e-mail, fuzzy name matches follow (typos and umlaut spellings
-    tolerated), unless the exact name matches already fill the result list (fuzzy matches score
-    below 1 and would never be listed).
+    tolerated). A name may be narrowed with a postcode (``Schmidt 10115``) and a birth year
+    (``Schmidt 1980``). The result holds the best ``exports.search_limit`` hits and the number
+    of customers that matched (counted up to :data:`COUNT_CAP`), so the page can say "showing 25
+    of 77".
     """
     query = query.strip()[:200]
     if not query:
-        return []
+        return Hits([], 0)
     limit = settings.exports.search_limit
+    name_query, postcode, year = _refinements(query)
+    refined = postcode is not None or year is not None
     hits: dict[str, Hit] = {}
-    keys = _search_keys(query)
+    keys = _search_keys(name_query)
     if keys:
         found = cur.execute(
             "SELECT customer_id, key_type FROM customer_lookup WHERE key = ANY(?::VARCHAR[])",
@@ -189,26 +219,36 @@ def search(cur: duckdb.DuckDBPyConnection, settings: Settings, query: str) -> li
         order = list(KEY_WORDS)
         for cid, kind in sorted(found, key=lambda r: (order.index(r[1]) if r[1] in order else 99, r[0])):
             hits.setdefault(cid, Hit(cid, KEY_WORDS.get(kind, kind), 1.0))
-    if (len(hits) < limit and _LETTERS.search(query) and not _EMAILISH.search(query)
-            and not _DIGITS.search(query)):
-        for cid, score in fuzzy_names(cur, settings, query):
+    if _LETTERS.search(name_query) and not _EMAILISH.search(name_query) and not _DIGITS.search(name_query):
+        for cid, score in fuzzy_names(cur, settings, name_query, COUNT_CAP):
             if cid not in hits:
                 hits[cid] = Hit(cid, "name" if score >= 0.999 else "similar name", score)
-    return list(hits.values())[:limit]
+    found_hits = list(hits.values())
+    if refined and found_hits:
+        kept = {r[0] for r in cur.execute(
+            "SELECT customer_id FROM customer WHERE customer_id = ANY(?::VARCHAR[]) "
+            "AND (?::VARCHAR IS NULL OR postcode = ?::VARCHAR) "
+            "AND (?::INTEGER IS NULL OR year(birth_date) = ?::INTEGER)",
+            [[h.customer_id for h in found_hits], postcode, postcode, year, year]).fetchall()}
+        found_hits = [h for h in found_hits if h.customer_id in kept]
+    return Hits(found_hits[:limit], len(found_hits), capped=len(found_hits) >= COUNT_CAP)
 
 
 def _deletions(token: str) -> list[str]:
     return [token] + [token[:i] + token[i + 1:] for i in range(len(token))]
 
 
-def fuzzy_names(cur: duckdb.DuckDBPyConnection, settings: Settings, query: str) -> list[tuple[str, float]]:
-    """(customer id, score 0..1) for a name query, typos and umlaut spellings tolerated.
+def fuzzy_names(cur: duckdb.DuckDBPyConnection, settings: Settings, query: str,
+                limit: int | None = None) -> list[tuple[str, float]]:
+    """(customer id, score 0..1) for a name query, typos and umlaut spellings tolerated; the best
+    ``limit`` (default ``exports.search_limit``).
 
     Two indexed steps: the query tokens' matches in the token vocabulary (``search_names.sql``),
     then the customers holding them (``search_customers.sql``), whose candidates come from the
     query token(s) matching the fewest customers.
     """
     cfg = settings.exports
+    limit = limit or cfg.search_limit
     tokens = [t for t in normalize_name(query).replace("-", " ").split() if len(t) >= 2][:5]
     if not tokens:
         return []
@@ -227,10 +267,10 @@ def fuzzy_names(cur: duckdb.DuckDBPyConnection, settings: Settings, query: str) 
         # One common token ("Müller"): when the customers holding it exactly fill the list, they
         # are the answer (score 1, customer id order) and the similar tokens need no scoring.
         exact = [m for m in matched if m[1] == tokens[0]]
-        if exact and exact[0][3] >= cfg.search_limit:
+        if exact and exact[0][3] >= limit:
             found = cur.execute(sql_text("search_customers"), {
                 "qi": [1], "tokens": [tokens[0]], "sim": [1.0], "n": 1, "min_tokens": 1,
-                "driver": [1], "limit": cfg.search_limit}).fetchall()
+                "driver": [1], "limit": limit}).fetchall()
             return [(cid, float(score)) for cid, score, _n in found]
     min_tokens = n if n <= 2 else n - 1
     # A customer matches at least min_tokens of the n query tokens, so it holds a match of one of
@@ -244,7 +284,7 @@ def fuzzy_names(cur: duckdb.DuckDBPyConnection, settings: Settings, query: str) 
     found = cur.execute(sql_text("search_customers"), {
         "qi": [m[0] for m in matched], "tokens": [m[1] for m in matched],
         "sim": [float(m[2]) for m in matched], "n": n, "min_tokens": min_tokens,
-        "driver": driver, "limit": cfg.search_limit}).fetchall()
+        "driver": driver, "limit": limit}).fetchall()
     return [(cid, float(score)) for cid, score, _n in found]
 
 
@@ -268,30 +308,48 @@ def survivor(cur: duckdb.DuckDBPyConnection, customer_id: str) -> dict[str, Any]
     return found[0] if found else None
 
 
+#: The timeline's tabs, in the order shown; the first is the default (see contact_group.sql).
+CONTACT_GROUPS = ("service", "purchases", "marketing")
+
+
 def profile(cur: duckdb.DuckDBPyConnection, settings: Settings, customer_id: str,
-            page: int = 1, contact_type: str | None = None) -> dict[str, Any] | None:
+            page: int = 1, contact_type: str | None = None,
+            group: str | None = CONTACT_GROUPS[0]) -> dict[str, Any] | None:
     """Everything the profile page shows for one current customer id, or None if unknown.
 
-    Small point queries on tables sorted by customer_id (measured at 1M customers: as fast as
-    one combined query with list subqueries, p50 25 vs 28 ms; the cost is reading each table's
-    row group of that customer, not the number of queries).
+    The timeline shows one ``group`` of contacts (service by default; ``None`` for all) or one
+    ``contact_type``. Small point queries on tables sorted by customer_id (measured at 1M
+    customers: as fast as one combined query with list subqueries, p50 25 vs 28 ms; the cost is
+    reading each table's row group of that customer, not the number of queries).
     """
     found = rows(cur.execute(
         "SELECT c.*, v.* EXCLUDE (customer_id) FROM customer c "
         "LEFT JOIN customer_value v USING (customer_id) WHERE c.customer_id = ?", [customer_id]))
     if not found:
         return None
-    counts = dict(cur.execute(
-        "SELECT type, count(*) FROM contact_history WHERE customer_id = ? GROUP BY type",
-        [customer_id]).fetchall())
+    cur.execute(sql_text("contact_group"))
+    by_group_type = cur.execute(
+        "SELECT contact_group(type, direction, outcome) AS g, type, count(*) FROM contact_history "
+        "WHERE customer_id = ? GROUP BY ALL", [customer_id]).fetchall()
+    counts: dict[str, int] = {}
+    group_counts = dict.fromkeys(CONTACT_GROUPS, 0)
+    for g_name, ctype, n in by_group_type:
+        counts[ctype] = counts.get(ctype, 0) + n
+        group_counts[g_name] = group_counts.get(g_name, 0) + n
+    if contact_type or group not in CONTACT_GROUPS:
+        group = None
     size = settings.exports.timeline_page_size
-    total = counts.get(contact_type, 0) if contact_type else sum(counts.values())
+    total = (counts.get(contact_type, 0) if contact_type else
+             group_counts[group] if group else sum(counts.values()))
     pages = max(1, -(-total // size))
     page = min(max(1, page), pages)
     timeline = rows(cur.execute(sql_text("timeline"), {
-        "id": customer_id, "limit": size, "offset": (page - 1) * size, "type": contact_type}))
+        "id": customer_id, "limit": size, "offset": (page - 1) * size, "type": contact_type,
+        "group": group}))
+    # "now" is the build's as_of (the latest event in the data), as in the analysts' queries
     open_issues = rows(cur.execute(
-        "SELECT ts, channel, summary, outcome, source FROM contact_history "
+        "SELECT ts, channel, summary, outcome, source, "
+        "date_diff('day', ts, (SELECT max(as_of) FROM profile_build)) AS age_days FROM contact_history "
         "WHERE customer_id = ? AND type = 'ticket' AND coalesce(status, 'open') = 'open' "
         "ORDER BY ts DESC", [customer_id])) if counts.get("ticket") else []
     # consent is per contact point; a cell shows the most telling one: an objection, else a
@@ -327,6 +385,9 @@ def profile(cur: duckdb.DuckDBPyConnection, settings: Settings, customer_id: str
         "pages": pages,
         "contact_type": contact_type,
         "contact_types": sorted(counts),
+        "group": group,
+        "group_counts": group_counts,
+        "all_contacts": sum(counts.values()),
         "open_issues": open_issues,
         "consent": consent,
         "objections": objections,

@@ -3,6 +3,24 @@
 -- record whose source ranks first in cfg_trust (profile settings trust_ranking), newest record
 -- first on a tie; for groups listed in cfg_recency_first (default: address) the newest record
 -- wins and trust only breaks ties. A verified e-mail beats an unverified one before both rules.
+-- Names: the spelling most source systems agree on wins (compared standardised, so Müller and
+-- MUELLER agree), so one system's typo cannot become the golden name; within that spelling a
+-- properly cased record beats a shouted or all-lower one, and a name only delivered in capitals
+-- is shown in proper case (von/van/de/zu stay lower case). Phones are stored in E.164 only: a
+-- number the standardiser could not read is left out of the golden record.
+
+-- Proper case for a name delivered all upper or all lower case; mixed case is kept as delivered.
+CREATE OR REPLACE TEMP MACRO name_case(s) AS
+    CASE
+        WHEN s IS NULL OR (s <> upper(s) AND s <> lower(s)) OR upper(s) = lower(s) THEN s
+        ELSE array_to_string(list_transform(string_split(lower(s), ' '), lambda w:
+            CASE WHEN w IN ('von', 'van', 'der', 'den', 'de', 'zu', 'zur', 'vom', 'ten', 'ter', 'und')
+                 THEN w
+                 ELSE array_to_string(list_transform(string_split(w, '-'),
+                                                     lambda x: upper(left(x, 1)) || substr(x, 2)), '-')
+            END), ' ')
+    END;
+
 CREATE OR REPLACE TABLE customer AS
 WITH rec AS (
     SELECT
@@ -17,8 +35,15 @@ WITH rec AS (
         coalesce(p.birth_date, s.birth_date) AS birth_date,
         coalesce(s.email_std, nullif(lower(trim(p.email)), '')) AS email,
         coalesce(p.email_verified, false) AS email_verified,
-        coalesce(s.phone_e164, nullif(trim(p.phone), '')) AS phone,
-        coalesce(s.mobile_e164, nullif(trim(p.mobile), '')) AS mobile,
+        s.phone_e164 AS phone,
+        s.mobile_e164 AS mobile,
+        coalesce(nullif(s.first_name_std, ''), lower(trim(p.first_name)), '') || '|' ||
+            coalesce(nullif(s.last_name_std, ''), lower(trim(p.last_name)), '') AS name_spelling,
+        -- shouted (ANNA) or all lower case (anna): another record's casing of the same name is better
+        (p.first_name = upper(p.first_name) AND upper(p.first_name) <> lower(p.first_name))
+            OR (p.last_name = upper(p.last_name) AND upper(p.last_name) <> lower(p.last_name))
+            OR (p.first_name = lower(p.first_name) AND upper(p.first_name) <> lower(p.first_name))
+            OR (p.last_name = lower(p.last_name) AND upper(p.last_name) <> lower(p.last_name)) AS name_badly_cased,
         nullif(trim(p.street), '') AS street,
         nullif(trim(p.house_number), '') AS house_number,
         nullif(trim(p.postcode), '') AS postcode,
@@ -55,13 +80,30 @@ ranked AS (
     LEFT JOIN cfg_trust t_email ON t_email.attribute = 'email' AND t_email.source_system = rec.source_system
     LEFT JOIN cfg_trust t_phone ON t_phone.attribute = 'phone' AND t_phone.source_system = rec.source_system
 ),
+name_votes AS (
+    -- how many source systems spell the name this way
+    SELECT customer_id, name_spelling, count(DISTINCT source_system) AS votes
+    FROM rec WHERE first_name IS NOT NULL OR last_name IS NOT NULL
+    GROUP BY ALL
+),
+name_spelling AS (
+    SELECT r.customer_id, arg_min(r.name_spelling,
+        {'k0': -v.votes,
+         'k1': CASE WHEN rf_name THEN newest ELSE r_name END,
+         'k2': CASE WHEN rf_name THEN r_name ELSE newest END, 'k3': record_key}) AS name_spelling
+    FROM ranked r JOIN name_votes v USING (customer_id, name_spelling)
+    WHERE first_name IS NOT NULL OR last_name IS NOT NULL
+    GROUP BY r.customer_id
+),
 name_win AS (
     SELECT customer_id, arg_min(
-        {'salutation': salutation, 'title': title, 'first_name': first_name,
-         'last_name': last_name, 'source': source_system, 'at': seen_at},
-        {'k1': CASE WHEN rf_name THEN newest ELSE r_name END,
+        {'salutation': salutation, 'title': title, 'first_name': name_case(first_name),
+         'last_name': name_case(last_name), 'source': source_system, 'at': seen_at},
+        {'k0': coalesce(name_badly_cased, false),
+         'k1': CASE WHEN rf_name THEN newest ELSE r_name END,
          'k2': CASE WHEN rf_name THEN r_name ELSE newest END, 'k3': record_key}) AS w
-    FROM ranked WHERE first_name IS NOT NULL OR last_name IS NOT NULL
+    FROM ranked JOIN name_spelling USING (customer_id, name_spelling)
+    WHERE first_name IS NOT NULL OR last_name IS NOT NULL
     GROUP BY customer_id
 ),
 birth_win AS (
@@ -204,8 +246,8 @@ COMMENT ON TABLE customer IS 'The golden record: one row per customer_id. Each a
 COMMENT ON COLUMN customer.customer_id IS 'Stable CDP customer id (C + 9 digits).';
 COMMENT ON COLUMN customer.salutation IS 'Salutation as delivered by the winning name record (Herr, Frau ...).';
 COMMENT ON COLUMN customer.title IS 'Academic title of the winning name record (Dr., Prof. Dr.).';
-COMMENT ON COLUMN customer.first_name IS 'First name of the winning name record, as delivered.';
-COMMENT ON COLUMN customer.last_name IS 'Last name of the winning name record, as delivered.';
+COMMENT ON COLUMN customer.first_name IS 'First name: the spelling most source systems agree on, from the best cased record of that spelling (trust ranking breaks ties); proper case when only delivered in capitals.';
+COMMENT ON COLUMN customer.last_name IS 'Last name, chosen with the first name (see first_name).';
 COMMENT ON COLUMN customer.name_source IS 'Source system whose record won the name.';
 COMMENT ON COLUMN customer.name_updated_at IS 'Last update of the record that won the name.';
 COMMENT ON COLUMN customer.birth_date IS 'Birth date of the winning record.';
@@ -215,7 +257,7 @@ COMMENT ON COLUMN customer.email IS 'Best e-mail (standardised, lower case): ver
 COMMENT ON COLUMN customer.email_verified IS 'Whether the winning e-mail was verified (double opt-in) by its source.';
 COMMENT ON COLUMN customer.email_source IS 'Source system whose record won the e-mail.';
 COMMENT ON COLUMN customer.email_updated_at IS 'Last update of the record that won the e-mail.';
-COMMENT ON COLUMN customer.phone IS 'Best landline/unknown-type phone in E.164.';
+COMMENT ON COLUMN customer.phone IS 'Best landline/unknown-type phone in E.164 (+4930123456); numbers the standardiser could not read are left out. Display format (+49 30 123456): the console and the agent-view export.';
 COMMENT ON COLUMN customer.phone_source IS 'Source system whose record won the phone.';
 COMMENT ON COLUMN customer.phone_updated_at IS 'Last update of the record that won the phone.';
 COMMENT ON COLUMN customer.mobile IS 'Best mobile phone in E.164 (phone trust ranking).';

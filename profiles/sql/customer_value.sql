@@ -45,7 +45,9 @@ base AS (
         coalesce(a.returns, 0) AS returns,
         round(coalesce(a.gross_revenue, 0), 2) AS gross_revenue,
         round(coalesce(a.returned_amount, 0), 2) AS returned_amount,
-        round(coalesce(a.revenue, 0), 2) AS revenue,
+        -- a return whose purchase is not in the data (bought before the first delivery, or its
+        -- record was quarantined) must not make a customer, least of all a prospect, worth less than 0
+        round(greatest(coalesce(a.revenue, 0), 0), 2) AS revenue,
         CASE WHEN a.last_purchase_at IS NOT NULL
              THEN CAST(floor((epoch(p.as_of) - epoch(a.last_purchase_at)) / 86400) AS INTEGER) END AS recency_days,
         CASE WHEN a.first_purchase_at IS NOT NULL
@@ -136,7 +138,7 @@ COMMENT ON COLUMN customer_value.orders IS 'Number of purchases (orders, invoice
 COMMENT ON COLUMN customer_value.returns IS 'Number of returns and credit notes (amount < 0).';
 COMMENT ON COLUMN customer_value.gross_revenue IS 'Sum of purchase amounts, EUR.';
 COMMENT ON COLUMN customer_value.returned_amount IS 'Sum of returned / credited amounts, EUR, positive.';
-COMMENT ON COLUMN customer_value.revenue IS 'Net revenue = gross_revenue - returned_amount, EUR, all sources.';
+COMMENT ON COLUMN customer_value.revenue IS 'Net revenue = gross_revenue - returned_amount, EUR, all sources; never below 0 (returns of purchases outside the data do not count against the customer).';
 COMMENT ON COLUMN customer_value.average_order_value IS 'revenue / orders, EUR.';
 COMMENT ON COLUMN customer_value.recency_days IS 'Days from the last purchase to as_of.';
 COMMENT ON COLUMN customer_value.r_score IS 'Recency score 1..5 (5 = most recent) by percent rank among purchasing customers.';

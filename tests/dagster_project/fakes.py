@@ -6,7 +6,7 @@ Each writes the files the real stage documents (docs/stages.md) with a handful o
 import importlib
 import sys
 import types
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import duckdb
@@ -24,6 +24,7 @@ class FakeReport:
     churn: float = 0.0
     deterministic_edges: int = 0
     probabilistic_edges: int = 0
+    timings: dict = field(default_factory=dict)
 
 
 def install(monkeypatch, *, failing_source=None, quarantined=None, profiles_fail=False):

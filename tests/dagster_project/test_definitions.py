@@ -63,7 +63,7 @@ def test_a_fifth_source_gets_assets_from_its_contract_alone(tmp_path):
 def test_sources_are_partitioned_by_load_date_and_the_rest_is_global(defs):
     for key, node in _specs(defs).items():
         if key.path[0] == "sources":
-            assert isinstance(node.partitions_def, dg.DailyPartitionsDefinition), key
+            assert isinstance(node.partitions_def, dg.DynamicPartitionsDefinition), key
         elif key.path[0] != "landing":
             assert node.partitions_def is None, key
 

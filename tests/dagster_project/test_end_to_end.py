@@ -63,10 +63,23 @@ def test_the_whole_graph_builds_profiles_from_the_simulated_sources(first_run):
     export = summary.metadata("exports/agent_views")
     assert export["dagster/row_count"] == customers and export["path"].endswith("agent_profile.parquet")
 
+    # the profile tables publish their columns with the comments that document them
+    schema = summary.metadata("profiles/customer")["dagster/column_schema"]
+    columns = {c.name: c.description for c in schema.columns}
+    assert {"customer_id", "first_name", "phone", "email"} <= set(columns)
+    assert columns["phone"] and "E.164" in columns["phone"]
+    # the simulator's repeated deliveries (a file sent twice) show on their assets, and in the summary
+    # (an empty copy is not counted: ingest takes any empty file for a repeat of the first empty
+    # file it loaded, whatever its entity, so it has no "original" of its own)
+    dupes = [p for p in settings.paths.landing.rglob("*_copy*") if p.stat().st_size > 0]
+    assert dupes
+    assert sum(m.get("duplicate_deliveries_skipped", 0) for k, m in summary.materialized.items()
+               if k.startswith("sources/")) == len(dupes)
     text = "\n".join(lines + summary_lines(summary, settings))
+    assert f"{len(dupes)} duplicate" in text
     assert f"persons simulated {PERSONS}" in " ".join(text.split())
     assert "customers resolved" in text and "pairwise F1" in text and str(settings.paths.duckdb) in text
-    assert sum(line.strip().startswith("✓ profiles/customer ") for line in lines) == 1
+    assert sum(line.strip().startswith("✓ profiles ") for line in lines) == 1
 
 
 def test_a_failed_profile_build_leaves_the_previous_database(first_run, monkeypatch):

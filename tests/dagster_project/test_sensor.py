@@ -43,6 +43,30 @@ def test_sensor_requests_one_run_over_the_new_load_dates(tmp_path):
     assert len(result.run_requests) == 1
     tags = result.run_requests[0].tags
     assert (tags[RANGE_START_TAG], tags[RANGE_END_TAG]) == ("2024-03-01", "2024-03-03")
+    # the new load dates become partitions (the ones that exist, not a calendar)
+    [add] = result.dynamic_partitions_requests
+    assert add.partitions_def_name == "load_date" and list(add.partition_keys) == ["2024-03-01", "2024-03-03"]
 
     again = landing_sensor(dg.build_sensor_context(cursor=result.cursor, resources={"cdp": resource}))
     assert again.run_requests == []
+
+
+def test_a_late_delivery_for_an_earlier_date_is_inside_the_run_range():
+    from dagster_project.partitions import range_tags
+
+    # dynamic partitions keep the order they were added in: 03-05 came before the late 03-02
+    order = ["2024-03-01", "2024-03-05", "2024-03-02"]
+    tags = range_tags(["2024-03-02", "2024-03-05"], order)
+    assert (tags[RANGE_START_TAG], tags[RANGE_END_TAG]) == ("2024-03-05", "2024-03-02")
+
+
+def test_the_daily_schedule_runs_yesterdays_delivery_and_skips_a_day_without_one(tmp_path):
+    from dagster_project.sensors import daily_request
+
+    landing = tmp_path / "landing"
+    _deliver(landing, "erp/2024-03-01/kunden_20240301.csv")
+    instance = dg.DagsterInstance.ephemeral()
+    request = daily_request(landing, "2024-03-01", instance)
+    assert isinstance(request, dg.RunRequest) and request.partition_key == "2024-03-01"
+    assert instance.get_dynamic_partitions("load_date") == ["2024-03-01"]
+    assert isinstance(daily_request(landing, "2024-03-02", instance), dg.SkipReason)

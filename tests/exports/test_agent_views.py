@@ -10,19 +10,29 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from exports.agent_views import export_agent_views
+from exports.display import phone_display
 
 
-@pytest.mark.parametrize("fmt", ["parquet", "csv", "jsonl"])
+def _read(path, fmt):
+    if fmt == "parquet":
+        return pl.read_parquet(path)
+    if fmt == "csv":
+        return pl.read_csv(path)
+    if fmt == "excel":
+        return pl.read_csv(path, separator=";", encoding="utf8-lossy")
+    return pl.read_ndjson(path)
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv", "excel", "jsonl"])
 def test_export_writes_every_customer_and_a_manifest(built, fmt):
     path = export_agent_views(built, fmt)
     assert path.parent == built.paths.exports / "agent_views"
     manifest = json.loads((path.parent / "manifest.json").read_text())
-    if fmt == "parquet":
-        df = pl.read_parquet(path)
-    elif fmt == "csv":
-        df = pl.read_csv(path)
-    else:
-        df = pl.read_ndjson(path)
+    df = _read(path, fmt)
+    contacts = _read(path.parent / manifest["contacts_file"], fmt)
+    assert contacts.height == manifest["contacts_row_count"] > 0
+    assert set(contacts["customer_id"]) <= set(df["customer_id"])
+    assert all(dt != pl.List and not isinstance(dt, pl.Struct | pl.List) for dt in df.dtypes)  # flat
     assert df.height == manifest["row_count"] == 6
     assert [c["name"] for c in manifest["schema"]] == df.columns
     assert "birth_date" not in df.columns  # agents do not get the birth date
@@ -32,10 +42,24 @@ def test_export_writes_every_customer_and_a_manifest(built, fmt):
     assert manifest["source_loads"][0]["source"] == "crm"
 
 
-def test_csv_keeps_lists_as_json(built):
+def test_csv_cells_hold_plain_values_not_json(built):
     df = pl.read_csv(export_agent_views(built, "csv"))
     anna = df.filter(pl.col("customer_id") == "C000000001").row(0, named=True)
-    assert json.loads(anna["granted_consents"]) == ["marketing:letter"]
+    assert anna["granted_consents"] == "marketing:letter"
+    assert anna["mobile"] == phone_display("+491511111111") != "+491511111111"  # the console's format
+    assert not any(str(v).startswith(("[", "{")) for v in anna.values() if v is not None)
+
+
+def test_excel_csv_has_a_bom_semicolons_and_intact_umlauts(built):
+    path = export_agent_views(built, "excel")
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    header = raw[3:].split(b"\n", 1)[0].decode("utf-8")
+    assert header.startswith("customer_id;salutation;") and "," not in header
+    text = raw.decode("utf-8-sig")
+    assert "München" in text and "Müller" in text
+    contacts = (path.parent / "agent_contacts.csv").read_bytes()
+    assert contacts.startswith(b"\xef\xbb\xbfcustomer_id;n;")
 
 
 def test_cli_rejects_unknown_format(built):
@@ -52,4 +76,6 @@ def test_restricted_customer_is_left_out_and_row_count_is_what_was_written(fresh
     manifest = json.loads((path.parent / "manifest.json").read_text())
     df = pl.read_parquet(path) if fmt == "parquet" else pl.read_ndjson(path)
     assert "C000000002" not in df["customer_id"].to_list()
+    contacts = _read(path.parent / manifest["contacts_file"], fmt)
+    assert "C000000002" not in contacts["customer_id"].to_list()
     assert df.height == manifest["row_count"] == 5

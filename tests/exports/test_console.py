@@ -58,7 +58,7 @@ def test_profile_shows_channel_consent_timeline_and_open_ticket(client):
     consent = html[html.index('id="consent"'):html.index('id="golden"')]
     assert consent.count("st-withdrawn") == 2 and consent.count("st-granted") == 1
     assert "Lieferung beschädigt" in html[html.index('id="open-issues"'):]
-    assert "35 contacts" in html and "page 1 of 2" in html
+    assert "30 service contacts" in html and "page 1 of 2" in html
     records = html[html.index('id="records"'):]
     # why the CRM contact belongs here, in words, naming the record it was linked to
     assert "same e-mail address</strong> as the shop account <span class=\"mono\">S-1" in records
@@ -66,8 +66,34 @@ def test_profile_shows_channel_consent_timeline_and_open_ticket(client):
 
 
 def test_timeline_pages(client):
-    p2 = client.get("/customer/C000000001?page=2").get_data(as_text=True)
+    p2 = client.get("/customer/C000000001?page=2&show=all").get_data(as_text=True)
     assert "page 2 of 2" in p2 and "call 0" in p2 and "call 27" not in p2
+    assert "show=all" in p2[p2.index('rel="prev"') - 120:]  # paging stays on the chosen tab
+
+
+def test_timeline_shows_service_contacts_first_and_marketing_one_click_away(client):
+    html = client.get("/customer/C000000001").get_data(as_text=True)
+    timeline = html[html.index('id="timeline"'):html.index('id="records"')]
+    assert "service (30)" in timeline and "marketing (5)" in timeline and "all (35)" in timeline
+    assert "t-newsletter" not in timeline and "t-consent_change" not in timeline
+    marketing = client.get("/customer/C000000001?show=marketing").get_data(as_text=True)
+    rows = marketing[marketing.index("<tbody>", marketing.index('id="timeline"')):]
+    rows = rows[:rows.index("</tbody>")]
+    assert rows.count("<tr ") == 5 and "t-ticket" not in rows and "t-call" not in rows
+
+
+def test_open_ticket_shows_its_age(client):
+    html = client.get("/customer/C000000001").get_data(as_text=True)
+    issues = html[html.index('id="open-issues"'):html.index('class="grid"')]
+    assert re.search(r"open \d+ days?", issues)
+
+
+def test_agent_sees_no_segment_jargon_and_one_phone_format(client):
+    html = client.get("/customer/C000000001").get_data(as_text=True)
+    assert 'title="value segment (RFM)"' not in html
+    golden = html[html.index('id="golden"'):html.index('id="timeline"')]
+    phones = re.findall(r"\+\d[\d ]+\d", golden)
+    assert phones and all(" " in p for p in phones)  # +49 151 2345678, not +491512345678
 
 
 def test_retired_id_redirects_to_survivor(client):

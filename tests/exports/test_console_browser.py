@@ -41,7 +41,9 @@ def test_search_open_profile_see_timeline_and_consent(console):
     assert rows.count() == 25
     page.click("a[rel=next]")
     page.wait_for_selector("text=page 2 of 2")
-    assert page.locator("#timeline tbody tr").count() == 10
+    assert page.locator("#timeline tbody tr").count() == 5  # 30 service contacts
+    page.click("#timeline-tabs >> text=marketing")
+    page.wait_for_selector("text=5 marketing contacts")
     # the consent and channel answer is visible without scrolling
     page.goto(base + "/customer/C000000001")
     assert page.locator("#channel-marketing").is_visible()

@@ -4,6 +4,8 @@ all of their merged source records, is not a grant."""
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import polars as pl
 import pytest
@@ -76,3 +78,72 @@ def test_console_finds_simulated_customers_by_card_and_erp_number(sim):
     html = client.get(f"/customer/{cid}").get_data(as_text=True)
     assert card not in html and card[-4:] in html  # agents see the last 4 digits only
     flask_app.extensions["cdp_console"].close()
+
+
+def test_a_common_name_says_how_many_and_a_postcode_or_birth_year_narrows_it(sim):
+    from dataclasses import replace
+
+    from exports.console import service
+
+    con = duckdb.connect(str(sim.paths.duckdb), read_only=True)
+    last, holders = con.execute("SELECT last_name, count(*) n FROM customer WHERE last_name IS NOT NULL "
+                                "GROUP BY ALL ORDER BY n DESC, last_name LIMIT 1").fetchone()
+    postcode = con.execute("SELECT postcode FROM customer WHERE last_name = ? AND postcode IS NOT NULL "
+                           "ORDER BY customer_id LIMIT 1", [last]).fetchone()[0]
+    with_postcode = con.execute("SELECT count(*) FROM customer WHERE last_name = ? AND postcode = ?",
+                                [last, postcode]).fetchone()[0]
+    con.close()
+    assert holders >= 3
+    small = replace(sim, exports=replace(sim.exports, search_limit=2, console_role="agent"))
+    app = create_app(small)
+    try:
+        client = app.test_client()
+        html = client.get("/", query_string={"q": last}).get_data(as_text=True)
+        narrowed = client.get("/", query_string={"q": f"{last} {postcode}"}).get_data(as_text=True)
+        data = app.extensions["cdp_console"]
+        gen, cur = data.lease()
+        try:
+            hits = service.search(cur, small, f"{last} {postcode}")
+        finally:
+            data.release(gen, cur)
+    finally:
+        app.extensions["cdp_console"].close()
+    found = re.search(r"Showing 2 of (\d+) customers", html)
+    assert found and int(found.group(1)) >= holders
+    assert "add a first name, postcode or birth year" in html
+    assert 1 <= hits.total <= int(found.group(1)) and hits.total >= with_postcode
+    assert len(hits) == min(2, hits.total) and (hits.total > 2) == ("Showing" in narrowed)
+
+
+def test_agent_view_export_masks_card_numbers_like_the_console(sim):
+    from exports.agent_views import export_agent_views
+
+    path = export_agent_views(sim, "excel")
+    df = pl.read_csv(path, separator=";", encoding="utf8-lossy", infer_schema=False)
+    cards = df["bonus_card_numbers"].drop_nulls()
+    con = duckdb.connect(str(sim.paths.duckdb), read_only=True)
+    full = {n for (ns,) in con.execute("SELECT bonus_card_numbers FROM customer").fetchall() for n in ns or []}
+    con.close()
+    assert cards.len() > 0 and cards.str.contains(r"^•••• \d{4}(; •••• \d{4})*$").all()
+    assert not any(n in path.read_text(encoding="utf-8-sig") for n in full)
+
+
+def _readme_commands() -> list[str]:
+    """Every `.venv/bin/cdp …` line of the README's ```sh blocks (what a user copies)."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```sh\n(.*?)```", text, re.DOTALL)
+    return [line.split("#")[0].strip() for b in blocks for line in b.splitlines()
+            if line.strip().startswith(".venv/bin/cdp ")]
+
+
+@pytest.mark.parametrize("command", _readme_commands())
+def test_readme_commands_work_as_typed_after_a_demo(sim, tmp_path, monkeypatch, command):
+    import shlex
+
+    monkeypatch.chdir(tmp_path)
+    args = shlex.split(command)[1:]
+    res = CliRunner().invoke(app, ["--data-dir", str(sim.data_dir), *args])
+    assert res.exit_code == 0, f"{command}: {res.output[-500:]}"
+    assert "error" not in res.output.lower()

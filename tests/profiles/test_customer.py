@@ -50,12 +50,58 @@ def test_lists_ids_and_seen_dates(con):
 
 
 def test_trust_ranking_is_configuration(fixture_settings):
-    fixture_settings.profiles.trust_ranking["name"] = ["shop", "erp", "crm", "bonus"]
+    fixture_settings.profiles.trust_ranking["name"] = ["bonus", "shop", "erp", "crm"]
     fixture_settings.profiles.recency_first = []
     build_profiles(fixture_settings)
     con = duckdb.connect(str(fixture_settings.paths.duckdb), read_only=True)
     a = _anna(con)
     con.close()
-    assert (a["first_name"], a["name_source"]) == ("anna", "shop")
+    assert (a["first_name"], a["name_source"]) == ("Anna", "bonus")
     # without recency-first, the ERP address (first in the address ranking) wins
     assert (a["street"], a["address_source"]) == ("Altstraße 1", "erp")
+
+
+def _build_with(tmp_path, monkeypatch, change):
+    """The fixture with some person records changed by ``change(customer_id, record) -> record``."""
+    from tests.profiles import conftest
+
+    persons = [(cid, change(cid, dict(rec))) for cid, rec in conftest.PERSONS]
+    monkeypatch.setattr(conftest, "PERSONS", persons)
+    settings = conftest.write_fixture(tmp_path / "data")
+    build_profiles(settings)
+    return duckdb.connect(str(settings.paths.duckdb), read_only=True)
+
+
+def test_the_spelling_most_sources_agree_on_beats_a_trusted_sources_typo(tmp_path, monkeypatch):
+    def typo(cid, rec):
+        if rec["source_system"] == "erp" and cid == "C000000001":
+            rec["first_name"] = "Anan"  # the most trusted source for names has a typo
+        return rec
+
+    con = _build_with(tmp_path, monkeypatch, typo)
+    a = _anna(con)
+    con.close()
+    assert (a["first_name"], a["last_name"]) == ("Anna", "Müller")
+    assert a["name_source"] == "bonus"  # same spelling as the shop, better cased than "anna"
+
+
+def test_a_name_delivered_only_in_capitals_is_shown_in_proper_case(tmp_path, monkeypatch):
+    def shout(cid, rec):
+        if cid == "C000000004":
+            rec["first_name"], rec["last_name"] = "DIETER", "VON DER HEIDE-MÜLLER"
+        return rec
+
+    con = _build_with(tmp_path, monkeypatch, shout)
+    row = con.execute("SELECT first_name, last_name FROM customer WHERE customer_id = 'C000000004'").fetchone()
+    caps = con.execute("SELECT count(*) FROM customer WHERE first_name = upper(first_name) "
+                       "AND upper(first_name) <> lower(first_name)").fetchone()[0]
+    con.close()
+    assert row == ("Dieter", "von der Heide-Müller") and caps == 0
+
+
+def test_every_stored_phone_is_e164(con):
+    bad = con.execute(
+        "SELECT count(*) FROM (SELECT phone AS p FROM customer UNION ALL SELECT mobile FROM customer "
+        "UNION ALL SELECT unnest(phones) FROM customer) WHERE p IS NOT NULL "
+        "AND NOT regexp_full_match(p, '\\+[1-9][0-9]{6,14}')").fetchone()[0]
+    assert bad == 0
