@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-## Simulate the four source systems and run the whole pipeline (through Dagster, in-process).
+## Simulate the source systems and run the whole pipeline (through Dagster, in-process).
 demo: install
 	$(BIN)/cdp generate --persons $(DEMO_PERSONS) --seed $(DEMO_SEED) --out data/landing --truth data/truth
 	$(BIN)/cdp run

@@ -173,6 +173,21 @@ class ProfileSettings:
     )
     # Contacts listed in customer_360.recent_contacts / agent_profile.
     recent_contacts: int = 10
+    # --- customer experience (profiles/cx.py, profiles/sql/feedback.sql ... cx_kpi_monthly.sql)
+    # campaign_response: an order within this many days after a campaign message counts for it.
+    campaign_order_window_days: int = 7
+    # cx_kpi_monthly covers this many months up to as_of.
+    cx_kpi_months: int = 24
+    # churn_risk: logit(P(churn)) = logit(1 - P(alive) of the BG/NBD model) + these weights x
+    # the service signals (open complaints, latest NPS a detractor, consents withdrawn in the
+    # last 180 days, no reaction to the last 5 campaign messages); 0 switches a signal off.
+    churn_signal_weights: dict[str, float] = field(
+        default_factory=lambda: {"open_complaint": 0.5, "detractor": 0.5,
+                                 "withdrawn_consent": 0.3, "unresponsive": 1.0}
+    )
+    # churn_risk.risk_level: high from this probability, medium from the second.
+    churn_high: float = 0.7
+    churn_medium: float = 0.4
 
 
 @dataclass
@@ -205,6 +220,14 @@ class ExportSettings:
             {"reason": "restricted", "file": "privacy/restrictions.parquet", "column": "customer_id"},
         ]
     )
+    # Contact rules (exports/contact_rules.py) for these purposes' audiences: at most
+    # contact_cap_messages marketing messages per customer within contact_cap_days across all
+    # sources (who already got that many is left out; 0 = no cap), and off a channel's lists
+    # after no reaction to the last non_responder_last_k messages on it (0 = off).
+    contact_rules_purposes: list[str] = field(default_factory=lambda: ["marketing"])
+    contact_cap_messages: int = 3
+    contact_cap_days: int = 7
+    non_responder_last_k: int = 5
 
 
 @dataclass

@@ -40,6 +40,7 @@ class Source(StrEnum):
     CRM = "crm"
     SHOP = "shop"
     BONUS = "bonus"
+    SURVEY = "survey"
 
 
 class Channel(StrEnum):
@@ -97,6 +98,16 @@ class EventType(StrEnum):
     CARD_PURCHASE = "card_purchase"
     CARD_RETURN = "card_return"
     CONSENT_CHANGE = "consent_change"
+    SURVEY_RESPONSE = "survey_response"
+    MEMBERSHIP = "membership"
+
+
+class CaseCategory(StrEnum):
+    COMPLAINT = "complaint"
+    WARRANTY = "warranty"
+    BILLING = "billing"
+    DELIVERY = "delivery"
+    QUESTION = "question"
 
 
 UTC_TS = pl.Datetime("us", "UTC")
@@ -157,6 +168,20 @@ CONTACT_EVENT = schema(
         "currency": pl.String,
         "product_models": pl.List(pl.String),  # product models on an order / invoice, if known
         "store_id": pl.String,
+        # customer experience: service cases, campaigns, survey answers, loyalty
+        "case_id": pl.String,  # service case the contact belongs to (one case spans channels)
+        "case_category": pl.String,  # CaseCategory
+        "case_opened_at": UTC_TS,  # when the case was opened, as the source knows it
+        "case_closed_at": UTC_TS,  # when the case was closed (null while open)
+        "agent_team": pl.String,  # team that handled the contact
+        "campaign_id": pl.String,  # marketing campaign of an outbound message
+        "touchpoint": pl.String,  # what a survey answer is about (online_order, delivery, hotline ...)
+        "refers_to": pl.String,  # id of the order / case / contact a survey answer refers to
+        "nps": pl.Int64,  # 0..10 likelihood to recommend
+        "csat": pl.Int64,  # 1..5 satisfaction
+        "ces": pl.Int64,  # 1..7 effort (7 = very easy)
+        "comment": pl.String,  # free-text survey comment
+        "loyalty_points": pl.Int64,  # bonus points earned (+) or taken back (-) by the contact
         **LINEAGE,
     }
 )

@@ -42,7 +42,12 @@ DERIVATION = {
                          "(profiles/sql/preferred_channel.sql)",
     "consent": "per purpose x channel x contact point the latest event that applies to that contact "
                "point; objection and withdrawal win ties (profiles/sql/consent.sql)",
+    "churn_risk": "probability of no longer buying: an MBG/NBD model of the purchase days plus service "
+                  "signals (profiles/cx.py)",
 }
+#: customer-experience tables in the export: table -> section title
+CX_TABLES = {"feedback": "Survey answers and comments", "service_case": "Service cases",
+             "churn_risk": "Churn risk (profiling)", "customer_experience": "Customer experience summary"}
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> list[dict[str, Any]]:
@@ -131,6 +136,9 @@ def sar(settings: Settings, query: str, out_dir: str | Path, actor: str | None =
                 "processing_restriction": _rows(
                     con, f"SELECT * FROM processing_restriction {one}", [customer_id])
                 if has_table(con, "processing_restriction") else [],
+                # customer experience: survey answers and comments, service cases, churn score
+                **{t: _rows(con, f"SELECT * FROM {t} {one}", [customer_id]) if has_table(con, t) else []
+                   for t in CX_TABLES},
                 "derivation": DERIVATION,
                 "built": _rows(con, "SELECT * FROM profile_build", []),
             },

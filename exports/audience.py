@@ -21,6 +21,7 @@ import duckdb
 from cdp.config import Settings
 from cdp.db import scalar
 from cdp.lake import atomic_path, write_text_atomic
+from exports.contact_rules import apply_contact_rules
 from exports.db import connect_profiles, csv_safe_select, sql_text
 from pipelines.withdrawals import staged_withdrawals
 
@@ -104,9 +105,10 @@ def export_audience(
     try:
         refuse_unapplied_withdrawals(con, settings)
         reasons = _load_suppressions(con, settings)
+        rules = apply_contact_rules(con, settings, purpose)  # contact pressure, non-responders
         con.execute("CREATE TEMP TABLE audience_result AS " + sql_text("audience"), params)
         population = scalar(con, "SELECT count(*) FROM audience_result")
-        excluded = {r: 0 for r in (*reasons, *BASE_REASONS)}
+        excluded = {r: 0 for r in (*reasons, *rules, *BASE_REASONS)}
         excluded.update(dict(con.execute(
             "SELECT excluded_reason, count(*) FROM audience_result WHERE excluded_reason IS NOT NULL "
             "GROUP BY 1").fetchall()))
@@ -142,6 +144,7 @@ def export_audience(
             "no_reachable_channel": "consent granted, but for no contact point a person record "
                                     "holds (a consent is bound to the address it was given for)",
             **{r: "on the suppression list " + f for r, f in reasons.items()},
+            **rules,
         },
     }
     write_text_atomic(json.dumps(report, indent=2, ensure_ascii=False), report_path)

@@ -17,7 +17,7 @@ from typing import TypeVar
 import polars as pl
 
 from cdp.config import Settings
-from cdp.schema import PERSON_RECORD, conform
+from cdp.schema import PERSON_RECORD, Source, conform
 from cdp.standardise import email_std
 from privacy import identifiers as ids
 from privacy.retention import expired_guest_keys
@@ -78,8 +78,9 @@ def quarantined_rows_to_drop(settings: Settings, source: str, quarantined: pl.Da
     """Row positions of quarantined rows whose raw text holds an erased record id or e-mail.
 
     Quarantined rows failed parsing, so they are matched on the tokens of their raw text: each
-    token as ``<source>:<token>`` against record-key hashes, each token with an ``@`` as a
-    standardised e-mail against e-mail hashes.
+    token as ``<source>:<token>`` against record-key hashes (for the file's own source and every
+    other known source: a survey answer names the CRM contact or shop account it was sent to),
+    each token with an ``@`` as a standardised e-mail against e-mail hashes.
     """
     keys = ids.hashes_of(tombstones, "record_key")
     emails = ids.hashes_of(tombstones, "email")
@@ -88,11 +89,12 @@ def quarantined_rows_to_drop(settings: Settings, source: str, quarantined: pl.Da
     tok = quarantined.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("idx"),
                              pl.col("_raw").map_elements(ids.raw_tokens, return_dtype=pl.List(pl.String))
                              .alias("tok")).explode("tok").drop_nulls("tok")
-    by_key = ids.hash_series(settings, "record_key", tok["tok"].str.replace(r"^", f"{source}:"))
+    by_key = [tok["idx"].filter(ids.hash_series(settings, "record_key", tok["tok"].str.replace(r"^", f"{src}:"))
+                                .is_in(list(keys)).fill_null(False))
+              for src in dict.fromkeys([source, *(s.value for s in Source)])]
     mail = tok["tok"].str.contains("@")
     by_mail = ids.hash_series(settings, "email", _email_std(tok["tok"].filter(mail)))
-    hits = pl.concat([tok["idx"].filter(by_key.is_in(list(keys)).fill_null(False)),
-                      tok["idx"].filter(mail).filter(by_mail.is_in(list(emails)).fill_null(False))])
+    hits = pl.concat([*by_key, tok["idx"].filter(mail).filter(by_mail.is_in(list(emails)).fill_null(False))])
     return hits.unique()
 
 

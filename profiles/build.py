@@ -35,6 +35,7 @@ from cdp.lake import swap_database
 from cdp.schema import ALL, CANONICAL_TABLES, duckdb_ddl
 from cdp.standardise import email_std, phones_to_e164, standardise
 from privacy.hooks import apply_to_profiles, restriction_table
+from profiles import cx
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +73,9 @@ TABLES = [
     "customer_lookup",
     "person_record",
     "profile_build",
+    *cx.TABLES,
 ]
-VIEWS = ["customer_360", "agent_profile"]
+VIEWS = ["customer_360", "agent_profile", *cx.VIEWS]
 
 IDENTITY_FILES = {
     "src_identity_link": "identity_link.parquet",
@@ -154,6 +156,8 @@ def build_profiles(settings: Settings) -> dict[str, int]:
                 log.info("built %s in %.1f s", name, time.perf_counter() - t0)
             # Data protection: the pseudonymised analyst tables.
             apply_to_profiles(con, settings)
+            # Customer experience last: churn risk only where customer_value's profiling gate lets scores through.
+            cx.build_customer_experience(con, settings, sql_text)
             _inherit_view_comments(con)
             _check_comments(con)
             counts = _counts(con)

@@ -16,6 +16,7 @@ from cdp.lake import write_parquet_atomic, write_text_atomic
 from simulator import events as ev
 from simulator import formats as fmt
 from simulator import records as rec
+from simulator import surveys as cx
 from simulator.output import FileSpec, write_export
 from simulator.population import DAY, build_persons
 from simulator.profiles import get_profile
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_START = date(2025, 3, 3)
 HISTORY_YEARS = 6
-SOURCES = ("erp", "crm", "shop", "bonus")
+SOURCES = ("erp", "crm", "shop", "bonus", "survey")
 
 SPECS = {
     "kunden": FileSpec("erp", "customers", "kunden", "erp_csv", "Kundennummer", "Angelegt_am", "erp_date",
@@ -55,6 +56,8 @@ SPECS = {
     "transactions": FileSpec("bonus", "transactions", "transactions", "bonus_csv", "transaction_id",
                              "transaction_at", "local_ts", amount_col="amount", amount_kind="str",
                              defects=["bad_date", "missing_required", "negative_amount"]),
+    "responses": FileSpec("survey", "responses", "responses", "bonus_csv", "ResponseId", "EndDate", "local_ts",
+                          defects=["bad_date", "missing_required"]),
 }
 
 _c = pl.col
@@ -127,7 +130,7 @@ def generate(  # noqa: PLR0913 -- the options of `cdp generate`, all but two def
     file_rows: dict[str, int] = {}
     written: dict[int, list[str]] = {j: [] for j in range(deliveries)}
 
-    def write(name: str, lazy: pl.LazyFrame) -> None:
+    def write(name: str, lazy: pl.LazyFrame, defects: np.random.Generator | None = None) -> None:
         spec = SPECS[name]
         full = lazy.collect()
         empty = full.clear()
@@ -138,7 +141,7 @@ def generate(  # noqa: PLR0913 -- the options of `cdp generate`, all but two def
             rel = f"{spec.source}/{day.isoformat()}/{spec.prefix}_{day.strftime('%Y%m%d')}.{spec.ext}"
             rids = df["__rid"].to_numpy() if "__rid" in df.columns else None
             body = df.drop([c for c in df.columns if c.startswith("__")])
-            entries, dirty = write_export(out / rel, body, spec, dirty_rate, inj, rel)
+            entries, dirty = write_export(out / rel, body, spec, dirty_rate, inj if defects is None else defects, rel)
             file_rows[rel] = body.height
             dirty_entries.extend(entries)
             if spec.person and rids is not None:
@@ -151,6 +154,7 @@ def generate(  # noqa: PLR0913 -- the options of `cdp generate`, all but two def
               .join(guest_ids, left_on="order_id", right_on="g_order", how="left", maintain_order="left")
               .with_columns(account_id=pl.coalesce("record_id", "g_id")))
     write("orders", fmt.orders(orders, d0))
+    survey_orders = orders.select("pidx", "ts", "status", "order_id", "account_id")
     del orders, guest_ids
     _mem("orders")
     for name in ("kunden", "contacts", "accounts", "members"):
@@ -169,8 +173,12 @@ def generate(  # noqa: PLR0913 -- the options of `cdp generate`, all but two def
     interactions = ev.crm_interactions(rng(9), crm_ctx, consents, final_end)
     consents = ev.crm_objections(rng(13), consents, interactions)
     write("consent_events", fmt.consent_events(consents, d0))
+    interactions = cx.service_cases(rng(16), interactions, crm_ctx, final_end)
     write("interactions", fmt.interactions(interactions, d0))
-    del crm_ctx, interactions, crm_points
+    # the survey file draws its defects from its own generator: the other files keep theirs
+    write("responses", cx.responses_file(
+        cx.survey_answers(rng(14), survey_orders, interactions, crm_ctx, P, final_end), d0), rng(15))
+    del crm_ctx, interactions, crm_points, survey_orders
     _mem("crm events")
     write("newsletter", fmt.newsletter(ev.shop_newsletter(rng(10), P, accounts, consents, prof, final_end), d0))
     del consents, accounts

@@ -107,7 +107,9 @@ def interactions(ev: pl.DataFrame, d0: int) -> pl.LazyFrame:
     return ev.lazy().select(
         interaction_id="interaction_id", contact_id="contact_id", timestamp=_berlin("ts"), channel="channel",
         direction="direction", type="type", subject="subject", outcome="outcome", status="status",
-        __delivery=_delivery(d0))
+        case_id="case_id", category="category", agent_team="agent_team",
+        case_opened_at=_berlin("case_opened_at"), case_closed_at=_berlin("case_closed_at"),
+        campaign_id="campaign_id", __delivery=_delivery(d0))
 
 
 def consent_events(ev: pl.DataFrame, d0: int) -> pl.LazyFrame:

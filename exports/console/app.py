@@ -21,7 +21,7 @@ import waitress.server
 from flask import Flask, abort, g, redirect, render_template, request, url_for
 
 from cdp.config import Settings
-from exports.console import service
+from exports.console import cx_page, service
 from exports.console.linkage import RECORD_NAMES, SOURCE_NAMES, confidence_words
 from exports.console.roles import Role
 from exports.display import phone_display
@@ -136,7 +136,9 @@ def create_app(settings: Settings, host: str | None = None) -> Flask:
     app.jinja_env.globals.update(
         role=role, CHANNEL_WORDS=CHANNEL_WORDS, REASON_WORDS=REASON_WORDS, STATE_MARK=STATE_MARK,
         STAGE_WORDS=STAGE_WORDS, CONTACT_GROUPS=service.CONTACT_GROUPS,
-        SOURCE_NAMES=SOURCE_NAMES, RECORD_NAMES=RECORD_NAMES, confidence_words=confidence_words)
+        SOURCE_NAMES=SOURCE_NAMES, RECORD_NAMES=RECORD_NAMES, confidence_words=confidence_words,
+        TOUCHPOINT_WORDS=cx_page.TOUCHPOINT_WORDS)
+    app.register_blueprint(cx_page.blueprint)  # /cx: customer-experience charts
 
     _lease_per_request(app, data)
     app.after_request(_headers)
@@ -166,7 +168,8 @@ def create_app(settings: Settings, host: str | None = None) -> Flask:
         merged = request.args.get("merged")
         if merged and not _ID.match(merged):
             merged = None
-        return render_template("profile.html", p=p, c=p["customer"], merged=merged)
+        return render_template("profile.html", p=p, c=p["customer"], merged=merged,
+                               cx=cx_page.customer_cx(g.cur, p["customer"]["customer_id"]))
 
     @app.get("/healthz")
     def healthz():

@@ -1,8 +1,9 @@
 """Screenshots of the console for the docs: ``python -m exports.console.screenshots --data-dir D``.
 
 Starts the console on a free localhost port in a thread and drives Debian's headless Chromium
-through Playwright. Writes ``console-search.png``, ``console-profile.png`` and
-``console-records.png`` (the profile's source records and why they were linked).
+through Playwright. Writes ``console-search.png``, ``console-profile.png``,
+``console-records.png`` (the profile's source records and why they were linked) and
+``console-cx.png`` (the customer-experience page).
 """
 
 from __future__ import annotations
@@ -70,7 +71,11 @@ def take(settings: Settings, out: Path, query: str, customer_id: str | None = No
         page.screenshot(path=str(profile_png))
         records_png = out / "console-records.png"  # below the fold: who this is, why linked
         page.locator("#records").screenshot(path=str(records_png))
-    return [search_png, profile_png, records_png]
+        page.goto(f"{base}/cx")
+        page.wait_for_selector("#cx-headline")
+        cx_png = out / "console-cx.png"
+        page.screenshot(path=str(cx_png), full_page=True)
+    return [search_png, profile_png, records_png, cx_png]
 
 
 def main() -> None:

@@ -9,7 +9,9 @@
 --   $lifecycle, $customer_type, $postcode_prefix, $city (NULL = no filter),
 --   $purchase_types (contact types that count as buying), $channel_order (tie-break order).
 -- Reads the temp table audience_suppression(customer_id, reason) the caller fills from the
--- configured suppression lists (erased, restricted ...).
+-- configured suppression lists (erased, restricted ...) and the contact rules (contact_pressure),
+-- and audience_channel_block(customer_id, channel, reason): channels a customer is off
+-- (non_responder; exports/contact_rules.py).
 WITH population AS (
     SELECT c.*, v.lifecycle_stage, v.rfm_segment, v.customer_type
     FROM customer c
@@ -47,6 +49,16 @@ usable AS (
     LEFT JOIN preferred_channel pc ON pc.customer_id = u.customer_id AND pc.purpose = $purpose
     JOIN legal_basis lb ON lb.customer_id = u.customer_id AND lb.purpose = $purpose AND lb.has_basis
     WHERE u.is_granted AND u.reachable AND u.contact_point IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM audience_channel_block b
+                      WHERE b.customer_id = u.customer_id AND b.channel = u.channel)
+),
+blocked AS (
+    -- reachable, consented channels the contact rules took away
+    SELECT u.customer_id, min(b.reason) AS reason
+    FROM considered u
+    JOIN audience_channel_block b ON b.customer_id = u.customer_id AND b.channel = u.channel
+    WHERE u.is_granted AND u.reachable AND u.contact_point IS NOT NULL
+    GROUP BY u.customer_id
 ),
 summary AS (
     SELECT customer_id,
@@ -81,6 +93,7 @@ SELECT
         WHEN x.reason IS NOT NULL THEN x.reason
         WHEN u.channel IS NOT NULL THEN NULL
         WHEN o.customer_id IS NOT NULL OR coalesce(s.any_objection, false) THEN 'objection'
+        WHEN bl.reason IS NOT NULL THEN bl.reason
         WHEN coalesce(s.any_granted, false) THEN 'no_reachable_channel'
         WHEN coalesce(s.any_withdrawn, false) THEN 'withdrawn'
         ELSE 'no_consent'
@@ -90,4 +103,5 @@ LEFT JOIN usable u ON u.customer_id = p.customer_id AND u.rn = 1
 LEFT JOIN summary s ON s.customer_id = p.customer_id
 LEFT JOIN suppressed x ON x.customer_id = p.customer_id
 LEFT JOIN objected o ON o.customer_id = p.customer_id
+LEFT JOIN blocked bl ON bl.customer_id = p.customer_id
 ORDER BY p.customer_id

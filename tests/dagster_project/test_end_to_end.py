@@ -32,7 +32,7 @@ def test_the_whole_graph_builds_profiles_from_the_simulated_sources(first_run):
     settings, summary, lines = first_run
     assert summary.success, summary.failures
     assert len(summary.load_dates) == 2  # a full export and a delta, in one run
-    for source in ("erp", "crm", "shop", "bonus"):
+    for source in ("erp", "crm", "shop", "bonus", "survey"):
         staged = sum(m["rows_staged"] for k, m in summary.materialized.items() if k.startswith(f"sources/{source}/"))
         assert staged > 0, source
     assert sum(m["rows_quarantined"] for k, m in summary.materialized.items() if k.startswith("sources/")) > 0

@@ -58,9 +58,10 @@ entities:
 """
 
 
-def test_all_four_contracts_load(settings):
+def test_all_five_contracts_load(settings):
     contracts = contracts_of(settings)
-    assert set(contracts) == {"erp", "crm", "shop", "bonus"}
+    assert set(contracts) == {"erp", "crm", "shop", "bonus", "survey"}
+    assert contracts["survey"].entity_for("responses_20240101.csv").name == "responses"
     assert contracts["erp"].entity_for("kunden_20240101.csv").name == "customers"
     assert contracts["shop"].entity_for("accounts_20240101.jsonl").field("address_street").source == "address.street"
     assert contracts["crm"].entity_for("consent_events_20240101.json").format == "json"

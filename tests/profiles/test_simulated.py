@@ -16,6 +16,7 @@ from cdp.lake import read_table
 from cdp.schema import CONSENT_EVENT, CONTACT_EVENT
 from cli.main import app
 from profiles.build import build_profiles
+from profiles.cx_eval import evaluate_churn
 from profiles.lookup import find_customers
 
 from .consent_oracle import expected_states
@@ -137,3 +138,21 @@ def test_lookup_finds_customers_by_their_email_and_id(scon):
         assert cid in find_customers(scon, email.upper())
         assert find_customers(scon, cid) == [cid]
 
+
+
+def test_churn_risk_beats_chance_against_the_simulators_truth(sim):
+    r = evaluate_churn(sim.paths.duckdb, sim.paths.truth)
+    assert r["churned"] > 10
+    assert r["auc"] > 0.8
+    assert r["calibration"]["ece"] < 0.1
+
+
+def test_service_cases_and_feedback_hang_together(scon):
+    bad = scon.execute("SELECT count(*) FROM service_case WHERE handling_hours < 0 "
+                       "OR (first_contact_resolution AND (status <> 'closed' OR contacts > 1)) "
+                       "OR (status = 'open') <> (age_days IS NOT NULL)").fetchone()[0]
+    assert bad == 0
+    linked = scon.execute("SELECT avg((customer_id IS NOT NULL)::INTEGER) FROM feedback").fetchone()[0]
+    assert linked > 0.9
+    months = scon.execute("SELECT count(*), count(nps) FROM cx_kpi_monthly").fetchone()
+    assert months[0] == 24 and months[1] > 12
