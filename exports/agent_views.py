@@ -32,6 +32,7 @@ from duckdb.func import FunctionNullHandling
 from cdp.config import Settings
 from cdp.db import scalar
 from cdp.lake import atomic_path, write_text_atomic
+from exports.audience import refuse_unapplied_withdrawals
 from exports.db import connect_profiles, csv_safe_select
 from exports.display import phone_display
 from privacy.hooks import agent_view_where
@@ -113,6 +114,7 @@ def export_agent_views(settings: Settings, fmt: str = "parquet") -> Path:
     targets = {"profile": out_dir / f"agent_profile.{ext}", "contacts": out_dir / f"agent_contacts.{ext}"}
     con = connect_profiles(settings)
     try:
+        refuse_unapplied_withdrawals(con, settings)  # agents must not see a withdrawn consent as granted
         comments = dict(con.execute(
             "SELECT column_name, comment FROM duckdb_columns() "
             "WHERE schema_name = 'main' AND table_name = 'agent_profile'").fetchall())

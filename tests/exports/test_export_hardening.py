@@ -57,6 +57,14 @@ def test_an_audience_is_refused_while_a_staged_withdrawal_is_not_in_the_profiles
     assert not (fresh.paths.exports / "after.csv").exists()
 
 
+def test_agent_views_are_refused_while_a_staged_withdrawal_is_not_in_the_profiles(fresh):
+    export_agent_views(fresh, fmt="csv")
+    rel = _stage_withdrawal(fresh, "CE-00000097", "CRM-2")
+    with pytest.raises(ValueError, match="withdrawal") as exc:
+        export_agent_views(fresh, fmt="csv")
+    assert rel in str(exc.value)
+
+
 def test_a_withdrawal_of_a_record_the_profiles_do_not_know_does_not_block(fresh):
     _stage_withdrawal(fresh, "CE-00000098", "CRM-NEW")
     assert export_audience(fresh, "marketing", out=fresh.paths.exports / "ok.csv").exported > 0
