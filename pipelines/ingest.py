@@ -322,6 +322,12 @@ def _load_chunks(settings: Settings, path: Path, empty: RawFile | None, relp: st
     if n_quarantined:
         res.quarantine_path = qfile.relative_to(settings.paths.root).as_posix()
     res.rule_counts = {k: v for k, v in rule_counts.items() if v}
+    for f in entity.fields:
+        if f.on_invalid == "null":
+            for k, v in res.rule_counts.items():
+                if k.startswith(f"{f.name}:") and k != f"{f.name}:required":
+                    res.warnings.append(f"{relp}: {v} row(s) staged with {f.name} empty: column {f.source} broke "
+                                        f"rule {k} (on_invalid: null)")
     res.status = LOADED
     share = res.rows_quarantined / res.rows_read if res.rows_read else 0.0
     limit = next((e.max for e in entity.expectations if e.kind == "max_failed_share"), None)
