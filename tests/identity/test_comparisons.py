@@ -101,3 +101,12 @@ def test_same_street_other_number_is_its_own_level_below_independent_evidence():
     gamma, label = _level("address", home, home | {"postcode": "01069"})
     assert gamma == INDEPENDENT_EVIDENCE["gamma_address"] + 1  # same street and number, postcode typo
     assert _level("address", home, home | {"street": "Bahnhofstraße"})[0] < gamma
+
+
+def test_same_street_with_a_postcode_or_city_typo_is_not_else():
+    home = {"street": "Hauptstraße", "house_number": "12", "postcode": "01067", "city": "Dresden"}
+    gamma, label = _level("address", home, home | {"house_number": None, "postcode": "01076"})
+    assert label == "street similar, postcode one typo or city similar"
+    assert 0 < gamma < INDEPENDENT_EVIDENCE["gamma_address"]
+    other = {"street": "Bahnhofstraße", "house_number": "3", "postcode": "80331", "city": "München"}
+    assert _level("address", home, other)[0] == 0
