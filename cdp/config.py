@@ -213,6 +213,64 @@ class PrivacySettings:
     retention_as_of: str = ""
     # Rebuild profiles and re-export agent views right after ``cdp forget`` / ``cdp restrict``.
     rebuild_after_change: bool = True
+    # Legal basis per purpose (Art. 6(1) GDPR): "consent" (a) — only with a granted consent;
+    # "legitimate_interest" (f) — unless the customer objected (Art. 21) or withdrew a consent
+    # for the purpose; "contract" (b) — always; "none" — never. Without a basis for a customer,
+    # nothing is computed or exported for the purpose (profiling: no RFM, segment, CLV, lifecycle).
+    legal_basis: dict[str, str] = field(
+        default_factory=lambda: {"marketing": "consent", "profiling": "legitimate_interest",
+                                 "service": "contract"}
+    )
+    # Contacts a source types as an objection (Art. 21): the subject (CRM picklist value, case-
+    # insensitive), optionally only from one source and event type, and the purpose objected to.
+    objection_subjects: list[dict] = field(
+        default_factory=lambda: [
+            {"subject": "Widerspruch Werbung", "purpose": "marketing"},
+            {"subject": "Widerspruch Profiling", "purpose": "profiling"},
+        ]
+    )
+    # Art. 13/15(1) information for the subject-access document and the record of processing
+    # (Art. 30): controller, DPO contact, what each purpose is, who receives data, how long it
+    # is kept. German, because the documents are for the data subject and the authority.
+    controller: str = "Musterhandel GmbH, Musterstraße 1, 10115 Berlin"
+    dpo_contact: str = "Datenschutzbeauftragte/r, datenschutz@musterhandel.example"
+    supervisory_authority: str = (
+        "Berliner Beauftragte für Datenschutz und Informationsfreiheit, Alt-Moabit 59-61, 10555 Berlin")
+    purpose_descriptions: dict[str, str] = field(
+        default_factory=lambda: {
+            "marketing": "Werbung und Angebote per E-Mail, Telefon, SMS oder Brief",
+            "profiling": "Auswertung des Kaufverhaltens (Kundenwert, Segment, Lebenszyklus) für "
+                         "die Auswahl von Angeboten",
+            "service": "Kundenservice, Vertragsabwicklung, Sicherheits- und Rückrufhinweise",
+        }
+    )
+    # How the documents for data subjects and the authority name each source system.
+    source_names: dict[str, str] = field(
+        default_factory=lambda: {"erp": "Warenwirtschaft (ERP)", "crm": "Kundenservice-System (CRM)",
+                                 "shop": "Webshop", "bonus": "Bonusprogramm"}
+    )
+    # Recipients (Art. 15(1)(c), Art. 30(1)(d)): who receives which export.
+    recipients: list[dict] = field(
+        default_factory=lambda: [
+            {"name": "Kundenservice (Callcenter, Filialen)", "export": "agent-views",
+             "purposes": ["service"]},
+            {"name": "Marketing / Versanddienstleister für Kampagnen", "export": "audience",
+             "purposes": ["marketing"]},
+            {"name": "Analyse (pseudonymisiert)", "export": "pseudo", "purposes": ["profiling"]},
+        ]
+    )
+    # Retention (Art. 15(1)(d), Art. 30(1)(f)) per kind of data, as a sentence (guest checkouts:
+    # from guest_retention_days and the contracts' retention).
+    retention: dict[str, str] = field(
+        default_factory=lambda: {
+            "Stammdaten": "bis zum Ende der Kundenbeziehung, danach bis zum Ablauf gesetzlicher "
+                          "Aufbewahrungsfristen",
+            "Rechnungen und Gutschriften": "10 Jahre (§ 147 AO, § 257 HGB)",
+            "Kontakte und Servicefälle": "3 Jahre nach dem letzten Kontakt",
+            "Einwilligungen und Widersprüche": "solange die Einwilligung genutzt wird und 3 Jahre "
+                                               "danach (Nachweis, Art. 7 Abs. 1 DSGVO)",
+        }
+    )
 
 
 @dataclass

@@ -6,7 +6,8 @@ Three record types leave ingestion and feed identity resolution and the profiles
   contact, a shop account or guest checkout, a bonus-program member);
 * ``contact_events``: one row per contact the company had with a person (orders, invoices, calls,
   tickets, e-mails, newsletters, card purchases ...);
-* ``consent_events``: one row per consent grant or withdrawal, with its evidence.
+* ``consent_events``: one row per consent grant, withdrawal or objection, with the contact point
+  it was given for and its evidence.
 
 Every record carries ``source_system`` and the id it has in that system. ``record_key`` =
 ``"<source_system>:<source_record_id>"`` is the unique id of a person record across sources;
@@ -72,6 +73,13 @@ class ConsentStatus(StrEnum):
     WITHDRAWN = "withdrawn"
     #: signed up but the double opt-in is not confirmed yet: recorded as evidence, never a grant
     PENDING = "pending"
+    #: objection (Art. 21 GDPR) to processing for the purpose: the most restrictive state
+    OBJECTION = "objection"
+
+
+#: ``consent_events.contact_point`` / ``channel`` value for "every contact point / channel" when
+#: the source says so (an objection letter, "unsubscribe from everything"), or does not say.
+ALL = "all"
 
 
 class EventType(StrEnum):
@@ -161,7 +169,11 @@ CONSENT_EVENT = schema(
         "source_event_id": pl.String,
         "person_record_key": pl.String,
         "purpose": pl.String,  # Purpose
-        "channel": pl.String,  # one of CONSENT_CHANNELS
+        "channel": pl.String,  # one of CONSENT_CHANNELS, or ALL (objections)
+        # the e-mail address, phone number or postal address the consent was given for, as the
+        # source delivers it; ALL where the source says it covers every one (null: unknown,
+        # treated like ALL but a grant then covers only the contact points of its own record)
+        "contact_point": pl.String,
         "status": pl.String,  # ConsentStatus (pending = unconfirmed double opt-in, not a grant)
         "ts": UTC_TS,
         "method": pl.String,  # double_opt_in, web_form, phone_call, paper_form, store, checkout ...

@@ -17,6 +17,7 @@ from cdp.schema import CANONICAL_TABLES
 from dagster_project import checks, lake_counts
 from dagster_project.partitions import LOAD_DATES
 from dagster_project.resources import CdpSettingsResource, DuckDBResource
+from dsr.ropa import write_record_of_processing
 from exports.agent_views import export_agent_views
 from identity.resolve import resolve
 from pipelines.canonical import build_canonical
@@ -322,3 +323,15 @@ def agent_views(context: dg.AssetExecutionContext, cdp: CdpSettingsResource) -> 
     settings = cdp.get()
     result = export_agent_views(settings, "parquet")
     return dg.MaterializeResult(metadata=lake_counts.export_metadata(result))
+
+
+@dg.asset(
+    key=["reports", "record_of_processing"],
+    group_name="exports",
+    deps=[profile_key("consent")],
+    kinds={"html"},
+    description="data/reports/record_of_processing.md and .html: the record of processing activities (Art. 30 GDPR) generated from the data contracts and privacy settings.",
+)
+def record_of_processing(cdp: CdpSettingsResource) -> dg.MaterializeResult:
+    paths = write_record_of_processing(cdp.get())
+    return dg.MaterializeResult(metadata={k: str(v) for k, v in paths.items()})

@@ -45,6 +45,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
             assets.identity_resolution,
             assets.profiles_asset(),
             assets.agent_views,
+            assets.record_of_processing,
         ],
         jobs=[cdp_job],
         sensors=[landing_sensor],

@@ -31,11 +31,13 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
 from cdp.config import Settings
+from cdp.db import scalar
 from cdp.lake import atomic_path, read_table, write_parquet_atomic
-from cdp.schema import CONSENT_EVENT
+from cdp.schema import CANONICAL_TABLES, CONSENT_EVENT
 from dsr.subject import customer_record_keys, person_records, resolve_customer
 from exports.agent_views import export_agent_views
 from identity.io import OUTPUTS, output_path
@@ -65,6 +67,106 @@ class ForgetReport:
     kept: list[str] = field(default_factory=list)
 
 
+@dataclass
+class ForgetPlan:
+    """What ``cdp forget`` would erase (``--dry-run``): counts per place and record keys only."""
+
+    customer_id: str
+    customer_ids: list[str]
+    record_keys: list[str]
+    tombstone_hashes: dict[str, int]
+    counts: dict[str, int] = field(default_factory=dict)
+    files_to_delete: list[str] = field(default_factory=list)
+    consent_proof_events: int = 0
+
+
+@dataclass
+class _Subject:
+    customer_id: str
+    key_list: list[str]
+    cids: list[str]
+    std_all: pl.DataFrame
+    subject_std: pl.DataFrame
+    hashes: pl.DataFrame
+    plain: list[str]
+
+
+def _find_subject(settings: Settings, query: str) -> _Subject:
+    customer_id = resolve_customer(settings, query)
+    keys = set(customer_record_keys(settings, customer_id))
+    people = person_records(settings)
+    std_all = ids.standardised(people)
+    for _ in range(3):  # records matching the person's identifiers (unlinked guest checkouts ...)
+        found = ids.identifier_hashes(settings, std_all.filter(pl.col("record_key").is_in(list(keys))))
+        more = set(ids.match_person_records(settings, std_all, found).to_list()) - keys
+        if not more:
+            break
+        keys |= more
+    key_list = sorted(keys)
+    subject_std = std_all.filter(pl.col("record_key").is_in(key_list))
+    subject_raw = people.filter(pl.col("record_key").is_in(key_list))
+    hashes = pl.concat([
+        ids.identifier_hashes(settings, subject_std).select("kind", "hash"),
+        pl.DataFrame({"kind": "record_key",
+                      "hash": [ids.keyed_hash(settings.privacy.secret, "record_key", k) for k in key_list]},
+                     schema={"kind": pl.String, "hash": pl.String}),
+    ]).unique()
+    cids = _customer_ids(settings, customer_id)
+    return _Subject(customer_id, key_list, cids, std_all, subject_std, hashes,
+                    _plain_values(subject_raw, subject_std, key_list, cids))
+
+
+def plan_forget(settings: Settings, query: str, actor: str | None = None) -> ForgetPlan:
+    """What :func:`forget` would erase, without changing anything (``cdp forget --dry-run``).
+
+    Counts rows per place (staged, quarantined, canonical, identity, model, overrides,
+    restrictions, profile database, exports) and lists the export files that would be deleted
+    and the person record keys; never a name, e-mail or number. The preview is audited.
+    """
+    sub = _find_subject(settings, query)
+    tomb = sub.hashes.with_columns(pl.lit("dry-run").alias("tombstone_id"),
+                                   pl.lit(datetime.now(UTC)).cast(pl.Datetime("us", "UTC")).alias("erased_at"))
+    plan = ForgetPlan(sub.customer_id, sub.cids, sub.key_list,
+                      dict(sub.hashes.group_by("kind").len().sort("kind").iter_rows()))
+    plan.consent_proof_events = _consent_proof(settings, sub.key_list, "dry-run").height
+    plan.counts.update(_scrub_lake(settings, tomb, sub.plain, write=False))
+    for t in ("person_records", "contact_events", "consent_events"):
+        df = read_table(settings.paths.canonical_table(t), CANONICAL_TABLES[t]).collect()
+        col = "record_key" if t == "person_records" else "person_record_key"
+        plan.counts[f"canonical.{t}"] = df.filter(pl.col(col).is_in(sub.key_list)).height
+    plan.counts.update(_scrub_identity(settings, sub.key_list, sub.cids, write=False))
+    plan.counts["model.tf_rows"] = _scrub_tf_tables(
+        settings, sub.subject_std, sub.std_all.filter(~pl.col("record_key").is_in(sub.key_list)), write=False)
+    plan.counts["overrides"] = _scrub_overrides(settings, set(sub.key_list), write=False)
+    plan.counts["restrictions"] = store.read_restrictions(settings).filter(
+        pl.col("record_key").is_in(sub.key_list)).height
+    plan.counts.update(_profile_counts(settings, sub.cids))
+    removed, files = _scrub_files(settings, sub.cids, sub.plain, write=False)
+    plan.counts.update(removed)
+    plan.files_to_delete = files
+    store.audit(settings, "forget_preview", sub.customer_id, None, actor,
+                {"record_keys": len(sub.key_list), "counts": {k: v for k, v in plan.counts.items() if v}})
+    return plan
+
+
+def _profile_counts(settings: Settings, cids: list[str]) -> dict[str, int]:
+    """Rows of the customer in the profile database, per table (read-only)."""
+    db = settings.paths.duckdb
+    if not db.is_file():
+        return {}
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        tables = [r[0] for r in con.execute(
+            "SELECT table_name FROM duckdb_columns() WHERE schema_name = 'main' AND column_name = 'customer_id' "
+            "AND table_name IN (SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main') "
+            "ORDER BY 1").fetchall()]
+        return {f"profiles.{t}": int(scalar(
+            con, f'SELECT count(*) FROM "{t}" WHERE customer_id IN (SELECT unnest(?::VARCHAR[]))', [cids]))
+            for t in tables}
+    finally:
+        con.close()
+
+
 #: Rebuilds profiles and exports after a data-subject request changed the data. The ``cdp``
 #: commands pass the pipeline run (``dagster_project.run.rebuild``: the job ``cdp run`` runs);
 #: called as a library without one, :func:`rebuild_profiles` rebuilds in-process.
@@ -90,31 +192,13 @@ def forget(settings: Settings, query: str, reason: str, actor: str | None = None
     """
     if not (reason or "").strip():
         raise ValueError("--reason is required for an erasure (request reference / legal ground)")
-    customer_id = resolve_customer(settings, query)
-    keys = set(customer_record_keys(settings, customer_id))
-    people = person_records(settings)
-    std_all = ids.standardised(people)
-    for _ in range(3):  # records matching the person's identifiers (unlinked guest checkouts ...)
-        found = ids.identifier_hashes(settings, std_all.filter(pl.col("record_key").is_in(list(keys))))
-        more = set(ids.match_person_records(settings, std_all, found).to_list()) - keys
-        if not more:
-            break
-        keys |= more
-    key_list = sorted(keys)
-    subject_std = std_all.filter(pl.col("record_key").is_in(key_list))
-    subject_raw = people.filter(pl.col("record_key").is_in(key_list))
+    sub = _find_subject(settings, query)
+    customer_id, key_list, cids, plain = sub.customer_id, sub.key_list, sub.cids, sub.plain
+    std_all, subject_std = sub.std_all, sub.subject_std
     now = datetime.now(UTC)
     tombstone_id = uuid.uuid4().hex
-    hashes = pl.concat([
-        ids.identifier_hashes(settings, subject_std).select("kind", "hash"),
-        pl.DataFrame({"kind": "record_key",
-                      "hash": [ids.keyed_hash(settings.privacy.secret, "record_key", k) for k in key_list]},
-                     schema={"kind": pl.String, "hash": pl.String}),
-    ]).unique()
-    tomb = hashes.with_columns(pl.lit(tombstone_id).alias("tombstone_id"),
-                               pl.lit(now).cast(pl.Datetime("us", "UTC")).alias("erased_at"))
-    cids = _customer_ids(settings, customer_id)
-    plain = _plain_values(subject_raw, subject_std, key_list, cids)
+    tomb = sub.hashes.with_columns(pl.lit(tombstone_id).alias("tombstone_id"),
+                                   pl.lit(now).cast(pl.Datetime("us", "UTC")).alias("erased_at"))
 
     # 2. tombstone and proof first
     store.append(settings, "tombstones.parquet", ids.TOMBSTONE, tomb)
@@ -202,7 +286,7 @@ def _contains_any(col: str, plain: list[str]) -> pl.Expr:
     return pl.col(col).str.contains(names_pattern(plain)).fill_null(False)
 
 
-def _scrub_lake(settings: Settings, tomb: pl.DataFrame, plain: list[str]) -> dict[str, int]:
+def _scrub_lake(settings: Settings, tomb: pl.DataFrame, plain: list[str], write: bool = True) -> dict[str, int]:
     """Remove the person's rows from staged and quarantined files; move the counts in the load log."""
 
     contracts = contracts_of(settings)
@@ -221,7 +305,8 @@ def _scrub_lake(settings: Settings, tomb: pl.DataFrame, plain: list[str]) -> dic
             if drop.len():
                 kept = df.filter(~pl.col("_row_number").is_in(drop.implode()))
                 ds = df.height - kept.height
-                write_parquet_atomic(kept, p)
+                if write:
+                    write_parquet_atomic(kept, p)
         if row["quarantine_path"] and (root / row["quarantine_path"]).is_file():
             p = root / row["quarantine_path"]
             df = pl.read_parquet(p)
@@ -229,13 +314,13 @@ def _scrub_lake(settings: Settings, tomb: pl.DataFrame, plain: list[str]) -> dic
             mask = pl.int_range(pl.len(), dtype=pl.UInt32).is_in(hit.implode()) | _contains_any("_raw", plain)
             kept = df.filter(~mask)
             dq = df.height - kept.height
-            if dq:
+            if dq and write:
                 write_parquet_atomic(kept, p)
         if ds or dq:
             changes[row["load_id"]] = (ds, dq)
             staged_n += ds
             quarantined_n += dq
-    if changes:
+    if changes and write:
         ds_map = {k: v[0] for k, v in changes.items()}
         dq_map = {k: v[1] for k, v in changes.items()}
         ll = ll.with_columns(
@@ -249,7 +334,7 @@ def _scrub_lake(settings: Settings, tomb: pl.DataFrame, plain: list[str]) -> dic
     return {"staged_rows": staged_n, "quarantined_rows": quarantined_n}
 
 
-def _scrub_identity(settings: Settings, keys: list[str], cids: list[str]) -> dict[str, int]:
+def _scrub_identity(settings: Settings, keys: list[str], cids: list[str], write: bool = True) -> dict[str, int]:
 
     out = {}
     for name in OUTPUTS:
@@ -265,13 +350,14 @@ def _scrub_identity(settings: Settings, keys: list[str], cids: list[str]) -> dic
         if "old_customer_id" in df.columns:
             keep = keep & ~pl.col("old_customer_id").is_in(cids) & ~pl.col("new_customer_id").is_in(cids)
         kept = df.filter(keep)
-        if kept.height != df.height:
+        if kept.height != df.height and write:
             write_parquet_atomic(kept, p)
         out[f"identity.{name}"] = df.height - kept.height
     return out
 
 
-def _scrub_tf_tables(settings: Settings, subject_std: pl.DataFrame, rest_std: pl.DataFrame) -> int:
+def _scrub_tf_tables(settings: Settings, subject_std: pl.DataFrame, rest_std: pl.DataFrame,
+                     write: bool = True) -> int:
     """Drop term-frequency rows whose value only the erased person had."""
 
     tf_dirs = [d for d in settings.paths.models.rglob("*_tf") if d.is_dir()]
@@ -292,11 +378,12 @@ def _scrub_tf_tables(settings: Settings, subject_std: pl.DataFrame, rest_std: pl
             kept = df.filter(~pl.col(col).cast(pl.String).is_in(list(gone)))
             if kept.height != df.height:
                 n += df.height - kept.height
-                write_parquet_atomic(kept, p)
+                if write:
+                    write_parquet_atomic(kept, p)
     return n
 
 
-def _scrub_overrides(settings: Settings, keys: set[str]) -> int:
+def _scrub_overrides(settings: Settings, keys: set[str], write: bool = True) -> int:
     """Remove steward override rows that name an erased record (the CSVs are rewritten)."""
     n = 0
     for p in sorted(settings.paths.overrides.glob("*.csv")):
@@ -307,6 +394,8 @@ def _scrub_overrides(settings: Settings, keys: set[str]) -> int:
                 and (r.get("record_b") or "").strip() not in keys]
         if len(kept) != len(rows):
             n += len(rows) - len(kept)
+            if not write:
+                continue
             with atomic_path(p) as tmp, tmp.open("w", newline="", encoding="utf-8") as fh:
                 w = csv.DictWriter(fh, fieldnames=fields)
                 w.writeheader()
@@ -349,7 +438,8 @@ def _write_tabular(df: pl.DataFrame, p: Path) -> None:
         df.write_csv(tmp) if p.suffix == ".csv" else df.write_ndjson(tmp)
 
 
-def _scrub_files(settings: Settings, cids: list[str], plain: list[str]) -> tuple[dict[str, int], list[str]]:
+def _scrub_files(settings: Settings, cids: list[str], plain: list[str],
+                 write: bool = True) -> tuple[dict[str, int], list[str]]:
     """Exports: drop the customer's rows from tabular files; delete any export or report file
     that still names them (a subject-access export, a hand-made extract)."""
     root = settings.paths.root
@@ -371,13 +461,15 @@ def _scrub_files(settings: Settings, cids: list[str], plain: list[str]) -> tuple
                     kept = df.filter(~pl.col("customer_id").cast(pl.String).is_in(cids))
                     if kept.height != df.height:
                         rows += df.height - kept.height
-                        _write_tabular(kept, p)
+                        if write:
+                            _write_tabular(kept, p)
                     df = kept
                 named = _frame_names_any(df, plain)
             else:
                 named = bool(plain) and re.search(pattern, p.read_bytes().decode("utf-8", "replace")) is not None
             if named:
-                p.unlink()
+                if write:
+                    p.unlink()
                 deleted.append(p.relative_to(root).as_posix())
     return {"export_rows": rows}, deleted
 

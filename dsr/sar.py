@@ -1,4 +1,5 @@
-"""``cdp sar``: subject-access export (Art. 15 / 20 GDPR) as JSON and a readable HTML page.
+"""``cdp sar``: subject-access export (Art. 15 / 20 GDPR) as JSON and a printable German HTML
+document (:mod:`dsr.sar_document`).
 
 Everything the CDP holds about one person, each item with where it came from: the source
 records (current canonical state and every staged delivery with file, row and load id), every
@@ -9,7 +10,6 @@ of each attribute, value and segment, preferred channels) with the rule that der
 
 from __future__ import annotations
 
-import html
 import json
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -21,6 +21,7 @@ import polars as pl
 from cdp.config import Settings
 from cdp.db import has_table
 from cdp.lake import write_text_atomic
+from dsr.sar_document import render_sar_html
 from dsr.subject import customer_record_keys, person_records, resolve_customer
 from pipelines.contracts import contracts_of
 from pipelines.load_log import read_load_log
@@ -37,8 +38,8 @@ DERIVATION = {
     "preferred_channel": "per purpose the consented channel with a contact point: stated preference, "
                          "else observed use and response, else the fallback order "
                          "(profiles/sql/preferred_channel.sql)",
-    "consent": "latest consent event per purpose x channel across all sources; withdrawal wins ties "
-               "(profiles/sql/consent.sql)",
+    "consent": "per purpose x channel x contact point the latest event that applies to that contact "
+               "point; objection and withdrawal win ties (profiles/sql/consent.sql)",
 }
 
 
@@ -104,6 +105,10 @@ def sar(settings: Settings, query: str, out_dir: str | Path, actor: str | None =
                 "preferred_channel": _rows(con, f"SELECT * FROM preferred_channel {one} ORDER BY purpose",
                                            [customer_id]),
                 "consent": _rows(con, f"SELECT * FROM consent {one} ORDER BY purpose, channel", [customer_id]),
+                "legal_basis": _rows(con, f"SELECT * FROM legal_basis {one} ORDER BY purpose", [customer_id])
+                if has_table(con, "legal_basis") else [],
+                "objections": _rows(con, f"SELECT * FROM objection {one} ORDER BY objected_at", [customer_id])
+                if has_table(con, "objection") else [],
                 "processing_restriction": _rows(
                     con, f"SELECT * FROM processing_restriction {one}", [customer_id])
                 if has_table(con, "processing_restriction") else [],
@@ -126,51 +131,8 @@ def sar(settings: Settings, query: str, out_dir: str | Path, actor: str | None =
     jpath, hpath = out_dir / f"{stem}.json", out_dir / f"{stem}.html"
     text = json.dumps(doc, indent=2, ensure_ascii=False, default=str)
     write_text_atomic(text, jpath)
-    write_text_atomic(_html(json.loads(text)), hpath)
+    write_text_atomic(render_sar_html(json.loads(text), settings), hpath)
     store.audit(settings, "sar", customer_id, reason, actor, {
         "records": len(keys), "contacts": len(doc["contact_events"]),
         "consent_events": len(doc["consent_events"]), "files": [jpath.name, hpath.name]})
     return {"json": jpath, "html": hpath}
-
-
-def _table(rows: list[dict[str, Any]]) -> str:
-    if not rows:
-        return "<p><em>none</em></p>"
-    cols = list(dict.fromkeys(c for r in rows for c in r))
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(_cell(r.get(c)))}</td>" for c in cols) + "</tr>" for r in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _cell(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, list | dict):
-        return json.dumps(v, ensure_ascii=False)
-    return str(v)
-
-
-def _html(doc: dict[str, Any]) -> str:
-    p = doc["profile"]
-    sections = [
-        ("Your customer profile (golden record)", p["customer"], DERIVATION["customer"]),
-        ("Value and segment", p["customer_value"], DERIVATION["customer_value"]),
-        ("Preferred channels", p["preferred_channel"], DERIVATION["preferred_channel"]),
-        ("Consent (current state and evidence)", p["consent"], DERIVATION["consent"]),
-        ("Restriction of processing", p["processing_restriction"], ""),
-        ("Source records (current state)", doc["source_records"], "as delivered by each source system"),
-        ("Source deliveries (every delivery of each record)", doc["source_deliveries"],
-         "file, row number and load id of each delivery"),
-        ("How your records were matched", doc["identity_links"], "identity resolution"),
-        ("Contacts", doc["contact_events"], "every contact, with source file and row"),
-        ("Consent events", doc["consent_events"], "every grant and withdrawal, with method and evidence"),
-    ]
-    parts = [f"<h2>{html.escape(t)}</h2><p class='src'>{html.escape(d)}</p>{_table(r)}" for t, r, d in sections]
-    return ("<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-            f"<title>Subject access export {html.escape(doc['subject']['customer_id'])}</title>"
-            "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;font-size:12px}"
-            "td,th{border:1px solid #ccc;padding:2px 6px;vertical-align:top}.src{color:#555}</style>"
-            f"</head><body><h1>Subject access export</h1><p>Customer {html.escape(doc['subject']['customer_id'])}"
-            f", generated {html.escape(doc['generated_at'])}. {html.escape(doc['controller_note'])}</p>"
-            + "".join(parts) + "</body></html>")

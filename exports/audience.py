@@ -1,9 +1,10 @@
 """``cdp export audience``: consent-filtered campaign and notice audiences.
 
-One row per customer with the channel to use and the contact point for it. Nobody is exported
-without a granted consent for the purpose *and* the exported channel (``consent.is_granted``,
-the latest event across all sources and merged records), so a phone list never holds a person
-without phone consent. Beside the file a suppression report says how many customers of the
+One row per customer with the channel to use and the contact point for it. A contact point is
+exported only with its own granted consent for the purpose (``consent.is_granted`` per
+customer x purpose x channel x contact point) and a legal basis for the purpose
+(``legal_basis``), so a phone list never holds a number without phone consent and an e-mail list
+never an address other than the one that opted in. Beside the file a suppression report says how many customers of the
 selected population were left out, and why.
 """
 
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 #: Filters an audience accepts besides purpose, product model and segment (no SQL from users).
 FILTERS = ("channel", "lifecycle", "customer_type", "postcode_prefix", "city")
 #: Exclusion reasons always listed in the report (suppression lists add their own).
-BASE_REASONS = ("no_consent", "withdrawn", "no_reachable_channel")
+BASE_REASONS = ("objection", "no_consent", "withdrawn", "no_reachable_channel")
 _FORMATS = {".csv": "(FORMAT csv, HEADER true)", ".parquet": "(FORMAT parquet, COMPRESSION zstd)",
             ".jsonl": "(FORMAT json)", ".json": "(FORMAT json)"}
 _OUT_COLUMNS = ("customer_id, salutation, title, first_name, last_name, channel, contact_point, "
@@ -131,9 +132,12 @@ def export_audience(
         "excluded": excluded,
         "excluded_total": population - exported,
         "reasons": {
+            "objection": "objected to processing for the purpose (Art. 21 GDPR), recorded as a "
+                         "consent event or a contact typed as an objection",
             "no_consent": "no granted consent for the purpose on any allowed channel (never asked)",
             "withdrawn": "consent for the purpose was withdrawn and not granted again",
-            "no_reachable_channel": "consent granted, but no contact point for a consented channel",
+            "no_reachable_channel": "consent granted, but for no contact point a person record "
+                                    "holds (a consent is bound to the address it was given for)",
             **{r: "on the suppression list " + f for r, f in reasons.items()},
         },
     }

@@ -31,8 +31,8 @@ import polars as pl
 from cdp.config import Settings
 from cdp.db import frame, scalar
 from cdp.lake import swap_database
-from cdp.schema import CANONICAL_TABLES, duckdb_ddl
-from cdp.standardise import standardise
+from cdp.schema import ALL, CANONICAL_TABLES, duckdb_ddl
+from cdp.standardise import email_std, phones_to_e164, standardise
 from privacy.hooks import apply_to_profiles, restriction_table
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,10 @@ BUILD_ORDER = [
     "contact_history",
     "consent_event",
     "customer",
+    "contact_point",
+    "objection",
     "consent",
+    "legal_basis",
     "preferred_channel",
     "customer_value",
     "customer_lookup",
@@ -59,7 +62,10 @@ TABLES = [
     "customer_id_history",
     "contact_history",
     "consent_event",
+    "contact_point",
+    "objection",
     "consent",
+    "legal_basis",
     "preferred_channel",
     "customer_value",
     "customer_lookup",
@@ -195,12 +201,16 @@ def _load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         ddl = duckdb_ddl(name, schema).replace("CREATE OR REPLACE TABLE", "CREATE TEMP TABLE", 1)
         con.execute(ddl)
         if files:
-            cols = ", ".join(f'"{c}"' for c in schema.names())
+            present = {r[0] for r in con.execute(
+                "DESCRIBE SELECT * FROM read_parquet(?, union_by_name = true)", [files]).fetchall()}
+            # a column added to the schema later (consent contact_point) is NULL in older files
+            cols = ", ".join(f'"{c}"' if c in present else "NULL" for c in schema.names())
             con.execute(
                 f"INSERT INTO {name} SELECT {cols} FROM read_parquet(?, union_by_name = true)",
                 [files],
             )
         log.info("loaded %s: %d files", name, len(files))
+    _standardise_consent_points(con)
     _load_parquet(con, "src_identity_link", paths.identity / "identity_link.parquet",
                   _IDENTITY_LINK_COLUMNS, required=True)
     _load_parquet(con, "src_customer_id_history", paths.identity / "customer_id_history.parquet",
@@ -219,6 +229,23 @@ def _load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         select = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in _STD_COLUMNS.items())
         con.execute(f"CREATE TEMP TABLE src_person_std AS SELECT {select} FROM _person_std")
         con.unregister("_person_std")
+
+
+def _standardise_consent_points(con: duckdb.DuckDBPyConnection) -> None:
+    """``src_consent_point``: each distinct consent contact point standardised the way identity
+    standardises person records (e-mail rules, E.164), so a consent matches its address."""
+    points = pl.DataFrame(con.execute(
+        "SELECT DISTINCT contact_point FROM src_consent_events "
+        "WHERE contact_point IS NOT NULL AND lower(trim(contact_point)) <> ?", [ALL]).fetchall(),
+        schema={"contact_point": pl.String}, orient="row")
+    std = points.select(
+        "contact_point",
+        email_std("contact_point").alias("email_std"),
+        phones_to_e164(points["contact_point"]).alias("phone_e164"),
+    )
+    con.register("_consent_point_std", std.to_arrow())
+    con.execute("CREATE TEMP TABLE src_consent_point AS SELECT * FROM _consent_point_std")
+    con.unregister("_consent_point_std")
 
 
 def _load_parquet(con, name: str, path: Path, columns: dict[str, str], required: bool) -> None:
@@ -267,6 +294,7 @@ def _load_config(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         "UNION ALL SELECT unnest(?::VARCHAR[]), 'return'",
         [list(p.purchase_types), list(p.return_types)],
     )
+    _load_privacy_config(con, settings)
     con.execute("CREATE TEMP TABLE cfg_stage_factor (stage VARCHAR, factor DOUBLE)")
     con.executemany("INSERT INTO cfg_stage_factor VALUES (?, ?)", list(p.clv_stage_factor.items()))
     if p.as_of:
@@ -281,6 +309,35 @@ def _load_config(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         datetime.now(UTC), as_of, p.at_risk_after_days, p.lapsed_after_days, p.new_customer_days,
         p.channel_half_life_days, p.clv_horizon_years, p.recent_contacts,
     ])
+
+
+#: Legal bases a purpose can have (privacy.legal_basis).
+LEGAL_BASES = ("consent", "legitimate_interest", "contract", "none")
+
+
+def _load_privacy_config(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """``cfg_legal_basis`` (purpose, basis) and ``cfg_objection_subject`` from privacy settings."""
+    pv = settings.privacy
+    bases = {pu: pv.legal_basis.get(pu, "none") for pu in settings.profiles.purposes}
+    for pu, basis in bases.items():
+        if basis not in LEGAL_BASES:
+            raise ValueError(f"privacy.legal_basis.{pu}: {basis!r} is not one of {', '.join(LEGAL_BASES)}")
+    con.execute("CREATE TEMP TABLE cfg_legal_basis (purpose VARCHAR, basis VARCHAR)")
+    con.executemany("INSERT INTO cfg_legal_basis VALUES (?, ?)", list(bases.items()))
+    con.execute("CREATE TEMP TABLE cfg_objection_subject "
+                "(subject VARCHAR, purpose VARCHAR, source VARCHAR, type VARCHAR)")
+    rows = []
+    for i, o in enumerate(pv.objection_subjects):
+        if not o.get("subject") or not o.get("purpose"):
+            raise ValueError(f"privacy.objection_subjects[{i}]: needs 'subject' and 'purpose'")
+        rows.append((o["subject"].strip().lower(), o["purpose"], o.get("source"), o.get("type")))
+    if rows:
+        con.executemany("INSERT INTO cfg_objection_subject VALUES (?, ?, ?, ?)", rows)
+    # one address key for person records and consent events: folded, letters and digits only
+    con.execute(
+        "CREATE TEMP MACRO address_key(s) AS nullif(regexp_replace(replace(replace(replace(replace("
+        "replace(lower(s), 'ß', 'ss'), 'ä', 'ae'), 'ö', 'oe'), 'ü', 'ue'), 'strasse', 'str'),"
+        " '[^a-z0-9]', '', 'g'), '')")
 
 
 #: Where a view column without its own COMMENT takes its comment from, in order.

@@ -118,8 +118,8 @@ def read_profile(con: duckdb.DuckDBPyConnection, customer_id: str) -> dict[str, 
     if not rows:
         return None
     consent = _rows(con.execute(
-        "SELECT purpose, channel, state, decided_at, source, method, evidence FROM consent "
-        "WHERE customer_id = ? ORDER BY purpose, channel", [customer_id]))
+        "SELECT purpose, channel, contact_point, reachable, state, decided_at, source, method, evidence "
+        "FROM consent WHERE customer_id = ? ORDER BY purpose, channel, point_key", [customer_id]))
     channels = _rows(con.execute(
         "SELECT purpose, channel, contact_point, reason, allowed_channels FROM preferred_channel "
         "WHERE customer_id = ? ORDER BY purpose", [customer_id]))

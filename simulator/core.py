@@ -158,16 +158,19 @@ def generate(  # noqa: PLR0913 -- the options of `cdp generate`, all but two def
     first_v = F.sort(["rid", "delivery"]).unique("rid", keep="first", maintain_order=True)
     accounts = (R.filter((_c("source") == "shop") & ~_c("is_guest")).select("rid", "pidx", "record_id", "created")
                 .join(first_v.select("rid", "email"), on="rid", how="left", maintain_order="left"))
+    crm_points = ev.crm_contact_points(first_v, R)
     del first_v
     _mem("person files")
     erp_ctx = ev.record_context(R, P, "erp", final_end)
     write("rechnungen", fmt.rechnungen(ev.erp_invoices(rng(7), erp_ctx).filter(_c("ts") < final_end), d0))
     del erp_ctx
     crm_ctx = ev.record_context(R, P, "crm", final_end)
-    consents = ev.crm_consents(rng(8), crm_ctx)
+    consents = ev.crm_consents(rng(8), crm_ctx, crm_points)
+    interactions = ev.crm_interactions(rng(9), crm_ctx, consents, final_end)
+    consents = ev.crm_objections(rng(13), consents, interactions)
     write("consent_events", fmt.consent_events(consents, d0))
-    write("interactions", fmt.interactions(ev.crm_interactions(rng(9), crm_ctx, consents, final_end), d0))
-    del crm_ctx
+    write("interactions", fmt.interactions(interactions, d0))
+    del crm_ctx, interactions, crm_points
     _mem("crm events")
     write("newsletter", fmt.newsletter(ev.shop_newsletter(rng(10), P, accounts, consents, prof, final_end), d0))
     del consents, accounts

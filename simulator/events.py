@@ -122,8 +122,14 @@ def _text_version(ts: np.ndarray) -> np.ndarray:
     return np.where(ts < 1_620_000_000, "DS-2018-05", np.where(ts < 1_675_000_000, "DS-2021-05", "DS-2023-02"))
 
 
-def crm_consents(rng, ctx: pl.DataFrame) -> pl.DataFrame:
-    """Grants and withdrawals per CRM contact × purpose × channel."""
+def crm_consents(rng, ctx: pl.DataFrame, points: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Grants and withdrawals per CRM contact × purpose × channel, each for a contact point.
+
+    ``points`` (``rid``, ``email``, ``phone``, ``mobile``, ``address``: the contact as the CRM
+    first held it) gives the contact point the way a CRM records it: an e-mail consent is for
+    the contact's address, a call-centre opt-in for the number, a paper form for postal
+    advertising covers the person ("all"); an "unsubscribe from everything" withdrawal is "all".
+    """
     habit = ctx["habit"].to_numpy()
     start, end = ctx["created"].to_numpy(), ctx["end"].to_numpy()
     rows = []
@@ -146,8 +152,72 @@ def crm_consents(rng, ctx: pl.DataFrame) -> pl.DataFrame:
                          rid=_take(ctx["rid"].to_numpy(), ev),
                          contact_id=_take(ctx["record_id"].to_numpy(), ev),
                          pidx=_take(ctx["pidx"].to_numpy(), ev))
+    ev = ev.with_columns(contact_point=_consent_points(rng, ev, points))
     ev = ev.sort(["ts", "rid", "purpose", "channel", "status"])
     return ev.with_columns(event_id=pl.lit("CE-") + pl.int_range(1, pl.len() + 1).cast(pl.String).str.zfill(8)).drop("i")
+
+
+def crm_contact_points(first_v: pl.DataFrame, R: pl.DataFrame) -> pl.DataFrame:
+    """Each CRM contact's e-mail, phone, mobile and postal address as the CRM first held them."""
+    crm = R.filter(pl.col("source") == "crm").select("rid")
+    v = first_v.join(crm, on="rid", how="semi")
+    address = pl.when(pl.col("address_missing").fill_null(False) | pl.col("street").is_null()).then(None) \
+        .otherwise(pl.concat_str([pl.col("street"), pl.lit(" "), pl.col("house"), pl.lit(", "),
+                                  pl.col("plz"), pl.lit(" "), pl.col("city")]))
+    return v.select("rid", "email", "phone", mobile="mobile_out", address=address)
+
+
+def _consent_points(rng, ev: pl.DataFrame, points: pl.DataFrame | None) -> pl.Series:
+    """The contact point each CRM consent event was recorded for (see :func:`crm_consents`)."""
+    n = len(ev)
+    if points is None:
+        return pl.Series("contact_point", [None] * n, dtype=pl.String)
+    p = ev.select("rid").join(points, on="rid", how="left", maintain_order="left")
+    channel, method = ev["channel"].to_numpy(), ev["method"].to_numpy()
+    status = ev["status"].to_numpy()
+    email, phone = p["email"].to_numpy(), p["phone"].to_numpy()
+    mobile, address = p["mobile"].to_numpy(), p["address"].to_numpy()
+    point = np.where(channel == "email", email,
+            np.where(channel == "phone", np.where(pd_null(phone), mobile, phone),
+            np.where(channel == "sms", np.where(pd_null(mobile), phone, mobile),
+                     np.where(rng.random(n) < 0.3, address, "all"))))
+    # a withdrawal on a web or paper form is often "no advertising at all"
+    everything = (status == "withdrawn") & (method != "phone_call") & (rng.random(n) < 0.5)
+    point = np.where(everything, "all", point)
+    return pl.Series("contact_point", point.tolist(), dtype=pl.String)
+
+
+def pd_null(a: np.ndarray) -> np.ndarray:
+    """Null (None) or empty entries of an object array."""
+    return np.array([v is None or v == "" for v in a], dtype=bool)
+
+
+#: Share of "Widerspruch Werbung" letters the CRM also records as an objection (the rest sit
+#: in the interactions only, as in CRMs where nobody files the letter's consequence).
+OBJECTION_RECORDED = 0.7
+
+
+def crm_objections(rng, consents: pl.DataFrame, interactions: pl.DataFrame) -> pl.DataFrame:
+    """Add the objections (Art. 21) a CRM records when an objection letter arrives.
+
+    Each "Widerspruch Werbung" letter becomes, with probability :data:`OBJECTION_RECORDED`, a
+    consent event ``status=objection`` for marketing on every channel and contact point, a few
+    days after the letter (method ``letter``). Event ids are renumbered in time order.
+    """
+    letters = interactions.filter((pl.col("type") == "letter")
+                                  & (pl.col("subject") == "Widerspruch Werbung"))
+    keep = rng.random(len(letters)) < OBJECTION_RECORDED
+    letters = letters.filter(pl.Series(keep))
+    delay = rng.integers(3600, 5 * DAY, len(letters))
+    obj = letters.select(
+        purpose=pl.lit("marketing"), channel=pl.lit("all"), status=pl.lit("objection"),
+        ts=pl.col("ts") + pl.Series(delay), method=pl.lit("letter"),
+        text_version=pl.lit(None, dtype=pl.String), rid="rid", contact_id="contact_id",
+        pidx=pl.lit(None, dtype=consents.schema["pidx"]), contact_point=pl.lit("all"))
+    out = pl.concat([consents.drop("event_id"), obj.select(consents.drop("event_id").columns)],
+                    how="vertical_relaxed")
+    out = out.sort(["ts", "rid", "purpose", "channel", "status"])
+    return out.with_columns(event_id=pl.lit("CE-") + pl.int_range(1, pl.len() + 1).cast(pl.String).str.zfill(8))
 
 
 _INTERACTION_SPECS = [

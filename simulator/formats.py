@@ -113,8 +113,8 @@ def interactions(ev: pl.DataFrame, d0: int) -> pl.LazyFrame:
 def consent_events(ev: pl.DataFrame, d0: int) -> pl.LazyFrame:
     """CRM consent events (one JSON array per file)."""
     return ev.lazy().select(
-        event_id="event_id", contact_id="contact_id", purpose="purpose", channel="channel", status="status",
-        timestamp=_berlin("ts"), method="method", text_version="text_version", __delivery=_delivery(d0))
+        event_id="event_id", contact_id="contact_id", purpose="purpose", channel="channel",
+        contact_point="contact_point", status="status", timestamp=_berlin("ts"), method="method", text_version="text_version", __delivery=_delivery(d0))
 
 
 def orders(ev: pl.DataFrame, d0: int) -> pl.LazyFrame:

@@ -33,8 +33,10 @@ REASON_WORDS = {
     "no_contact_point_for_consented_channel": "consented, but no contact details for that channel",
     "no_contact_point": "no contact details on file",
     "all_channels_withdrawn": "the customer withdrew every channel",
+    "objection": "the customer objected (Art. 21 GDPR)",
+    "no_legal_basis": "no legal basis for this purpose",
 }
-STATE_MARK = {"granted": "✓", "withdrawn": "✗", "unknown": "–"}
+STATE_MARK = {"granted": "✓", "withdrawn": "✗", "objection": "⊘", "unknown": "–"}
 
 
 def _fmt_dt(value: Any, with_time: bool = False) -> str:

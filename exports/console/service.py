@@ -294,9 +294,18 @@ def profile(cur: duckdb.DuckDBPyConnection, settings: Settings, customer_id: str
         "SELECT ts, channel, summary, outcome, source FROM contact_history "
         "WHERE customer_id = ? AND type = 'ticket' AND coalesce(status, 'open') = 'open' "
         "ORDER BY ts DESC", [customer_id])) if counts.get("ticket") else []
+    # consent is per contact point; a cell shows the most telling one: an objection, else a
+    # granted address (the golden one first), else a withdrawal, else unknown
     consent = rows(cur.execute(
-        "SELECT purpose, channel, state, decided_at, source, method, evidence, event_count "
-        "FROM consent WHERE customer_id = ? ORDER BY purpose, channel", [customer_id]))
+        "SELECT purpose, channel, contact_point, state, decided_at, source, method, evidence, event_count "
+        "FROM consent WHERE customer_id = ? QUALIFY row_number() OVER (PARTITION BY purpose, channel "
+        "ORDER BY CASE state WHEN 'objection' THEN 0 WHEN 'granted' THEN 1 WHEN 'withdrawn' THEN 2 "
+        "ELSE 3 END, is_golden DESC, decided_at DESC NULLS LAST) = 1 ORDER BY purpose, channel",
+        [customer_id]))
+    objections = rows(cur.execute(
+        "SELECT purpose, max(objected_at) AS objected_at FROM objection "
+        "WHERE customer_id = ? AND active GROUP BY purpose ORDER BY purpose", [customer_id])
+    ) if has_table(cur, "objection") else []
     channels = {r["purpose"]: r for r in rows(cur.execute(
         "SELECT purpose, channel, contact_point, reason, allowed_channels, stated_channel "
         "FROM preferred_channel WHERE customer_id = ?", [customer_id]))}
@@ -320,6 +329,7 @@ def profile(cur: duckdb.DuckDBPyConnection, settings: Settings, customer_id: str
         "contact_types": sorted(counts),
         "open_issues": open_issues,
         "consent": consent,
+        "objections": objections,
         "channels": channels,
         "records": records,
         "merged_from": merged_from,

@@ -1,8 +1,10 @@
 -- audience: one row per customer of the selected population, with the channel and contact point
 -- to use for the purpose, or why the customer is excluded (excluded_reason NOT NULL).
--- A customer is exported only with a channel whose consent for the purpose is granted now
--- (consent.is_granted: the latest event across all sources and merged records) and for which the
--- golden record holds a contact point. Parameters:
+-- A customer is exported only with a contact point that one of their person records holds and
+-- whose own consent for the purpose is granted now (consent.is_granted per contact point: a
+-- double opt-in for one address never lets another address of the merged customer through),
+-- and only with a legal basis for the purpose (legal_basis); an active objection (Art. 21)
+-- excludes the customer with reason 'objection'. Parameters:
 --   $purpose, $channel (NULL = any consented channel), $product_model, $segment (rfm_segment),
 --   $lifecycle, $customer_type, $postcode_prefix, $city (NULL = no filter),
 --   $purchase_types (contact types that count as buying), $channel_order (tie-break order).
@@ -24,45 +26,38 @@ WITH population AS (
               AND list_contains($purchase_types, type)
               AND coalesce(status, '') <> 'cancelled'))
 ),
-points AS (
-    SELECT customer_id, 'email' AS channel, email AS contact_point FROM population
-    UNION ALL
-    SELECT customer_id, 'phone', coalesce(mobile, phone) FROM population
-    UNION ALL
-    SELECT customer_id, 'sms', coalesce(mobile, CASE WHEN regexp_matches(phone, '^\+491[5-7]') THEN phone END)
-    FROM population
-    UNION ALL
-    SELECT customer_id, 'letter',
-           CASE WHEN street IS NOT NULL AND postcode IS NOT NULL AND city IS NOT NULL THEN
-               concat_ws(', ', concat_ws(' ', street, house_number), concat_ws(' ', postcode, city)) END
-    FROM population
-),
 considered AS (
-    -- the consent rows of the purpose for the channels this export may use
-    SELECT cs.customer_id, cs.channel, cs.state, cs.is_granted, cs.decided_at, cs.source,
-           cs.method, cs.evidence, pt.contact_point,
+    -- the consent rows of the purpose: one per channel x contact point this export may use
+    SELECT cs.customer_id, cs.channel, cs.state, cs.is_granted, cs.reachable, cs.is_golden,
+           cs.decided_at, cs.source, cs.method, cs.evidence, cs.contact_point,
            coalesce(list_position($channel_order, cs.channel), 99) AS channel_rank
     FROM consent cs
     JOIN population p USING (customer_id)
-    LEFT JOIN points pt ON pt.customer_id = cs.customer_id AND pt.channel = cs.channel
     WHERE cs.purpose = $purpose
       AND ($channel IS NULL OR cs.channel = $channel)
 ),
 usable AS (
+    -- a contact point a person record holds and whose own consent for the purpose is granted
     SELECT u.*, row_number() OVER (
         PARTITION BY u.customer_id
-        ORDER BY coalesce(u.channel = pc.channel, false) DESC, u.channel_rank, u.channel
+        ORDER BY coalesce(u.channel = pc.channel, false) DESC, u.channel_rank, u.channel,
+                 u.is_golden DESC, u.decided_at DESC, u.contact_point
     ) AS rn
     FROM considered u
     LEFT JOIN preferred_channel pc ON pc.customer_id = u.customer_id AND pc.purpose = $purpose
-    WHERE u.is_granted AND u.contact_point IS NOT NULL
+    JOIN legal_basis lb ON lb.customer_id = u.customer_id AND lb.purpose = $purpose AND lb.has_basis
+    WHERE u.is_granted AND u.reachable AND u.contact_point IS NOT NULL
 ),
 summary AS (
     SELECT customer_id,
            bool_or(is_granted) AS any_granted,
+           bool_or(state = 'objection') AS any_objection,
            bool_or(state = 'withdrawn') AS any_withdrawn
     FROM considered
     GROUP BY customer_id
+),
+objected AS (
+    SELECT DISTINCT customer_id FROM objection WHERE active AND purpose = $purpose
 ),
 suppressed AS (
     SELECT customer_id, min(reason) AS reason FROM audience_suppression GROUP BY customer_id
@@ -85,6 +80,7 @@ SELECT
     CASE
         WHEN x.reason IS NOT NULL THEN x.reason
         WHEN u.channel IS NOT NULL THEN NULL
+        WHEN o.customer_id IS NOT NULL OR coalesce(s.any_objection, false) THEN 'objection'
         WHEN coalesce(s.any_granted, false) THEN 'no_reachable_channel'
         WHEN coalesce(s.any_withdrawn, false) THEN 'withdrawn'
         ELSE 'no_consent'
@@ -93,4 +89,5 @@ FROM population p
 LEFT JOIN usable u ON u.customer_id = p.customer_id AND u.rn = 1
 LEFT JOIN summary s ON s.customer_id = p.customer_id
 LEFT JOIN suppressed x ON x.customer_id = p.customer_id
+LEFT JOIN objected o ON o.customer_id = p.customer_id
 ORDER BY p.customer_id

@@ -52,5 +52,5 @@ CREATE OR REPLACE VIEW customer_360_pseudo AS SELECT * FROM pseudo.customer_360;
 
 COMMENT ON TABLE pseudo.customer_360 IS 'One row per customer (not restricted): customer_360 without direct identifiers; pseudo_id = HMAC-SHA256 of the customer id under the installation secret (stable across builds, not reversible without the secret). Birth year and two-digit postcode area instead of birth date and address.';
 COMMENT ON TABLE pseudo.contact_history IS 'One row per contact of a non-restricted customer, by pseudo_id; no contact ids, summaries or record keys.';
-COMMENT ON TABLE pseudo.consent IS 'One row per customer x purpose x channel (non-restricted), by pseudo_id; no evidence text or record keys.';
+COMMENT ON TABLE pseudo.consent IS 'One row per customer x purpose x channel x contact point (non-restricted), by pseudo_id; the contact point itself, evidence text and record keys are left out.';
 COMMENT ON VIEW customer_360_pseudo IS 'Pseudonymised customer_360 for analysts who need behaviour, not names (= pseudo.customer_360).';

@@ -31,7 +31,9 @@ SELECT
     t.service_channel_reason,
     t.granted_consents,
     t.withdrawn_consents,
+    t.objections,
     t.lifecycle_stage,
+    t.profiling_reason,
     t.customer_type,
     coalesce(ot.open_tickets, 0) AS open_tickets,
     t.last_contact_at,
@@ -50,8 +52,10 @@ COMMENT ON VIEW agent_profile IS 'What a service agent needs to help a customer:
 COMMENT ON COLUMN agent_profile.service_channel IS 'Preferred service channel; NULL when none is possible.';
 COMMENT ON COLUMN agent_profile.service_contact_point IS 'Contact point for the service channel.';
 COMMENT ON COLUMN agent_profile.service_channel_reason IS 'Why this service channel, or why none.';
-COMMENT ON COLUMN agent_profile.granted_consents IS 'Currently granted consents as purpose:channel.';
-COMMENT ON COLUMN agent_profile.withdrawn_consents IS 'Currently withdrawn consents as purpose:channel.';
+COMMENT ON COLUMN agent_profile.granted_consents IS 'Purpose:channel pairs with a granted consent for at least one contact point.';
+COMMENT ON COLUMN agent_profile.withdrawn_consents IS 'Purpose:channel pairs withdrawn or objected to for at least one contact point.';
+COMMENT ON COLUMN agent_profile.objections IS 'Purposes the customer objected to (Art. 21 GDPR): do not offer or record advertising.';
+COMMENT ON COLUMN agent_profile.profiling_reason IS 'Why there is (no) lifecycle stage: the legal basis for profiling, or its absence.';
 COMMENT ON COLUMN agent_profile.open_tickets IS 'Number of tickets with status open.';
 COMMENT ON COLUMN agent_profile.last_contact_at IS 'Time of the latest contact.';
 COMMENT ON COLUMN agent_profile.recent_contacts IS 'Most recent contacts, newest first (ts, channel, direction, type, summary, outcome, status).';

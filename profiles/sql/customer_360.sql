@@ -13,6 +13,7 @@ SELECT
     ps.reason AS service_channel_reason,
     coalesce(cs.granted_consents, []) AS granted_consents,
     coalesce(cs.withdrawn_consents, []) AS withdrawn_consents,
+    coalesce(ob.objections, []) AS objections,
     coalesce(rc.contact_count, 0) AS contact_count,
     rc.last_contact_at,
     coalesce(rc.recent_contacts, []) AS recent_contacts
@@ -23,11 +24,16 @@ LEFT JOIN preferred_channel ps ON ps.customer_id = c.customer_id AND ps.purpose 
 LEFT JOIN (
     SELECT
         customer_id,
-        list(purpose || ':' || channel ORDER BY purpose, channel) FILTER (WHERE state = 'granted') AS granted_consents,
-        list(purpose || ':' || channel ORDER BY purpose, channel) FILTER (WHERE state = 'withdrawn') AS withdrawn_consents
+        list(DISTINCT purpose || ':' || channel ORDER BY purpose || ':' || channel) FILTER (WHERE state = 'granted') AS granted_consents,
+        list(DISTINCT purpose || ':' || channel ORDER BY purpose || ':' || channel) FILTER (WHERE state IN ('withdrawn', 'objection')) AS withdrawn_consents
     FROM consent
     GROUP BY customer_id
 ) cs ON cs.customer_id = c.customer_id
+LEFT JOIN (
+    SELECT customer_id, list(DISTINCT purpose ORDER BY purpose) AS objections
+    FROM objection WHERE active
+    GROUP BY customer_id
+) ob ON ob.customer_id = c.customer_id
 LEFT JOIN (
     SELECT
         customer_id,
@@ -50,8 +56,9 @@ COMMENT ON COLUMN customer_360.marketing_channel_reason IS 'Why this marketing c
 COMMENT ON COLUMN customer_360.service_channel IS 'Preferred service channel; NULL when none is possible.';
 COMMENT ON COLUMN customer_360.service_contact_point IS 'Contact point for the service channel.';
 COMMENT ON COLUMN customer_360.service_channel_reason IS 'Why this service channel, or why none.';
-COMMENT ON COLUMN customer_360.granted_consents IS 'Currently granted consents as purpose:channel.';
-COMMENT ON COLUMN customer_360.withdrawn_consents IS 'Currently withdrawn consents as purpose:channel.';
+COMMENT ON COLUMN customer_360.granted_consents IS 'Purpose:channel pairs with a granted consent for at least one contact point (the consent table says which).';
+COMMENT ON COLUMN customer_360.withdrawn_consents IS 'Purpose:channel pairs withdrawn or objected to for at least one contact point.';
+COMMENT ON COLUMN customer_360.objections IS 'Purposes with an active objection (Art. 21 GDPR): nothing is sent or computed for them.';
 COMMENT ON COLUMN customer_360.contact_count IS 'Number of contacts in contact_history.';
 COMMENT ON COLUMN customer_360.last_contact_at IS 'Time of the latest contact.';
 COMMENT ON COLUMN customer_360.recent_contacts IS 'Most recent contacts, newest first (ts, source, channel, direction, type, summary, outcome, status, amount, contact_id).';

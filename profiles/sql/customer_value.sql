@@ -11,6 +11,9 @@
 --   lifecycle     = prospect (no order), new (first purchase within new_customer_days),
 --                   active (last purchase within at_risk_after_days), at_risk (within
 --                   lapsed_after_days), lapsed (older).
+-- Scores, segment, CLV, lifecycle stage and customer type are profiling (Art. 4(4) GDPR): they
+-- are computed only for customers with a legal basis for 'profiling' (legal_basis), and ranked
+-- among those only; the others keep their purchase figures and get profiling_reason.
 CREATE OR REPLACE TABLE customer_value AS
 WITH params AS (SELECT * FROM profile_build),
 tx AS (
@@ -47,21 +50,25 @@ base AS (
              THEN CAST(floor((epoch(p.as_of) - epoch(a.last_purchase_at)) / 86400) AS INTEGER) END AS recency_days,
         CASE WHEN a.first_purchase_at IS NOT NULL
              THEN greatest((epoch(p.as_of) - epoch(a.first_purchase_at)) / 86400 / 365.25, 0.25) END AS tenure_years,
-        p.new_customer_days, p.at_risk_after_days, p.lapsed_after_days, p.clv_horizon_years, p.as_of
+        p.new_customer_days, p.at_risk_after_days, p.lapsed_after_days, p.clv_horizon_years, p.as_of,
+        coalesce(lb.has_basis, false) AS profiling_allowed,
+        lb.reason AS profiling_reason
     FROM customer c
     CROSS JOIN params p
     LEFT JOIN agg a USING (customer_id)
+    LEFT JOIN legal_basis lb ON lb.customer_id = c.customer_id AND lb.purpose = 'profiling'
 ),
 scored AS (
     SELECT
         b.*,
-        CASE WHEN orders > 0 THEN least(5, 1 + floor(5 * percent_rank() OVER (
-            PARTITION BY orders > 0 ORDER BY recency_days DESC)))::INTEGER END AS r_score,
-        CASE WHEN orders > 0 THEN least(5, 1 + floor(5 * percent_rank() OVER (
-            PARTITION BY orders > 0 ORDER BY orders)))::INTEGER END AS f_score,
-        CASE WHEN orders > 0 THEN least(5, 1 + floor(5 * percent_rank() OVER (
-            PARTITION BY orders > 0 ORDER BY revenue)))::INTEGER END AS m_score,
+        CASE WHEN orders > 0 AND profiling_allowed THEN least(5, 1 + floor(5 * percent_rank() OVER (
+            PARTITION BY orders > 0 AND profiling_allowed ORDER BY recency_days DESC)))::INTEGER END AS r_score,
+        CASE WHEN orders > 0 AND profiling_allowed THEN least(5, 1 + floor(5 * percent_rank() OVER (
+            PARTITION BY orders > 0 AND profiling_allowed ORDER BY orders)))::INTEGER END AS f_score,
+        CASE WHEN orders > 0 AND profiling_allowed THEN least(5, 1 + floor(5 * percent_rank() OVER (
+            PARTITION BY orders > 0 AND profiling_allowed ORDER BY revenue)))::INTEGER END AS m_score,
         CASE
+            WHEN NOT profiling_allowed THEN NULL
             WHEN orders = 0 THEN 'prospect'
             WHEN first_purchase_at >= as_of - to_days(new_customer_days) THEN 'new'
             WHEN recency_days <= at_risk_after_days THEN 'active'
@@ -83,14 +90,14 @@ SELECT
     s.returned_amount,
     s.revenue,
     CASE WHEN s.orders > 0 THEN round(s.revenue / s.orders, 2) END AS average_order_value,
-    CASE WHEN NOT s.restricted THEN s.recency_days END AS recency_days,
-    CASE WHEN NOT s.restricted THEN s.r_score END AS r_score,
-    CASE WHEN NOT s.restricted THEN s.f_score END AS f_score,
-    CASE WHEN NOT s.restricted THEN s.m_score END AS m_score,
-    CASE WHEN s.orders > 0 AND NOT s.restricted
+    CASE WHEN s.profiled THEN s.recency_days END AS recency_days,
+    CASE WHEN s.profiled THEN s.r_score END AS r_score,
+    CASE WHEN s.profiled THEN s.f_score END AS f_score,
+    CASE WHEN s.profiled THEN s.m_score END AS m_score,
+    CASE WHEN s.orders > 0 AND s.profiled
          THEN s.r_score::VARCHAR || s.f_score::VARCHAR || s.m_score::VARCHAR END AS rfm_code,
     CASE
-        WHEN s.restricted THEN NULL
+        WHEN NOT s.profiled THEN NULL
         WHEN s.orders = 0 THEN 'No Purchase'
         WHEN s.r_score >= 4 AND s.f_score >= 4 AND s.m_score >= 4 THEN 'Champions'
         WHEN s.r_score <= 2 AND s.f_score >= 4 AND s.m_score >= 4 THEN 'Cannot Lose Them'
@@ -104,20 +111,24 @@ SELECT
         WHEN s.r_score = 2 THEN 'Hibernating'
         ELSE 'Lost'
     END AS rfm_segment,
-    CASE WHEN NOT s.restricted
+    CASE WHEN s.profiled
          THEN round(coalesce(greatest(s.revenue, 0) / s.tenure_years * s.clv_horizon_years * f.factor, 0), 2)
     END AS clv_estimate,
-    CASE WHEN NOT s.restricted THEN s.lifecycle_stage END AS lifecycle_stage,
-    CASE WHEN s.restricted THEN NULL
+    CASE WHEN s.profiled THEN s.lifecycle_stage END AS lifecycle_stage,
+    CASE WHEN NOT s.profiled THEN NULL
          WHEN s.lifecycle_stage = 'prospect' THEN 'prospect' WHEN s.lifecycle_stage = 'new' THEN 'new'
          ELSE 'existing' END
-        AS customer_type
-FROM (SELECT sc.*, pr.customer_id IS NOT NULL AS restricted
+        AS customer_type,
+    s.profiled AS profiling_allowed,
+    CASE WHEN s.restricted THEN 'processing restricted (Art. 18 GDPR)' ELSE s.profiling_reason END
+        AS profiling_reason
+FROM (SELECT sc.*, pr.customer_id IS NOT NULL AS restricted,
+             sc.profiling_allowed AND pr.customer_id IS NULL AS profiled
       FROM scored sc LEFT JOIN processing_restriction pr USING (customer_id)) s
 LEFT JOIN cfg_stage_factor f ON f.stage = s.lifecycle_stage
 ORDER BY s.customer_id;
 
-COMMENT ON TABLE customer_value IS 'One row per customer: purchases, revenue net of returns across all sources, RFM scores and segment, a simple CLV estimate and the lifecycle stage, all as of profile_build.as_of. Figures are sums over contact_history (purchase and return types from settings; cancelled contacts excluded).';
+COMMENT ON TABLE customer_value IS 'One row per customer: purchases, revenue net of returns across all sources, RFM scores and segment, a simple CLV estimate and the lifecycle stage, all as of profile_build.as_of. Scores, segment, CLV and lifecycle only with a legal basis for profiling (profiling_allowed). Figures are sums over contact_history (purchase and return types from settings; cancelled contacts excluded).';
 COMMENT ON COLUMN customer_value.customer_id IS 'Customer id.';
 COMMENT ON COLUMN customer_value.first_purchase_at IS 'First purchase (positive amount) in any source.';
 COMMENT ON COLUMN customer_value.last_purchase_at IS 'Last purchase (positive amount) in any source.';
@@ -135,6 +146,8 @@ COMMENT ON COLUMN customer_value.rfm_code IS 'R, F and M score as a three-digit 
 COMMENT ON COLUMN customer_value.rfm_segment IS 'RFM segment: Champions, Cannot Lose Them, Loyal, New Customers, Promising, Potential Loyalists, Need Attention, About To Sleep, At Risk, Hibernating, Lost, No Purchase.';
 COMMENT ON COLUMN customer_value.clv_estimate IS 'Simple CLV estimate, EUR: max(revenue,0) / tenure_years (from first purchase, at least 0.25) x clv_horizon_years x stage factor (settings clv_stage_factor).';
 COMMENT ON COLUMN customer_value.lifecycle_stage IS 'prospect (no purchase), new (first purchase within new_customer_days), active (last purchase within at_risk_after_days), at_risk (within lapsed_after_days), lapsed.';
+COMMENT ON COLUMN customer_value.profiling_allowed IS 'True when the customer has a legal basis for profiling (legal_basis) and processing is not restricted (processing_restriction); false: recency, scores, segment, CLV, lifecycle stage and customer type are NULL.';
+COMMENT ON COLUMN customer_value.profiling_reason IS 'Why profiling is (not) allowed, e.g. objection (Art. 21 GDPR) since 2024-03-01, no consent given.';
 COMMENT ON COLUMN customer_value.customer_type IS 'new (first purchase within new_customer_days), existing, or prospect (never purchased).';
 
 -- point lookups by id (agent console result lists)

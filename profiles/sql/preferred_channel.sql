@@ -1,7 +1,8 @@
 -- preferred_channel: per customer and purpose (service, marketing) the channel to use and why.
--- Candidates are the consent channels (cfg_channel_order) the customer has a contact point for.
--- Marketing needs a granted consent for the channel; service needs no consent but never uses a
--- channel whose service consent was withdrawn. Among the allowed channels the stated preference
+-- Candidates are the consent channels (cfg_channel_order) on which a person record of the
+-- customer holds a contact point whose own consent allows the purpose (marketing: granted for
+-- that address or number; service: not withdrawn or objected) and the purpose has a legal basis
+-- for the customer (legal_basis). Among the allowed channels the stated preference
 -- wins; otherwise observed use and response in contact_history (service: inbound contacts 1,
 -- answered outbound calls 0.5; marketing: clicked campaign e-mails 2, opened 1, inbound contacts
 -- 0.5; each contact halved every channel_half_life_days before as_of); otherwise the fallback
@@ -11,16 +12,15 @@ CREATE OR REPLACE TABLE preferred_channel AS
 WITH params AS (SELECT * FROM profile_build),
 purposes AS (SELECT unnest(['service', 'marketing']) AS purpose),
 points AS (
-    SELECT customer_id, 'email' AS channel, email AS contact_point FROM customer WHERE email IS NOT NULL
-    UNION ALL
-    SELECT customer_id, 'phone', coalesce(mobile, phone) FROM customer WHERE coalesce(mobile, phone) IS NOT NULL
-    UNION ALL
-    SELECT customer_id, 'sms', coalesce(mobile, CASE WHEN regexp_matches(phone, '^\+491[5-7]') THEN phone END)
-    FROM customer WHERE coalesce(mobile, CASE WHEN regexp_matches(phone, '^\+491[5-7]') THEN phone END) IS NOT NULL
-    UNION ALL
-    SELECT customer_id, 'letter',
-           concat_ws(', ', concat_ws(' ', street, house_number), concat_ws(' ', postcode, city))
-    FROM customer WHERE street IS NOT NULL AND postcode IS NOT NULL AND city IS NOT NULL
+    -- per customer x purpose x channel the contact point to use: one a person record holds
+    -- whose own consent allows the purpose (marketing: granted; service: not withdrawn or
+    -- objected), the golden record's first, then the most recently decided
+    SELECT customer_id, purpose, channel, contact_point
+    FROM consent
+    WHERE reachable AND purpose IN ('service', 'marketing')
+      AND CASE WHEN purpose = 'marketing' THEN is_granted ELSE state NOT IN ('withdrawn', 'objection') END
+    QUALIFY row_number() OVER (PARTITION BY customer_id, purpose, channel
+                               ORDER BY is_golden DESC, decided_at DESC NULLS LAST, point_key) = 1
 ),
 observed AS (
     SELECT
@@ -62,18 +62,14 @@ candidates AS (
         c.stated_channel,
         ob.score,
         ob.last_used_at,
-        cs.state AS consent_state,
-        pt.contact_point IS NOT NULL
-            AND CASE WHEN pu.purpose = 'marketing' THEN coalesce(cs.is_granted, false)
-                     ELSE coalesce(cs.state, 'unknown') <> 'withdrawn' END AS allowed
+        pt.contact_point IS NOT NULL AND coalesce(lb.has_basis, false) AS allowed
     FROM customer c
     CROSS JOIN purposes pu
     CROSS JOIN cfg_channel_order o
-    LEFT JOIN points pt ON pt.customer_id = c.customer_id AND pt.channel = o.channel
+    LEFT JOIN points pt ON pt.customer_id = c.customer_id AND pt.purpose = pu.purpose AND pt.channel = o.channel
     LEFT JOIN observed ob
         ON ob.customer_id = c.customer_id AND ob.purpose = pu.purpose AND ob.channel = o.channel
-    LEFT JOIN consent cs
-        ON cs.customer_id = c.customer_id AND cs.purpose = pu.purpose AND cs.channel = o.channel
+    LEFT JOIN legal_basis lb ON lb.customer_id = c.customer_id AND lb.purpose = pu.purpose
 ),
 chosen AS (
     SELECT *, row_number() OVER (
@@ -83,15 +79,25 @@ chosen AS (
     FROM candidates
     WHERE allowed
 ),
+granted AS (
+    SELECT customer_id, purpose, bool_or(is_granted) AS any_granted
+    FROM consent WHERE purpose IN ('service', 'marketing')
+    GROUP BY ALL
+),
 summary AS (
     SELECT
-        customer_id, purpose,
-        list(channel ORDER BY fallback_rank) FILTER (WHERE allowed) AS allowed_channels,
-        bool_or(consent_state = 'granted') AS any_granted,
-        bool_or(contact_point IS NOT NULL) AS any_point,
-        any_value(stated_channel) AS stated_channel
-    FROM candidates
-    GROUP BY customer_id, purpose
+        c.customer_id, c.purpose,
+        list(c.channel ORDER BY c.fallback_rank) FILTER (WHERE c.allowed) AS allowed_channels,
+        any_value(c.stated_channel) AS stated_channel,
+        any_value(lb.reason_code) AS basis_code,
+        any_value(lb.has_basis) AS has_basis,
+        bool_or(g.any_granted) AS any_granted,
+        bool_or(k.customer_id IS NOT NULL) AS any_point
+    FROM candidates c
+    LEFT JOIN legal_basis lb ON lb.customer_id = c.customer_id AND lb.purpose = c.purpose
+    LEFT JOIN granted g ON g.customer_id = c.customer_id AND g.purpose = c.purpose
+    LEFT JOIN (SELECT DISTINCT customer_id FROM contact_point) k ON k.customer_id = c.customer_id
+    GROUP BY c.customer_id, c.purpose
 )
 -- A customer whose processing is restricted (processing_restriction, Art. 18 GDPR) gets no
 -- marketing channel; the service channel is unaffected.
@@ -105,7 +111,9 @@ SELECT
         WHEN ch.channel IS NOT NULL AND ch.channel = s.stated_channel THEN 'stated_preference'
         WHEN ch.channel IS NOT NULL AND coalesce(ch.score, 0) > 0 THEN 'observed_use'
         WHEN ch.channel IS NOT NULL THEN 'fallback_order'
+        WHEN s.basis_code = 'objection' THEN 'objection'
         WHEN s.purpose = 'marketing' AND NOT coalesce(s.any_granted, false) THEN 'no_marketing_consent'
+        WHEN NOT coalesce(s.has_basis, false) THEN 'no_legal_basis'
         WHEN s.purpose = 'marketing' THEN 'no_contact_point_for_consented_channel'
         WHEN NOT s.any_point THEN 'no_contact_point'
         ELSE 'all_channels_withdrawn'
@@ -119,12 +127,12 @@ FROM (SELECT su.*, su.purpose = 'marketing' AND pr.customer_id IS NOT NULL AS no
 LEFT JOIN chosen ch ON ch.customer_id = s.customer_id AND ch.purpose = s.purpose AND ch.rn = 1
 ORDER BY s.customer_id, s.purpose;
 
-COMMENT ON TABLE preferred_channel IS 'Per customer and purpose (service, marketing): the channel to use and why. Marketing only ever uses a channel with granted marketing consent; service never a channel whose service consent was withdrawn. Stated preference wins among allowed channels, then observed use/response (recency weighted), then the fallback order; NULL channel with a reason when none is allowed.';
+COMMENT ON TABLE preferred_channel IS 'Per customer and purpose (service, marketing): the channel to use and why. Marketing only ever uses a contact point with its own granted marketing consent; service never one whose service consent was withdrawn or objected; neither without a legal basis for the purpose (legal_basis). Stated preference wins among allowed channels, then observed use/response (recency weighted), then the fallback order; NULL channel with a reason when none is allowed.';
 COMMENT ON COLUMN preferred_channel.customer_id IS 'Customer id.';
 COMMENT ON COLUMN preferred_channel.purpose IS 'service or marketing.';
 COMMENT ON COLUMN preferred_channel.channel IS 'Channel to use (email, phone, sms, letter); NULL when none is allowed.';
-COMMENT ON COLUMN preferred_channel.contact_point IS 'Where to reach the customer on that channel: e-mail address, phone number (E.164) or postal address.';
-COMMENT ON COLUMN preferred_channel.reason IS 'Why: stated_preference, observed_use, fallback_order; or why none: no_marketing_consent, no_contact_point_for_consented_channel, no_contact_point, all_channels_withdrawn.';
+COMMENT ON COLUMN preferred_channel.contact_point IS 'Where to reach the customer on that channel: an e-mail address, phone number (E.164) or postal address whose own consent allows the purpose (golden record first).';
+COMMENT ON COLUMN preferred_channel.reason IS 'Why: stated_preference, observed_use, fallback_order; or why none: objection (Art. 21), no_marketing_consent, no_legal_basis, no_contact_point_for_consented_channel, no_contact_point, all_channels_withdrawn.';
 COMMENT ON COLUMN preferred_channel.score IS 'Recency-weighted use/response score of the chosen channel for the purpose (service: inbound 1, answered call 0.5; marketing: clicked 2, opened 1, inbound 0.5; halved every channel_half_life_days).';
 COMMENT ON COLUMN preferred_channel.last_used_at IS 'Last observed use of or response on the chosen channel.';
 COMMENT ON COLUMN preferred_channel.stated_channel IS 'The channel the customer said they prefer (golden record), whether or not it is allowed.';

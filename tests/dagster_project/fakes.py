@@ -66,8 +66,8 @@ def _fake_stages(failing_source, quarantined, profiles_fail):
         con.execute("CREATE OR REPLACE TABLE customer AS SELECT * FROM (VALUES ('C000000001'), ('C000000002')) t(customer_id)")
         con.execute("CREATE OR REPLACE TABLE identity_link AS SELECT * FROM read_parquet(?)",
                     [str(settings.paths.identity / "identity_link.parquet")])
-        con.execute("CREATE OR REPLACE TABLE preferred_channel AS SELECT 'C000000001' customer_id, 'marketing' purpose, NULL::VARCHAR channel")
-        con.execute("CREATE OR REPLACE TABLE consent AS SELECT 'C000000001' customer_id, 'marketing' purpose, 'email' channel, false is_granted")
+        con.execute("CREATE OR REPLACE TABLE preferred_channel AS SELECT 'C000000001' customer_id, 'marketing' purpose, NULL::VARCHAR channel, NULL::VARCHAR contact_point")
+        con.execute("CREATE OR REPLACE TABLE consent AS SELECT 'C000000001' customer_id, 'marketing' purpose, 'email' channel, 'a@example.de' contact_point, false is_granted")
         con.close()
         return {"customer": 2, "identity_link": 3, "preferred_channel": 1, "consent": 1, "agent_profile": 2}
 

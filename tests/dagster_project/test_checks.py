@@ -84,11 +84,13 @@ def _profile_db(consent_granted: bool) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("CREATE TABLE customer AS SELECT * FROM (VALUES ('C000000001'), ('C000000002')) t(customer_id)")
     con.execute("CREATE TABLE identity_link AS SELECT * FROM (VALUES ('crm:1', 'C000000001'), ('erp:1', 'C000000002')) t(record_key, customer_id)")
+    # consent is per contact point (issue 16): the check joins on the chosen address too
     con.execute("""CREATE TABLE preferred_channel AS SELECT * FROM (VALUES
-        ('C000000001', 'marketing', 'email'), ('C000000001', 'service', 'phone'),
-        ('C000000002', 'marketing', NULL)) t(customer_id, purpose, channel)""")
-    con.execute("CREATE TABLE consent AS SELECT * FROM (VALUES ('C000000001', 'marketing', 'email', ?)) t(customer_id, purpose, channel, is_granted)",
-                [consent_granted])
+        ('C000000001', 'marketing', 'email', 'a@example.de'), ('C000000001', 'service', 'phone', '+4930123'),
+        ('C000000002', 'marketing', NULL, NULL)) t(customer_id, purpose, channel, contact_point)""")
+    con.execute("CREATE TABLE consent AS SELECT * FROM (VALUES ('C000000001', 'marketing', 'email', 'a@example.de', ?), "
+                "('C000000001', 'marketing', 'email', 'b@example.de', true)) "
+                "t(customer_id, purpose, channel, contact_point, is_granted)", [consent_granted])
     return con
 
 

@@ -48,7 +48,8 @@ def test_the_whole_graph_builds_profiles_from_the_simulated_sources(first_run):
             "SELECT count(*) FROM customer c WHERE NOT EXISTS "
             "(SELECT 1 FROM identity_link l WHERE l.customer_id = c.customer_id)").fetchone()[0]
         marketing_without_consent = con.execute(
-            "SELECT count(*) FROM preferred_channel p LEFT JOIN consent c USING (customer_id, purpose, channel) "
+            # consent is per contact point (issue 16): the chosen address carries its own grant
+            "SELECT count(*) FROM preferred_channel p LEFT JOIN consent c USING (customer_id, purpose, channel, contact_point) "
             "WHERE p.purpose = 'marketing' AND p.channel IS NOT NULL AND NOT coalesce(c.is_granted, false)"
         ).fetchone()[0]
         agent_rows = con.execute("SELECT count(*) FROM agent_profile").fetchone()[0]

@@ -73,7 +73,8 @@ def test_subject_access_export_lists_records_contacts_consent_and_sources(instal
     assert "rfm_segment" in value and "customer_value" in doc["profile"]["derivation"]
     assert doc["profile"]["customer"][0]["name_source"] in {"erp", "crm", "shop", "bonus"}
     page = out["html"].read_text(encoding="utf-8")
-    assert "Consent events" in page and idents["emails"][0] in page
+    # the printable document is German (issue 16): one section per kind of data
+    assert "Einwilligungen und Widersprüche" in page and idents["emails"][0] in page
     assert read_audit_log(s)[-1]["action"] == "sar"
 
 

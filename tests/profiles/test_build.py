@@ -81,6 +81,7 @@ def test_without_person_records_std_profiles_standardise_with_cdp_standardise(fi
 def test_counts_are_returned_per_table(fixture_settings):
     counts = build_profiles(fixture_settings)
     assert counts["customer"] == 4
-    assert counts["consent"] == 4 * 3 * 4  # customers x purposes x channels
+    # customers x purposes x channels x contact points (tests/profiles/test_consent.py)
+    assert counts["consent"] == 3 * 20
     assert counts["preferred_channel"] == 4 * 2
     assert counts["contact_history"] == 18 + 8

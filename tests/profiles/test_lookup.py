@@ -37,6 +37,6 @@ def test_read_profile(con):
     p = read_profile(con, "C000000001")
     assert p["customer"]["first_name"] == "Anna"
     assert p["customer"]["recent_contacts"][0]["type"] == "ticket"
-    assert len(p["consent"]) == 12
+    assert len(p["consent"]) == 3 * 8  # purposes x her 8 contact points (3 e-mail, 2 phone, 1 sms, 2 letter)
     assert {r["purpose"] for r in p["preferred_channel"]} == {"marketing", "service"}
     assert read_profile(con, "C999999999") is None

@@ -14,18 +14,19 @@ def _pref(con, cid, purpose):
 
 
 def test_marketing_channel_always_has_granted_consent(con):
+    # per contact point (issue 16): the chosen address itself carries the granted consent
     bad = con.execute(
         "SELECT p.customer_id, p.channel FROM preferred_channel p "
         "LEFT JOIN consent c ON c.customer_id = p.customer_id AND c.purpose = 'marketing' "
-        " AND c.channel = p.channel "
+        " AND c.channel = p.channel AND c.contact_point = p.contact_point "
         "WHERE p.purpose = 'marketing' AND p.channel IS NOT NULL AND NOT coalesce(c.is_granted, false)"
     ).fetchall()
     assert bad == []
     bad_lists = con.execute(
         "SELECT p.customer_id, ch FROM (SELECT customer_id, unnest(allowed_channels) AS ch "
         " FROM preferred_channel WHERE purpose = 'marketing') p "
-        "JOIN consent c ON c.customer_id = p.customer_id AND c.purpose = 'marketing' AND c.channel = p.ch "
-        "WHERE NOT c.is_granted").fetchall()
+        "WHERE NOT EXISTS (SELECT 1 FROM consent c WHERE c.customer_id = p.customer_id "
+        " AND c.purpose = 'marketing' AND c.channel = p.ch AND c.is_granted AND c.reachable)").fetchall()
     assert bad_lists == []
 
 

@@ -18,6 +18,7 @@ from cli.main import app
 from profiles.build import build_profiles
 from profiles.lookup import find_customers
 
+from .consent_oracle import expected_states
 from .test_analyst_queries import BLOCKS
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -64,32 +65,39 @@ def test_each_contact_has_one_id_and_its_records_customer(scon):
         "(SELECT record_key FROM identity_link)").fetchone()[0] == 0
 
 
-def test_consent_state_is_the_latest_event_with_withdrawal_on_ties(scon):
-    ev = scon.sql("SELECT customer_id, purpose, channel, status, ts, consent_event_key FROM consent_event "
-                  "WHERE customer_id IS NOT NULL").pl()
+def _dicts(con, sql):
+    cur = con.execute(sql)
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+def test_consent_state_per_contact_point_follows_the_rule(scon):
+    # the rule stated once in plain Python (consent_oracle) against the SQL, on simulated data
+    ev = scon.sql("SELECT status FROM consent_event WHERE customer_id IS NOT NULL").pl()
     # a pending sign-up (double opt-in not confirmed) is evidence only: it decides nothing
     assert "pending" in ev["status"].to_list()
-    ev = ev.filter(pl.col("status").is_in(["granted", "withdrawn"]))
-    expected = (
-        ev.with_columns(restrictive=(pl.col("status") == "withdrawn").cast(pl.Int8))
-        .sort(["ts", "restrictive", "consent_event_key"], descending=[True, True, False], nulls_last=True)
-        .group_by(["customer_id", "purpose", "channel"], maintain_order=True).first()
-        .select("customer_id", "purpose", "channel", "status").sort(["customer_id", "purpose", "channel"])
-    )
-    got = scon.sql("SELECT customer_id, purpose, channel, state AS status FROM consent "
-                   "WHERE state <> 'unknown' ORDER BY ALL").pl()
-    assert got.rows() == expected.rows()
-    # customers with several records and a withdrawal: none is shown as granted by an older grant
-    assert scon.execute(
-        "SELECT count(*) FROM consent c JOIN consent_event e USING (customer_id, purpose, channel) "
-        "WHERE c.state = 'granted' AND e.status = 'withdrawn' AND e.ts >= c.decided_at "
-        "AND e.consent_event_key <> c.consent_event_key").fetchone()[0] == 0
+    assert "objection" in ev["status"].to_list()
+    events = _dicts(scon, """
+        SELECT customer_id, purpose, channel, point_key, scope, status, ts,
+               consent_event_key AS key, person_record_key
+        FROM consent_event WHERE status IN ('granted', 'withdrawn', 'objection')
+        UNION ALL
+        SELECT customer_id, purpose, 'all', 'all', 'all', 'objection', objected_at, reference,
+               person_record_key
+        FROM objection WHERE recorded_as = 'contact'""")
+    points = _dicts(scon, "SELECT customer_id, channel, point_key, record_keys FROM contact_point")
+    expected = expected_states(points, events)
+    got = {(r["customer_id"], r["purpose"], r["channel"], r["point_key"]): r["state"]
+           for r in _dicts(scon, "SELECT customer_id, purpose, channel, point_key, state FROM consent "
+                                 "WHERE reachable AND state <> 'unknown'")}
+    assert got == expected
+    assert any(s == "objection" for s in got.values())
 
 
 def test_marketing_channel_only_where_consent_is_granted(scon):
     assert scon.execute(
         "SELECT count(*) FROM preferred_channel p LEFT JOIN consent c ON c.customer_id = p.customer_id "
-        "AND c.purpose = 'marketing' AND c.channel = p.channel "
+        "AND c.purpose = 'marketing' AND c.channel = p.channel AND c.contact_point = p.contact_point "
         "WHERE p.purpose = 'marketing' AND p.channel IS NOT NULL AND NOT coalesce(c.is_granted, false)"
     ).fetchone()[0] == 0
     assert scon.execute(

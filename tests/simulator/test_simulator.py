@@ -129,9 +129,15 @@ def test_consent_events_are_one_json_array(sim):
     path = _files(sim, "crm/*/consent_events_*.json")[0]
     events = json.loads(path.read_text("utf-8"))
     assert isinstance(events, list) and len(events) > 100
-    assert {e["status"] for e in events} == {"granted", "withdrawn"}
+    # objections (issue 16): a CRM records "Widerspruch Werbung" letters as status objection
+    assert {e["status"] for e in events} == {"granted", "withdrawn", "objection"}
     assert {"double_opt_in", "phone_call"} <= {e["method"] for e in events}
     assert {e["purpose"] for e in events} == {"marketing", "profiling", "service"}
+    assert all(e["channel"] == "all" and e["contact_point"] == "all"
+               for e in events if e["status"] == "objection")
+    # the contact point a CRM knows: the address for e-mail, the number for a phone opt-in
+    by = {(e["channel"], e["status"]): e["contact_point"] for e in events if e["contact_point"] not in (None, "all")}
+    assert "@" in by[("email", "granted")] and "@" not in by[("phone", "granted")]
 
 
 def test_shop_accounts_include_guests_without_birth_date(sim):
