@@ -94,6 +94,10 @@ def comparisons(names: list[str] | None = None) -> list:
             _lvl("last_name_core_l = last_name_core_r AND (first_name_std_l IS NULL OR first_name_std_r IS NULL)",
                  "last exact, a first name missing"),
             _lvl("last_name_core_l = last_name_core_r", "last exact, first different"),
+            # first and last swapped and then one of them changed (a typo, a replaced value): one name
+            # still sits in the other record's other field
+            _lvl(f"{jw}(first_name_std_l, last_name_core_r) >= 0.92 OR {jw}(last_name_core_l, first_name_std_r) >= 0.92",
+                 "one name in the other field (swapped, the other changed)"),
             _lvl(f"{jw}(first_name_std_l, first_name_std_r) >= 0.88 OR {jw}(last_name_core_l, last_name_core_r) >= 0.88",
                  "one name similar (JW>=0.88)"),
             _lvl(f"{jw}(first_name_std_l, first_name_std_r) >= 0.7 AND {jw}(last_name_core_l, last_name_core_r) >= 0.7",
@@ -161,6 +165,14 @@ def comparisons(names: list[str] | None = None) -> list:
                  "same street and number, postcode typo or same city"),
             _lvl(f"house_number_std_l = house_number_std_r AND (damerau_levenshtein(postcode_std_l, postcode_std_r) <= 1 "
                  f"OR {jw}(street_std_l, street_std_r) >= 0.88)", "same number, postcode or street one typo off"),
+            # a house number typo or a move within the street: weaker than the number agreeing, far
+            # rarer between two people than the postcode alone
+            _lvl("postcode_std_l = postcode_std_r AND street_std_l = street_std_r",
+                 "same postcode and street, number differs"),
+            # the same street with a typo somewhere in the rest (postcode digits, city spelling) and
+            # the number differing or missing: far rarer between two people than no agreement at all
+            _lvl(f"{jw}(street_std_l, street_std_r) >= 0.88 AND (damerau_levenshtein(postcode_std_l, postcode_std_r) <= 1 "
+                 f"OR {jw}(city_std_l, city_std_r) >= 0.9)", "street similar, postcode one typo or city similar"),
             _lvl("postcode_std_l = postcode_std_r", "same postcode",
                  tf_adjustment_column="postcode_std", tf_adjustment_weight=0.5),
             _lvl("city_std_l = city_std_r", "same city"),
@@ -191,7 +203,7 @@ EMAIL_DIFFERENT, PHONE_DIFFERENT_MAX = 0, 1
 #: Gamma values that count as evidence independent of the name (see :func:`comparisons`):
 #: birth date exact or one typo, e-mail exact, same mailbox or +tag variant, same mobile or landline, same
 #: street + number (+ postcode or a postcode typo), a shared ERP / bonus key.
-INDEPENDENT_EVIDENCE = {"gamma_birth_date": 3, "gamma_email": EMAIL_TAG, "gamma_phone": 2, "gamma_address": 3,
+INDEPENDENT_EVIDENCE = {"gamma_birth_date": 3, "gamma_email": EMAIL_TAG, "gamma_phone": 2, "gamma_address": 5,
                         "gamma_erp_key": 1, "gamma_bonus_key": 1}
 
 

@@ -44,6 +44,8 @@ PREDICTION_RULES: list[tuple[str, ...]] = [
     ("first_name_std", "last_name_core"),
     ("last_name_core", "birth_date"), ("first_name_first", "birth_date"), ("birth_date", "postcode_std"),
     ("last_name_core", "postcode_std"), ("first_name_first", "postcode_std"),
+    # a postcode typo and a replaced birth date: the surname in the same town still finds the pair
+    ("last_name_core", "city_std"),
     ("street_std", "house_number_std", "postcode_std"),
     ("SWAPPED",),
     # broad rules for pairs with typos everywhere but one field (capped blocks, see splink_input)

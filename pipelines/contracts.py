@@ -24,6 +24,8 @@ FORMATS = ("csv", "json", "jsonl")
 FIELD_TYPES = ("string", "int", "decimal", "bool", "date", "timestamp", "list", "json")
 EXPECTATIONS = ("row_count_between", "unique", "max_failed_share")
 # Keys a canonical column mapping may use (see docs/ingestion.md, "Mapping").
+#: ``on_invalid`` values of a field (see :class:`FieldSpec`).
+ON_INVALID = ("quarantine", "null")
 MAPPING_KEYS = {"field", "const", "map", "default", "prefix", "sign", "template", "if_present",
                 "then", "else", "split"}
 READ_OPTIONS = ("encoding", "delimiter", "quote", "decimal", "date_format", "timestamp_format",
@@ -59,6 +61,10 @@ class FieldSpec:
     timezone: str | None = None  # for timestamps without an offset
     decimal: str = "."
     split: str | None = None  # list fields delivered as one delimited string
+    #: What a value that breaks this field's type / pattern / allowed / min / max rule does:
+    #: ``quarantine`` the row (default), or ``null``: the row is staged with this field empty and
+    #: the rule counted in the load's rule counts and warnings (never silently).
+    on_invalid: str = "quarantine"
 
 
 @dataclass(frozen=True)
@@ -263,6 +269,12 @@ def _field(name: str, spec: dict | str, opts: dict, where: str) -> FieldSpec:
     elif ftype == "timestamp":
         fmt = fmt or opts["timestamp_format"]
     allowed = spec.get("allowed")
+    # YAML reads a bare ``on_invalid: null`` as None: the user means "null"
+    on_invalid = "null" if "on_invalid" in spec and spec["on_invalid"] is None else spec.get("on_invalid", "quarantine")
+    if on_invalid not in ON_INVALID:
+        raise ContractError(f"{where}: on_invalid must be one of {ON_INVALID}, got {on_invalid!r}")
+    if on_invalid == "null" and spec.get("required"):
+        raise ContractError(f"{where}: a required field cannot use on_invalid: null (it would stage an empty value)")
     return FieldSpec(
         name=str(name),
         source=str(spec.get("column") or spec.get("path") or name),
@@ -276,6 +288,7 @@ def _field(name: str, spec: dict | str, opts: dict, where: str) -> FieldSpec:
         timezone=spec.get("timezone", opts["timezone"]),
         decimal=str(spec.get("decimal", opts["decimal"])),
         split=spec.get("split"),
+        on_invalid=on_invalid,
     )
 
 

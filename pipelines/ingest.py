@@ -425,6 +425,18 @@ def _ge_failed(relp: str, exc: BaseException) -> str:
     return f"{relp}: Great Expectations validation failed to run ({type(exc).__name__}); polars verdicts stand"
 
 
+def _nulled_field_warnings(relp: str, entity: Entity, rule_counts: dict[str, int]) -> list[str]:
+    """One warning per field whose invalid values were staged as empty (``on_invalid: null``)."""
+    out = []
+    for f in entity.fields:
+        if f.on_invalid == "null":
+            for k, v in rule_counts.items():
+                if k.startswith(f"{f.name}:") and k != f"{f.name}:required":
+                    out.append(f"{relp}: {v} row(s) staged with {f.name} empty: column {f.source} broke "
+                               f"rule {k} (on_invalid: null)")
+    return out
+
+
 def _record(settings: Settings, res: FileResult, load: _FileLoad, tally: _Tally) -> None:
     """The loaded file's counts, paths and report into ``res``."""
     t = time.perf_counter()
@@ -438,6 +450,7 @@ def _record(settings: Settings, res: FileResult, load: _FileLoad, tally: _Tally)
     if tally.quarantined:
         res.quarantine_path = load.qfile.relative_to(settings.paths.root).as_posix()
     res.rule_counts = {k: v for k, v in tally.rule_counts.items() if v}
+    res.warnings += _nulled_field_warnings(relp, entity, res.rule_counts)
     res.status = LOADED
     share = res.rows_quarantined / res.rows_read if res.rows_read else 0.0
     limit = next((e.max for e in entity.expectations if e.kind == "max_failed_share"), None)

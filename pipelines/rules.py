@@ -43,6 +43,8 @@ class Rule:
     column: str | None
     fails: pl.Expr  # true where the row breaks the rule
     reason: str
+    #: The field's ``on_invalid: null``: a failing row is staged with the field empty, not quarantined.
+    nulls: bool = False
 
 
 def typed_expr(f: FieldSpec) -> pl.Expr:
@@ -181,6 +183,9 @@ def rules_for(entity: Entity, duplicated: dict[str, pl.Series] | None = None,
         if f.max is not None:
             out.append(Rule(f"{f.name}:max", f.name, readable & (t > _bound_lit(f, f.max)).fill_null(False),
                             f"column {f.source} is above the maximum {f.max}"))
+    nulling = {f.name for f in entity.fields if f.on_invalid == "null"}
+    out = [Rule(r.name, r.column, r.fails, r.reason + " (on_invalid: null, value staged empty)", nulls=True)
+           if r.column in nulling and not r.name.endswith(":required") else r for r in out]
     for e in entity.expectations:
         if e.kind == "unique" and e.column:
             c = pl.col(e.column)
@@ -261,7 +266,7 @@ def evaluate(raw: pl.DataFrame, entity: Entity, rel: str,
         + [pl.when(pl.col(f"__fail__{r.name}")).then(pl.lit(f"{r.reason} (rule {r.name})")) for r in rules],
         separator="; ", ignore_nulls=True,
     )
-    fail_cols = [f"__fail__{r.name}" for r in rules]
+    fail_cols = [f"__fail__{r.name}" for r in rules if not r.nulls]
     bad = pl.col("_read_error").is_not_null()
     if fail_cols:
         bad = bad | pl.any_horizontal(fail_cols)
@@ -273,8 +278,13 @@ def evaluate(raw: pl.DataFrame, entity: Entity, rel: str,
         pl.concat_str([pl.lit(f"{rel} row "), pl.col("_row_number").cast(pl.String), pl.lit(": "),
                        pl.col("_reason_body")]).alias("_reason"),
     )
+    def staged_value(f: FieldSpec) -> pl.Expr:
+        typed = pl.col(f"{f.name}__typed")
+        nulled = [pl.col(f"__fail__{r.name}") for r in rules if r.nulls and r.column == f.name]
+        return (pl.when(pl.any_horizontal(nulled)).then(None).otherwise(typed) if nulled else typed).alias(f.name)
+
     staged = df.filter(~pl.col("__bad")).select(
-        "_row_number", *[pl.col(f"{f.name}__typed").alias(f.name) for f in entity.fields], "_extra")
+        "_row_number", *[staged_value(f) for f in entity.fields], "_extra")
     counts = {r.name: int(df[f"__fail__{r.name}"].sum()) for r in rules}
     for k in read_reasons:
         counts[k] = int((df["_read_error"] == k).sum())

@@ -30,38 +30,50 @@ def sim(tmp_path_factory) -> Settings:
     return Settings().with_data_dir(data)
 
 
-def _latest_from_the_lake(settings: Settings) -> dict[tuple[str, str, str], str]:
-    """Consent state re-derived from canonical events + identity_link, not from profiles' SQL.
-
-    Per customer × purpose × channel (not per contact point): the latest grant or withdrawal.
-    """
-    con = duckdb.connect()
+def _events_from_the_lake(settings: Settings, purpose: str) -> pl.DataFrame:
+    """Canonical consent events of ``purpose`` with the customer id identity gave their record
+    (from the lake, not from the profiles' SQL)."""
     files = [str(p) for p in settings.paths.canonical_table("consent_events").rglob("*.parquet")]
-    rows = con.execute(
-        "SELECT l.customer_id, e.purpose, e.channel, arg_max(e.status, "
-        "  (epoch(e.ts), CASE e.status WHEN 'withdrawn' THEN 1 ELSE 0 END)) "
-        "FROM read_parquet(?) e JOIN read_parquet(?) l ON l.record_key = e.person_record_key "
-        # an unconfirmed double opt-in (pending) is evidence only: it neither grants nor withdraws
-        "WHERE e.status <> 'pending' GROUP BY ALL", [files, str(settings.paths.identity / "identity_link.parquet")]).fetchall()
-    return {(c, p, ch): s for c, p, ch, s in rows}
+    link = pl.read_parquet(settings.paths.identity / "identity_link.parquet", columns=["record_key", "customer_id"])
+    ev = pl.read_parquet(files).filter(pl.col("purpose") == purpose)
+    return ev.join(link, left_on="person_record_key", right_on="record_key")
+
+
+def _later_refusal(events: pl.DataFrame, cid: str, channel: str, point: str, since) -> bool:
+    """A withdrawal or objection of this customer after ``since`` that names this contact point
+    (spelt as delivered, any case) or names none / ``all``."""
+    return events.filter(
+        (pl.col("customer_id") == cid) & (pl.col("channel") == channel)
+        & pl.col("status").is_in(["withdrawn", "objection"])
+        & (pl.col("ts") >= pl.lit(since).cast(pl.Datetime("us", "UTC")) if since is not None else pl.lit(True))
+        & (pl.col("contact_point").is_null() | (pl.col("contact_point") == "all")
+           | (pl.col("contact_point").str.to_lowercase() == point.lower()))).height > 0
 
 
 @pytest.mark.parametrize("purpose, channel", [("marketing", None), ("marketing", "phone"),
                                               ("marketing", "email"), ("service", None)])
-def test_audience_only_holds_latest_grants(sim, tmp_path, purpose, channel):
-    latest = _latest_from_the_lake(sim)
+def test_audience_only_holds_contact_points_with_their_own_grant(sim, tmp_path, purpose, channel):
+    """Consent is per contact point (issue 16): each exported address or number has its own
+    granted consent where the purpose's legal basis is consent, and no later withdrawal or
+    objection in the lake names it (or names no point)."""
+    events = _events_from_the_lake(sim, purpose)
     r = export_audience(sim, purpose, filters={"channel": channel} if channel else None,
                         out=tmp_path / "a.parquet")
     df = pl.read_parquet(r.path)
     assert df.height > 0 and df["customer_id"].n_unique() == df.height
-    for cid, ch in df.select("customer_id", "channel").iter_rows():
-        assert latest.get((cid, purpose, ch)) == "granted", (cid, purpose, ch)
+    needs_consent = sim.privacy.legal_basis.get(purpose) == "consent"
+    con = duckdb.connect(str(sim.paths.duckdb), read_only=True)
+    for cid, ch, point in df.select("customer_id", "channel", "contact_point").iter_rows():
+        row = con.execute("SELECT state, decided_at FROM consent WHERE customer_id = ? AND purpose = ? "
+                          "AND channel = ? AND contact_point = ?", [cid, purpose, ch, point]).fetchone()
+        if needs_consent:
+            assert row is not None and row[0] == "granted", (cid, purpose, ch)
+        assert not _later_refusal(events, cid, ch, point, row[1] if row else None), (cid, purpose, ch)
+    con.close()
     # everybody with a latest grant and a contact point is either exported or has a reason
     assert r.exported + sum(r.excluded.values()) == r.population
-    withdrawn = {c for (c, p, ch), s in latest.items() if p == purpose and s == "withdrawn"
-                 and (channel is None or ch == channel)}
-    if channel:  # a withdrawal on this channel keeps the person off this channel's list
-        assert withdrawn and not withdrawn & set(df["customer_id"])
+    if channel:  # the simulation has withdrawals on this channel for the rule to honour
+        assert events.filter((pl.col("channel") == channel) & (pl.col("status") == "withdrawn")).height
 
 
 def test_console_finds_simulated_customers_by_card_and_erp_number(sim):

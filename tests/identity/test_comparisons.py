@@ -6,7 +6,15 @@ import pytest
 
 from cdp.schema import PERSON_RECORD, conform
 from cdp.standardise import standardise
-from identity.model import EMAIL_DIFFERENT, EMAIL_EXACT, EMAIL_MAILBOX, EMAIL_TAG, comparisons
+from identity.model import (
+    EMAIL_DIFFERENT,
+    EMAIL_EXACT,
+    EMAIL_MAILBOX,
+    EMAIL_TAG,
+    INDEPENDENT_EVIDENCE,
+    comparisons,
+    splink_input,
+)
 
 
 def _email_gamma(a: str, b: str) -> int:
@@ -50,3 +58,55 @@ def _email_gamma(a: str, b: str) -> int:
 ])
 def test_email_levels(a, b, expected):
     assert _email_gamma(a, b) == expected
+
+
+def _level(comparison: str, a: dict, b: dict) -> tuple[int, str]:
+    """(gamma, label) of the level two person records reach in one comparison."""
+    comp = next(c.get_comparison("duckdb") for c in comparisons()
+                if c.get_comparison("duckdb").output_column_name == comparison)
+    levels = comp.as_dict()["comparison_levels"]
+    recs = pl.DataFrame([{"record_key": "crm:1", "source_system": "crm", "source_record_id": "1"} | a,
+                         {"record_key": "shop:2", "source_system": "shop", "source_record_id": "2"} | b])
+    std = splink_input(standardise(conform(recs, PERSON_RECORD)))
+    row = {f"{c}_l": std[c][0] for c in std.columns} | {f"{c}_r": std[c][1] for c in std.columns}
+    con = duckdb.connect()
+    con.register("p", pl.DataFrame([row]).to_arrow())
+    gamma = len(levels) - 2
+    for lvl in levels:
+        cond = lvl["sql_condition"]
+        if cond == "ELSE" or con.sql(f"SELECT coalesce(({cond}), false) FROM p").fetchall()[0][0]:
+            return (-1 if lvl.get("is_null_level") else gamma), lvl.get("label_for_charts", "")
+        if not lvl.get("is_null_level"):
+            gamma -= 1
+    raise AssertionError("no level matched")
+
+
+@pytest.mark.parametrize("a, b, label", [
+    # names swapped and then one of them replaced or mistyped: one name still sits crosswise
+    (("Oliver", "Sherriff"), ("Went", "Oliver"), "one name in the other field (swapped, the other changed)"),
+    (("Rhett", "George"), ("Maier", "Rhet"), "one name in the other field (swapped, the other changed)"),
+    (("Oliver", "Sherriff"), ("Sherriff", "Oliver"), "first and last swapped"),
+    (("Oliver", "Sherriff"), ("Anna", "Weber"), "all other"),
+])
+def test_name_levels(a, b, label):
+    got = _level("name", {"first_name": a[0], "last_name": a[1]}, {"first_name": b[0], "last_name": b[1]})[1]
+    assert got.lower().startswith(label.lower())
+
+
+def test_same_street_other_number_is_its_own_level_below_independent_evidence():
+    home = {"street": "Hauptstraße", "house_number": "12", "postcode": "01067", "city": "Dresden"}
+    gamma, label = _level("address", home, home | {"house_number": "21"})
+    assert label == "same postcode and street, number differs"
+    assert gamma == INDEPENDENT_EVIDENCE["gamma_address"] - 1  # not enough to count as independent evidence
+    gamma, label = _level("address", home, home | {"postcode": "01069"})
+    assert gamma == INDEPENDENT_EVIDENCE["gamma_address"] + 1  # same street and number, postcode typo
+    assert _level("address", home, home | {"street": "Bahnhofstraße"})[0] < gamma
+
+
+def test_same_street_with_a_postcode_or_city_typo_is_not_else():
+    home = {"street": "Hauptstraße", "house_number": "12", "postcode": "01067", "city": "Dresden"}
+    gamma, label = _level("address", home, home | {"house_number": None, "postcode": "01076"})
+    assert label == "street similar, postcode one typo or city similar"
+    assert 0 < gamma < INDEPENDENT_EVIDENCE["gamma_address"]
+    other = {"street": "Bahnhofstraße", "house_number": "3", "postcode": "80331", "city": "München"}
+    assert _level("address", home, other)[0] == 0

@@ -201,3 +201,48 @@ def test_ge_whole_file_checks_see_rows_outside_the_sample(settings):
     sample = [c for c in doc["ge_vs_polars"] if c["scope"] == "sample"]
     assert sample and all(c["element_count"] <= 10 for c in sample)
     assert doc["ge_sample_rows"] == 10
+
+
+PEOPLE_CONTRACT = """
+source: people
+defaults: {format: csv, encoding: utf-8, delimiter: ",", date_format: "%Y%m%d"}
+entities:
+  people:
+    files: "people.csv"
+    primary_key: [id]
+    fields:
+      id: {type: string, required: true}
+      name: {type: string}
+      born: {type: date, min: 1900-01-01, max: today, on_invalid: null}
+      code: {type: string, pattern: '^[A-Z]$'}
+"""
+
+
+def test_on_invalid_null_stages_the_row_with_the_field_empty_and_says_so(settings):
+    """A birth date that is no date (31 Feb) or out of range empties the field, not the row;
+    the rule is still counted and warned about. Fields without the option still quarantine."""
+    contracts = settings.paths.root / "contracts"
+    contracts.mkdir(parents=True)
+    (contracts / "people.yml").write_text(PEOPLE_CONTRACT)
+    settings.ingest.contracts_dir = str(contracts)
+    p = settings.paths.landing / "people" / "2024-03-08" / "people.csv"
+    p.parent.mkdir(parents=True)
+    p.write_text("id,name,born,code\n1,A,19800201,X\n2,B,19850231,X\n3,C,18000101,X\n4,D,19900101,xx\n")
+    (f,) = ingest(settings).loaded
+    assert (f.rows_staged, f.rows_quarantined) == (3, 1)  # row 4 breaks code:pattern (no option)
+    staged = _staged(settings, "people", "people").sort("id")
+    assert staged["id"].to_list() == ["1", "2", "3"]
+    assert staged["born"].to_list()[1:] == [None, None] and staged["born"][0] is not None
+    assert f.rule_counts["born:type"] == 1 and f.rule_counts["born:min"] == 1
+    assert any("born empty" in w and "born:type" in w for w in f.warnings)
+    assert f.ge_disagreements == []
+
+
+def test_on_invalid_rejects_unknown_values_and_required_fields(settings, tmp_path):
+    from pipelines.contracts import ContractError, load_contract
+
+    for bad in ("on_invalid: drop", "required: true, on_invalid: null"):
+        path = tmp_path / "c.yml"
+        path.write_text(PEOPLE_CONTRACT.replace("on_invalid: null", bad))
+        with pytest.raises(ContractError, match="on_invalid"):
+            load_contract(path)

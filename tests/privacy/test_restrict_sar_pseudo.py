@@ -30,9 +30,10 @@ def _marketing_audience(settings, tmp_path):
 
 def test_restricted_customer_is_kept_but_not_profiled_or_exported(install, tmp_path):
     s = install
-    # a customer the marketing audience would include
+    # a customer the marketing audience would include and who is profiled (has a segment)
     _, before = _marketing_audience(s, tmp_path)
-    cid = sorted(before["customer_id"].to_list())[0]
+    profiled = {c for (c,) in _one(s, "SELECT customer_id FROM customer_value WHERE rfm_segment IS NOT NULL")}
+    cid = sorted(set(before["customer_id"].to_list()) & profiled)[0]
     restrict(s, cid, reason="accuracy contested (DSR-7)", actor="dpo")
 
     assert _one(s, "SELECT count(*) FROM customer WHERE customer_id = ?", [cid]) == [(1,)]
