@@ -187,7 +187,10 @@ def generate(  # noqa: PLR0913 -- the options of `cdp generate`, all but two def
     del bonus_ctx
     for j in range(deliveries):
         if dirty_rate > 0:
-            rel = sorted(written[j])[int(inj.integers(0, len(written[j])))]
+            # an empty delivery's copy is an empty file, which ingestion records as empty, not as
+            # a duplicate: copy a file that has rows
+            full = sorted(r for r in written[j] if file_rows.get(r, 0) > 0) or sorted(written[j])
+            rel = full[int(inj.integers(0, len(full)))]
             p = Path(rel)
             copy = str(p.with_name(f"{p.stem}_copy{p.suffix}"))
             shutil.copyfile(out / rel, out / copy)

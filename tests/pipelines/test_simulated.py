@@ -53,7 +53,7 @@ def test_duplicate_files_are_skipped(simulated):
     dups = set(truth.filter(pl.col("defect") == "duplicate_file")["file"])
     assert dups
     status = {f.file: f.status for f in report.files}
-    assert all(status[d] == SKIPPED for d in dups)
+    assert all(status[d] == SKIPPED for d in dups), {d: status.get(d) for d in dups}
 
 
 def test_ge_agrees_with_polars_on_every_load(simulated):
