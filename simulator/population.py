@@ -373,26 +373,27 @@ def build_persons(n: int, rng: np.random.Generator, prof: Profile, t0: int, d0: 
     # small groups (2 to common_name_group persons) sharing a very common name in one big city:
     # one of the 5 most frequent first names of their birth year and gender, one of the 20 most
     # frequent surnames (Thomas Müller, Sabine Schmidt …)
-    sizes = rng.integers(2, prof.common_name_group + 1, max(k, 1))
-    n_groups = int(np.searchsorted(np.cumsum(sizes), k)) + 1
-    group = np.repeat(np.arange(n_groups), sizes[:n_groups])[:k]
-    de = names.origins()[0]
-    g_gender = np.where(rng.random(n_groups) < 0.5, "m", "f").astype(object)
-    g_year = _year_index(birth[common][np.searchsorted(group, np.arange(n_groups))])
-    g_first = np.empty(n_groups, dtype=object)
-    for gg, pool, p in (("m", de.male, de.male_p), ("f", de.female, de.female_p)):
-        sel = np.flatnonzero(g_gender == gg)
-        top5 = np.argsort(-p, axis=1)[:, :5]
-        g_first[sel] = pool[top5[g_year[sel], rng.integers(0, 5, len(sel))]]
-    g_last = de.surnames[rng.integers(0, 20, n_groups)]
-    g_city = rng.integers(0, 10, n_groups)  # the ten biggest cities
-    gender[common], first[common], last[common] = g_gender[group], g_first[group], g_last[group]
-    born = birth[common[np.searchsorted(group, group)]] + rng.integers(-3 * 365, 3 * 365, k)
-    birth[common] = np.minimum(born, int((2006 - 1970) * 365.25) + 364)  # the same cohort, adults
-    origin[common], last_origin[common] = 0, 0
-    ci, pz, st, hn = _addresses(rng, k, city=g_city[group])
-    city[common], plz[common], street[common], house[common] = ci, pz, st, hn
-    hard[common] = "common_name"
+    if k > 0:  # a small population may have no common-name group at all
+        sizes = rng.integers(2, prof.common_name_group + 1, max(k, 1))
+        n_groups = int(np.searchsorted(np.cumsum(sizes), k)) + 1
+        group = np.repeat(np.arange(n_groups), sizes[:n_groups])[:k]
+        de = names.origins()[0]
+        g_gender = np.where(rng.random(n_groups) < 0.5, "m", "f").astype(object)
+        g_year = _year_index(birth[common][np.searchsorted(group, np.arange(n_groups))])
+        g_first = np.empty(n_groups, dtype=object)
+        for gg, pool, p in (("m", de.male, de.male_p), ("f", de.female, de.female_p)):
+            sel = np.flatnonzero(g_gender == gg)
+            top5 = np.argsort(-p, axis=1)[:, :5]
+            g_first[sel] = pool[top5[g_year[sel], rng.integers(0, 5, len(sel))]]
+        g_last = de.surnames[rng.integers(0, 20, n_groups)]
+        g_city = rng.integers(0, 10, n_groups)  # the ten biggest cities
+        gender[common], first[common], last[common] = g_gender[group], g_first[group], g_last[group]
+        born = birth[common[np.searchsorted(group, group)]] + rng.integers(-3 * 365, 3 * 365, k)
+        birth[common] = np.minimum(born, int((2006 - 1970) * 365.25) + 364)  # the same cohort, adults
+        origin[common], last_origin[common] = 0, 0
+        ci, pz, st, hn = _addresses(rng, k, city=g_city[group])
+        city[common], plz[common], street[common], house[common] = ci, pz, st, hn
+        hard[common] = "common_name"
     reserved = perm[:pos]
 
     last = _gendered(last, gender)

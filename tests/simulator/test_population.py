@@ -100,3 +100,12 @@ def test_other_romanisations():
     assert "Shevchenko" in names.romanisations("Schewtschenko", "ru")
     assert "Muhammad" in names.romanisations("Mohammed", "ar")
     assert names.romanisations("Müller", "de") == []
+
+
+@pytest.mark.parametrize("persons", [10, 25, 60])
+def test_tiny_populations_generate(tmp_path, persons):
+    # a population too small for a common-name group (k = 0) used to crash build_persons
+    from simulator import generate
+
+    generate(persons=persons, seed=11, out=tmp_path / "landing", truth=tmp_path / "truth")
+    assert any((tmp_path / "landing").rglob("*.*"))
