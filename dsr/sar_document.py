@@ -54,7 +54,7 @@ body{font:11pt/1.45 "DejaVu Sans",Arial,sans-serif;color:#111;max-width:52em;mar
 h1{font-size:18pt;margin:0 0 .2em}h2{font-size:13pt;border-bottom:1px solid #999;margin-top:1.8em;padding-bottom:.15em}
 h3{font-size:11pt;margin:1.2em 0 .3em}.meta,.src{color:#555;font-size:9.5pt}
 table{border-collapse:collapse;width:100%;margin:.4em 0 1em;font-size:9.5pt;table-layout:auto}
-th,td{border:1px solid #bbb;padding:3px 6px;text-align:left;vertical-align:top;overflow-wrap:break-word;hyphens:auto}
+th,td{border:1px solid #bbb;padding:3px 6px;text-align:left;vertical-align:top;overflow-wrap:anywhere;word-break:break-word;hyphens:auto}
 th{background:#eee}dl{display:grid;grid-template-columns:14em 1fr;gap:.2em 1em;margin:.4em 0}
 dt{color:#444}dd{margin:0}.note{background:#f4f4f4;padding:.5em .8em;border-left:3px solid #888}
 @media print{body{margin:0;max-width:none;font-size:10pt}h2{break-after:avoid}tr{break-inside:avoid}
@@ -198,10 +198,13 @@ def render_sar_html(doc: dict[str, Any], settings: Settings) -> str:
         + "<h3>Lieferungen, in denen Ihre Datensätze enthalten waren</h3>"
         + _table(["System", "Lieferdatum", "Datei", "Zeile"], deliveries)
         + "<h3>Zeilen mit Ihren Daten, die bei der Lieferung abgewiesen wurden</h3>"
+        # the rows exactly as the source delivered them (its own date formats included)
+        + '<div class="as-delivered">'
         + _table(["System", "Datei", "Zeile", "Geprüfte Regel", "Inhalt wie geliefert"],
                  [[system(str(q.get("_source_file", "")).split("/")[0]), q.get("_source_file"),
                    q.get("_row_number"), ", ".join(q.get("_failed_rules") or []), q.get("_raw")]
-                  for q in doc.get("rejected_deliveries", [])]))
+                  for q in doc.get("rejected_deliveries", [])])
+        + "</div>")
 
     # --- consent ----------------------------------------------------------------------------
     cur = [[PURPOSE_WORDS.get(r["purpose"], r["purpose"]), CHANNEL_WORDS.get(r["channel"], r["channel"]),

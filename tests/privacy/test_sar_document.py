@@ -43,8 +43,12 @@ def test_sar_document_reads_and_prints_in_a_browser(install, tmp_path):
             for technical in ("rfm_segment", "record_key", "source_row_number", ".sql", "customer_value"):
                 assert technical not in text
             assert "Verantwortlich" in text and "Widerspruch" in text and "Speicherdauer" in text
-            # German dates only: no ISO timestamps; at least one TT.MM.JJJJ
-            assert not re.search(r"\d{4}-\d{2}-\d{2}T\d{2}:", text)
+            # German dates only: no ISO timestamps (rejected rows are quoted as the source delivered
+            # them, its formats included); at least one TT.MM.JJJJ
+            ours = page.evaluate("() => { const c = document.body.cloneNode(true); "
+                                 "c.querySelectorAll('.as-delivered').forEach(e => e.remove()); "
+                                 "return c.textContent; }")
+            assert not re.search(r"\d{4}-\d{2}-\d{2}T\d{2}:", ours)
             assert re.search(r"\b\d{2}\.\d{2}\.\d{4}\b", text)
             # every source record appears with its system name and number
             for key in person_identifiers(s, cid)["keys"]:
