@@ -25,8 +25,8 @@ import pytest
 pytestmark = pytest.mark.slow
 
 #: the progress line that precedes each stage: the kill lands inside the stage after it
-STAGE_AFTER = {"sources": "cdp run: load dates", "canonical": "✓ sources/", "identity": "✓ canonical/",
-               "profiles": "✓ identity/", "exports": "✓ profiles/"}
+STAGE_AFTER = {"sources": "cdp run: load date", "canonical": "✓ sources/", "identity": "✓ canonical ",
+               "profiles": "✓ identity ", "exports": "✓ profiles "}
 #: profile tables compared with a clean run (columns that hold the build time are left out)
 TABLES = ("customer", "identity_link", "consent", "preferred_channel", "contact_history", "customer_value")
 CDP = [sys.executable, "-c", "from cli.main import main; main()"]
@@ -95,7 +95,10 @@ def delivery(tmp_path_factory) -> Path:
 
 
 def test_a_killed_run_is_recovered_by_the_next(delivery):
-    stage = os.environ.get("FAULTS_STAGE") or random.choice(list(STAGE_AFTER))
+    # the profiles stage by default (CI must not be a lottery); FAULTS_STAGE=random or a stage name
+    stage = os.environ.get("FAULTS_STAGE") or "profiles"
+    if stage == "random":
+        stage = random.choice(list(STAGE_AFTER))
     seed = int(os.environ.get("FAULTS_SEED") or random.randrange(1 << 30))
     print(f"fault injection: SIGKILL during {stage}, seed {seed}")
     clean, killed = delivery / "clean", delivery / f"killed-{stage}"
