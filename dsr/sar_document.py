@@ -10,10 +10,10 @@ does. The machine-readable copy (Art. 20) is the JSON beside it.
 from __future__ import annotations
 
 import html
-from datetime import date, datetime
 from typing import Any
 
 from cdp.config import Settings
+from exports.display import de_date, de_money
 
 BASIS_WORDS = {
     "consent": "Ihre Einwilligung (Art. 6 Abs. 1 lit. a DSGVO)",
@@ -64,28 +64,6 @@ a{color:inherit;text-decoration:none}}
 
 def _e(v: Any) -> str:
     return html.escape("" if v is None else str(v))
-
-
-def de_date(v: Any, time: bool = False) -> str:
-    """``TT.MM.JJJJ`` (``TT.MM.JJJJ HH:MM`` with time); '–' for nothing."""
-    if v is None or v == "":
-        return "–"
-    if isinstance(v, str):
-        try:
-            v = datetime.fromisoformat(v) if "T" in v or " " in v else date.fromisoformat(v)
-        except ValueError:
-            return v
-    if isinstance(v, datetime):
-        return v.strftime("%d.%m.%Y %H:%M" if time else "%d.%m.%Y")
-    if isinstance(v, date):
-        return v.strftime("%d.%m.%Y")
-    return str(v)
-
-
-def de_money(v: Any) -> str:
-    if v is None:
-        return "–"
-    return f"{float(v):,.2f} €".replace(",", "X").replace(".", ",").replace("X", ".")
 
 
 def _table(head: list[str], rows: list[list[Any]], empty: str = "keine") -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from functools import lru_cache
+from typing import Any
 
 import phonenumbers
 
@@ -23,3 +25,25 @@ def phone_display(e164: str | None) -> str | None:
     if not phonenumbers.is_possible_number(number):
         return e164
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def de_date(v: Any, time: bool = False) -> str:
+    """``TT.MM.JJJJ`` (``TT.MM.JJJJ HH:MM`` with time); '–' for nothing."""
+    if v is None or v == "":
+        return "–"
+    if isinstance(v, str):
+        try:
+            v = datetime.fromisoformat(v) if "T" in v or " " in v else date.fromisoformat(v)
+        except ValueError:
+            return v
+    if isinstance(v, datetime):
+        return v.strftime("%d.%m.%Y %H:%M" if time else "%d.%m.%Y")
+    if isinstance(v, date):
+        return v.strftime("%d.%m.%Y")
+    return str(v)
+
+
+def de_money(v: Any) -> str:
+    if v is None:
+        return "–"
+    return f"{float(v):,.2f} €".replace(",", "X").replace(".", ",").replace("X", ".")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import re
 import time
-from datetime import date, datetime
 from typing import Any
 
 import waitress.server
@@ -24,7 +23,7 @@ from cdp.config import Settings
 from exports.console import cx_page, service
 from exports.console.linkage import RECORD_NAMES, SOURCE_NAMES, confidence_words
 from exports.console.roles import Role
-from exports.display import phone_display
+from exports.display import de_date, de_money, phone_display
 
 log = logging.getLogger(__name__)
 
@@ -50,22 +49,6 @@ STATE_MARK = {"granted": "✓", "withdrawn": "✗", "objection": "⊘", "unknown
 #: Lifecycle stages in an agent's words (no segment names such as "Cannot Lose Them").
 STAGE_WORDS = {"new": "new customer", "active": "regular customer", "at_risk": "has not bought for a while",
                "lapsed": "former customer", "prospect": "has not bought yet"}
-
-
-def _fmt_dt(value: Any, with_time: bool = False) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, datetime):
-        return value.strftime("%d.%m.%Y %H:%M" if with_time else "%d.%m.%Y")
-    if isinstance(value, date):
-        return value.strftime("%d.%m.%Y")
-    return str(value)
-
-
-def _money(value: Any) -> str:
-    if value is None:
-        return "–"
-    return f"{value:,.2f} €".replace(",", "X").replace(".", ",").replace("X", ".")
 
 
 def _lease_per_request(app: Flask, data: service.ConsoleData) -> None:
@@ -131,8 +114,8 @@ def create_app(settings: Settings, host: str | None = None) -> Flask:
     app.extensions["cdp_console"] = data
     app.jinja_env.autoescape = True
     app.jinja_env.finalize = _bounded
-    app.jinja_env.filters.update(dt=_fmt_dt, money=_money, phone=phone_display,
-                                 dtt=lambda v: _fmt_dt(v, with_time=True))
+    app.jinja_env.filters.update(dt=de_date, money=de_money, phone=phone_display,
+                                 dtt=lambda v: de_date(v, time=True))
     app.jinja_env.globals.update(
         role=role, CHANNEL_WORDS=CHANNEL_WORDS, REASON_WORDS=REASON_WORDS, STATE_MARK=STATE_MARK,
         STAGE_WORDS=STAGE_WORDS, CONTACT_GROUPS=service.CONTACT_GROUPS,
