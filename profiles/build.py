@@ -56,6 +56,8 @@ BUILD_ORDER = [
     "person_record",
     "customer_360",
     "agent_profile",
+    "agent_contact",
+    "steward_profile",
 ]
 #: The objects the database offers analysts (documented, checked for comments).
 TABLES = [
@@ -75,7 +77,7 @@ TABLES = [
     "profile_build",
     *cx.TABLES,
 ]
-VIEWS = ["customer_360", "agent_profile", *cx.VIEWS]
+VIEWS = ["customer_360", "agent_profile", "agent_contact", "steward_profile", *cx.VIEWS]
 
 IDENTITY_FILES = {
     "src_identity_link": "identity_link.parquet",
@@ -366,7 +368,7 @@ def _load_privacy_config(con: duckdb.DuckDBPyConnection, settings: Settings) -> 
 
 
 #: Where a view column without its own COMMENT takes its comment from, in order.
-_COMMENT_SOURCES = ["customer", "customer_value", "preferred_channel", "consent", "contact_history"]
+_COMMENT_SOURCES = ["customer", "customer_value", "preferred_channel", "consent", "contact_history", "agent_profile"]
 
 
 def _inherit_view_comments(con: duckdb.DuckDBPyConnection) -> None:

@@ -67,6 +67,11 @@ SELECT r.customer_id, r.record_key, r.source_system, r.source_entity, r.source_r
                        ELSE array_to_string(b.agree[1:len(b.agree) - 1], ', ') || ' and ' || b.agree[len(b.agree)]
                   END
        END AS link_reason,
+       CASE WHEN r.link_method <> 'probabilistic' OR r.match_probability IS NULL THEN NULL
+            WHEN r.match_probability >= 0.999 THEN 'certain'
+            WHEN r.match_probability >= 0.99 THEN 'very likely'
+            WHEN r.match_probability >= 0.95 THEN 'likely'
+            ELSE 'possible, check with the caller' END AS link_confidence,
        r.load_id
 FROM rec r
 LEFT JOIN best b USING (record_key)
@@ -101,4 +106,5 @@ COMMENT ON COLUMN person_record.link_method IS 'How identity resolution linked t
 COMMENT ON COLUMN person_record.match_probability IS 'Probability of the link that put the record in its cluster (1 for deterministic/singletons).';
 COMMENT ON COLUMN person_record.linked_to IS 'Record key of the other record of the customer that shares the most details with this one (NULL for a single record).';
 COMMENT ON COLUMN person_record.link_reason IS 'Why the record belongs to the customer, in plain words (the details it shares with linked_to), NULL for a single record.';
+COMMENT ON COLUMN person_record.link_confidence IS 'How sure the matching model is of a probabilistic link, in words an agent can act on (certain, very likely, likely, possible, check with the caller); NULL for other links.';
 COMMENT ON COLUMN person_record.load_id IS 'Load id of the delivery the record came from.';
