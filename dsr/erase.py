@@ -350,6 +350,8 @@ def _scrub_identity(settings: Settings, keys: list[str], cids: list[str], write:
         keep = pl.lit(True)
         if "record_key" in df.columns:
             keep = ~hit("record_key", keys)
+        if "linked_to" in df.columns:
+            keep = keep & ~hit("linked_to", keys)
         if "record_key_l" in df.columns:
             keep = keep & ~hit("record_key_l", keys) & ~hit("record_key_r", keys)
         if "old_customer_id" in df.columns:

@@ -63,7 +63,8 @@ def cluster_records(  # noqa: PLR0913 -- the stewards' and sources' constraints,
             two records of one such source are never in one cluster (cannot-link).
 
     Returns:
-        ``record_key, cluster, match_probability, link_method`` (one row per record) and a report.
+        ``record_key, cluster, match_probability, link_method, linked_to`` (one row per record;
+        ``linked_to`` is the other record of the record's strongest link) and a report.
     """
     rep = ClusterReport()
     keys = record_keys.unique(maintain_order=True).sort()
@@ -129,10 +130,12 @@ def cluster_records(  # noqa: PLR0913 -- the stewards' and sources' constraints,
     rep.edges_used = len(used)
     # per-record strongest link (for identity_link)
     kept = e.with_row_index("k").filter(pl.col("k").is_in(pl.Series(used, dtype=pl.UInt32).implode()))
-    ends = pl.concat([kept.select(pl.col("a").alias("i"), "match_probability", "link_method"),
-                      kept.select(pl.col("b").alias("i"), "match_probability", "link_method")])
+    ends = pl.concat([kept.select(pl.col("a").alias("i"), pl.col("b").alias("j"), "match_probability", "link_method"),
+                      kept.select(pl.col("b").alias("i"), pl.col("a").alias("j"), "match_probability", "link_method")])
+    # the other end (j) breaks ties, so the record an equally strong link names is stable
     best = ends.with_columns(pl.col("link_method").replace_strict(METHOD_RANK, return_dtype=pl.Int8).alias("rank")) \
-        .sort(["rank", "match_probability"], descending=True).unique("i", keep="first")
+        .sort(["rank", "match_probability", "j"], descending=[True, True, False]).unique("i", keep="first") \
+        .join(idx.rename({"record_key": "linked_to", "i": "j"}), on="j", how="left")
     out = idx.with_columns(pl.Series("cluster", labels, dtype=pl.Int64)).join(best, on="i", how="left")
     out = out.with_columns(
         pl.col("link_method").fill_null("singleton"),
@@ -140,7 +143,7 @@ def cluster_records(  # noqa: PLR0913 -- the stewards' and sources' constraints,
         .otherwise(pl.col("match_probability")).alias("match_probability"),
     )
     rep.clusters = int(out["cluster"].n_unique())
-    return out.select("record_key", "cluster", "match_probability", "link_method"), rep
+    return out.select("record_key", "cluster", "match_probability", "link_method", "linked_to"), rep
 
 
 def _split_cannot_links(a, b, prob, keep, labels, cannot, rep):

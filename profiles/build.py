@@ -101,6 +101,16 @@ _HISTORY_COLUMNS = {
     "reason": "VARCHAR",
     "run_id": "VARCHAR",
 }
+#: identity's link_evidence.parquet (identity/evidence.py): why each record was linked
+_EVIDENCE_COLUMNS = {
+    "record_key": "VARCHAR",
+    "linked_to": "VARCHAR",
+    "link_method": "VARCHAR",
+    "rule": "VARCHAR",
+    "match_probability": "DOUBLE",
+    "match_weight": "DOUBLE",
+    "fields": "STRUCT(comparison VARCHAR, level INTEGER, label VARCHAR, top_level BOOLEAN, match_weight DOUBLE)[]",
+}
 _STD_COLUMNS = {
     "record_key": "VARCHAR",
     "first_name_std": "VARCHAR",
@@ -222,6 +232,8 @@ def _load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
                   _IDENTITY_LINK_COLUMNS, required=True)
     _load_parquet(con, "src_customer_id_history", paths.identity / "customer_id_history.parquet",
                   _HISTORY_COLUMNS, required=False)
+    _load_parquet(con, "src_link_evidence", paths.identity / "link_evidence.parquet",
+                  _EVIDENCE_COLUMNS, required=False)
     std = paths.identity / "person_records_std.parquet"
     if std.is_file():
         _load_parquet(con, "src_person_std", std, _STD_COLUMNS, required=True)

@@ -62,7 +62,7 @@ def test_profile_shows_channel_consent_timeline_and_open_ticket(client):
     assert "30 service contacts" in html and "page 1 of 2" in html
     records = html[html.index('id="records"'):]
     # why the CRM contact belongs here, in words, naming the record it was linked to
-    assert "same e-mail address</strong> as the shop account <span class=\"mono\">S-1" in records
+    assert "same e-mail address, name and address</strong> as the shop account <span class=\"mono\">S-1" in records
     assert "matching model: very likely" in records
 
 
