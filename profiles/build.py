@@ -302,6 +302,7 @@ def _load_config(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         "SELECT pu AS purpose, ch AS channel FROM unnest(?::VARCHAR[]) t(pu), unnest(?::VARCHAR[]) u(ch)",
         [list(p.purposes), list(p.consent_channels)],
     )
+    _load_channel_purposes(con, settings)
     con.execute("CREATE TEMP TABLE cfg_channel_order (channel VARCHAR, rank INTEGER)")
     con.executemany(
         "INSERT INTO cfg_channel_order VALUES (?, ?)",
@@ -377,6 +378,29 @@ def _load_privacy_config(con: duckdb.DuckDBPyConnection, settings: Settings) -> 
         "CREATE TEMP MACRO address_key(s) AS nullif(regexp_replace(replace(replace(replace(replace("
         "replace(lower(s), 'ß', 'ss'), 'ä', 'ae'), 'ö', 'oe'), 'ü', 'ue'), 'strasse', 'str'),"
         " '[^a-z0-9]', '', 'g'), '')")
+
+
+#: How contact history counts as using a channel for a purpose (profiles.channel_purposes).
+CHANNEL_SIGNALS = ("use", "response")
+
+
+def _load_channel_purposes(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """``cfg_channel_purpose`` (purpose, signal, needs_grant, restrictable): the purposes that get
+    a preferred channel. A contact point needs a granted consent where the purpose's legal basis
+    is consent; a restriction of processing (Art. 18) stops every purpose but a contract's."""
+    p, bases = settings.profiles, settings.privacy.legal_basis
+    rows = []
+    for pu, signal in p.channel_purposes.items():
+        if pu not in p.purposes:
+            raise ValueError(f"profiles.channel_purposes.{pu}: not one of profiles.purposes {p.purposes}")
+        if signal not in CHANNEL_SIGNALS:
+            raise ValueError(f"profiles.channel_purposes.{pu}: {signal!r} is not one of {', '.join(CHANNEL_SIGNALS)}")
+        basis = bases.get(pu, "none")
+        rows.append((pu, signal, basis == "consent", basis != "contract"))
+    con.execute("CREATE TEMP TABLE cfg_channel_purpose "
+                "(purpose VARCHAR, signal VARCHAR, needs_grant BOOLEAN, restrictable BOOLEAN)")
+    if rows:
+        con.executemany("INSERT INTO cfg_channel_purpose VALUES (?, ?, ?, ?)", rows)
 
 
 #: Where a view column without its own COMMENT takes its comment from, in order.
