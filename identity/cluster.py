@@ -41,31 +41,42 @@ def components(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     return connected_components(g, directed=False)[1]
 
 
-def cluster_records(  # noqa: PLR0913 -- the stewards' and sources' constraints, all optional
-    record_keys: pl.Series,
-    edges: pl.DataFrame,
-    threshold: float,
-    must_link: pl.DataFrame | None = None,
-    cannot_link: pl.DataFrame | None = None,
-    max_cluster_size: int = 0,
-    split_thresholds: list[float] | None = None,
-    exclusive_source: pl.DataFrame | None = None,
-) -> tuple[pl.DataFrame, ClusterReport]:
+@dataclass(frozen=True)
+class ClusterConstraints:
+    """What may and may not be in one cluster, besides the edges: all optional.
+
+    Attributes:
+        must_link / cannot_link: ``record_key_l, record_key_r`` pairs from the stewards.
+        max_cluster_size: components above this are re-clustered at ``split_thresholds``.
+        split_thresholds: the stricter match thresholds tried in turn for an oversized component.
+        exclusive_source: ``record_key, source_system`` of records from duplicate-free sources:
+            two records of one such source are never in one cluster (cannot-link).
+    """
+
+    must_link: pl.DataFrame | None = None
+    cannot_link: pl.DataFrame | None = None
+    max_cluster_size: int = 0
+    split_thresholds: list[float] | None = None
+    exclusive_source: pl.DataFrame | None = None
+
+
+def cluster_records(record_keys: pl.Series, edges: pl.DataFrame, threshold: float,
+                    constraints: ClusterConstraints | None = None) -> tuple[pl.DataFrame, ClusterReport]:
     """Cluster records.
 
     Args:
         record_keys: every record (singletons included).
         edges: ``record_key_l, record_key_r, match_probability, link_method``.
         threshold: probabilistic edges below this are ignored.
-        must_link / cannot_link: ``record_key_l, record_key_r`` pairs from the stewards.
-        max_cluster_size: components above this are re-clustered at ``split_thresholds``.
-        exclusive_source: ``record_key, source_system`` of records from duplicate-free sources:
-            two records of one such source are never in one cluster (cannot-link).
+        constraints: steward overrides, the cluster size cap and duplicate-free sources.
 
     Returns:
         ``record_key, cluster, match_probability, link_method, linked_to`` (one row per record;
         ``linked_to`` is the other record of the record's strongest link) and a report.
     """
+    cons = constraints or ClusterConstraints()
+    must_link, cannot_link, exclusive_source = cons.must_link, cons.cannot_link, cons.exclusive_source
+    max_cluster_size, split_thresholds = cons.max_cluster_size, cons.split_thresholds
     rep = ClusterReport()
     keys = record_keys.unique(maintain_order=True).sort()
     idx = pl.DataFrame({"record_key": keys, "i": pl.arange(0, len(keys), eager=True, dtype=pl.Int64)})

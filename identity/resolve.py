@@ -22,7 +22,7 @@ from cdp.lake import write_csv_atomic, write_parquet_atomic
 from cdp.schema import schema
 from cdp.standardise import standardise
 from identity import model as m
-from identity.cluster import cluster_records
+from identity.cluster import ClusterConstraints, cluster_records
 from identity.deterministic import deterministic_edges
 from identity.evidence import level_labels, link_evidence
 from identity.ids import assign_ids, format_id, id_number
@@ -324,8 +324,8 @@ def _cluster(settings: Settings, std: pl.DataFrame, all_edges: pl.DataFrame, mus
     exclusive = std.filter(pl.col("source_system").is_in(ids.duplicate_free_sources)).select("record_key", "source_system")
 
     def run(cannot_links: pl.DataFrame):
-        return cluster_records(std["record_key"], cluster_edges, ids.match_threshold, must, cannot_links,
-                               ids.max_cluster_size, ids.split_thresholds, exclusive_source=exclusive)
+        return cluster_records(std["record_key"], cluster_edges, ids.match_threshold, ClusterConstraints(
+            must, cannot_links, ids.max_cluster_size, ids.split_thresholds, exclusive_source=exclusive))
 
     clusters, crep = run(cannot_all)
     # a steward's must-link outranks a data conflict
