@@ -59,6 +59,8 @@ BUILD_ORDER = [
     "agent_contact",
     "steward_profile",
 ]
+#: What a role sees, one table per role (built sorted by customer_id for the console's lookups).
+ROLE_TABLES = ["agent_profile", "steward_profile"]
 #: The objects the database offers analysts (documented, checked for comments).
 TABLES = [
     "customer",
@@ -76,8 +78,9 @@ TABLES = [
     "person_record",
     "profile_build",
     *cx.TABLES,
+    *ROLE_TABLES,
 ]
-VIEWS = ["customer_360", "agent_profile", "agent_contact", "steward_profile", *cx.VIEWS]
+VIEWS = ["customer_360", "agent_contact", *cx.VIEWS]
 
 IDENTITY_FILES = {
     "src_identity_link": "identity_link.parquet",
@@ -408,7 +411,7 @@ _COMMENT_SOURCES = ["customer", "customer_value", "preferred_channel", "consent"
 
 
 def _inherit_view_comments(con: duckdb.DuckDBPyConnection) -> None:
-    """Give view columns that pass a table column through that column's comment."""
+    """Give view (and role table) columns that pass a table column through that column's comment."""
     rows = con.execute(
         "SELECT v.table_name, v.column_name, t.comment "
         "FROM duckdb_columns() v "
@@ -416,7 +419,7 @@ def _inherit_view_comments(con: duckdb.DuckDBPyConnection) -> None:
         " AND t.table_name IN (SELECT unnest(?::VARCHAR[])) AND coalesce(t.comment, '') <> '' "
         "WHERE v.table_name IN (SELECT unnest(?::VARCHAR[])) AND coalesce(v.comment, '') = '' "
         "ORDER BY v.table_name, v.column_name, list_position(?::VARCHAR[], t.table_name)",
-        [_COMMENT_SOURCES, VIEWS, _COMMENT_SOURCES],
+        [_COMMENT_SOURCES, VIEWS + ROLE_TABLES, _COMMENT_SOURCES],
     ).fetchall()
     done: set[tuple[str, str]] = set()
     for view, column, comment in rows:

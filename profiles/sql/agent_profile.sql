@@ -1,7 +1,9 @@
 -- agent_profile: what a service agent (call centre, store) may see of a customer, nothing more.
--- This view is the one definition of it: the agent console's profile page and the agent-view
+-- This table is the one definition of it: the agent console's profile page and the agent-view
 -- export (cdp export agent-views) read it and show nothing else (the console's timeline pages
--- through agent_contact, its experience summary reads agent_experience).
+-- through the view agent_contact, its experience summary reads agent_experience). Built as a
+-- table sorted by customer_id, not a view: the console reads one customer in a point lookup
+-- (as a view over customer_360 a profile page took 350 ms instead of 22 ms on the demo).
 -- Included: name and salutation, the current contact points and address, the ids a caller
 -- quotes (customer and ERP numbers; bonus card numbers masked to the last 4 digits; former
 -- customer ids), the channel to use for service and marketing and why, consent per purpose and
@@ -11,7 +13,7 @@
 -- Left out on purpose: the birth date and year (agents verify callers with customer/card number
 -- and postcode), full card numbers, historic e-mails/phones/addresses, revenue, CLV, RFM scores
 -- and segment, match probabilities, and contacts' sources, amounts and ids.
-CREATE OR REPLACE VIEW agent_profile AS
+CREATE OR REPLACE TABLE agent_profile AS
 SELECT
     t.customer_id,
     t.salutation,
@@ -111,9 +113,10 @@ LEFT JOIN (
                 ORDER BY source_system, record_key) AS records
     FROM person_record
     GROUP BY customer_id
-) rec ON rec.customer_id = t.customer_id;
+) rec ON rec.customer_id = t.customer_id
+ORDER BY t.customer_id;
 
-COMMENT ON VIEW agent_profile IS 'What a service agent may see of a customer (the console and the agent-view export read this view only): name, current contact points and address, the ids a caller quotes (bonus cards masked), service and marketing channel, consents with evidence, objections, restriction, lifecycle stage, open tickets, recent contacts, source records and why they were linked. No birth date or year, revenue, CLV/RFM, historic contact data, match probabilities.';
+COMMENT ON TABLE agent_profile IS 'What a service agent may see of a customer (the console and the agent-view export read this view only): name, current contact points and address, the ids a caller quotes (bonus cards masked), service and marketing channel, consents with evidence, objections, restriction, lifecycle stage, open tickets, recent contacts, source records and why they were linked. No birth date or year, revenue, CLV/RFM, historic contact data, match probabilities.';
 COMMENT ON COLUMN agent_profile.email_verified IS 'The golden e-mail address was confirmed (double opt-in).';
 COMMENT ON COLUMN agent_profile.bonus_card_numbers IS 'Bonus card numbers masked to the last 4 digits (•••• 0017).';
 COMMENT ON COLUMN agent_profile.former_customer_ids IS 'Customer ids merged into this one (a caller may quote one).';

@@ -1,5 +1,6 @@
 -- steward_profile: what a data steward (or the data protection officer) sees of a customer, the
 -- console's profile page in the steward role (cdp serve with exports.console_role = steward).
+-- A table sorted by customer_id (point lookups), like agent_profile.
 -- A steward checks and corrects identity: whether the records behind a customer are one person
 -- (then a must-link / cannot-link override), where each golden-record value came from, which ids
 -- were merged, and what the customer consented to, restricted or objected to.
@@ -10,7 +11,7 @@
 -- was linked to, the field levels).
 -- Left out on purpose: marketing figures a steward does not need to decide a link (revenue,
 -- CLV, RFM scores and segment, churn risk); the channels come from agent_profile's rules.
-CREATE OR REPLACE VIEW steward_profile AS
+CREATE OR REPLACE TABLE steward_profile AS
 SELECT
     c.customer_id,
     c.salutation,
@@ -87,9 +88,10 @@ LEFT JOIN (
                 ORDER BY source_system, record_key) AS records
     FROM person_record
     GROUP BY customer_id
-) rec ON rec.customer_id = c.customer_id;
+) rec ON rec.customer_id = c.customer_id
+ORDER BY c.customer_id;
 
-COMMENT ON VIEW steward_profile IS 'What a data steward (or the DPO) sees of a customer to check and correct identity: the golden record unmasked with each value''s source, all known contact data, former ids with when and why, consents with evidence, objections, restriction, and every source record with the linkage evidence (method, probability, linked record, reason). No revenue, CLV, RFM or churn scores. The console''s profile page in the steward role reads it.';
+COMMENT ON TABLE steward_profile IS 'What a data steward (or the DPO) sees of a customer to check and correct identity: the golden record unmasked with each value''s source, all known contact data, former ids with when and why, consents with evidence, objections, restriction, and every source record with the linkage evidence (method, probability, linked record, reason). No revenue, CLV, RFM or churn scores. The console''s profile page in the steward role reads it.';
 COMMENT ON COLUMN steward_profile.bonus_card_numbers IS 'Bonus card numbers in full.';
 COMMENT ON COLUMN steward_profile.former_customer_ids IS 'Customer ids merged into this one.';
 COMMENT ON COLUMN steward_profile.id_history IS 'Customer ids merged into this one, with when and why (customer_id_history).';
