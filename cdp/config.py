@@ -230,7 +230,7 @@ class ExportSettings:
     non_responder_last_k: int = 5
     # Agent-view export: customers per slice (each slice is one pass over the view, written in
     # customer order, so memory follows the slice, not the customer base) and DuckDB's memory cap.
-    agent_views_slice_customers: int = 100_000
+    agent_views_slice_customers: int = 25_000
     duckdb_memory_limit: str = "1GB"
 
 
