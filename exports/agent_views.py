@@ -74,12 +74,15 @@ FROM agent_profile{where}
 ORDER BY customer_id
 """
 
-#: The contacts file: one row per customer × recent contact, newest first.
+#: The contacts file: one row per customer × recent contact, newest first; ``n`` is the place
+#: in ``recent_contacts`` (newest first, then by contact id: two contacts at the same minute get
+#: the same numbers in every export).
 CONTACTS_SQL = """
-SELECT customer_id, row_number() OVER (PARTITION BY customer_id ORDER BY c.ts DESC) AS n,
+SELECT customer_id, n,
        strftime(c.ts AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M') AS contact_at_utc,
        c.channel, c.direction, c.type, c.summary, c.outcome, c.status
-FROM (SELECT customer_id, unnest(recent_contacts) AS c FROM agent_profile{where})
+FROM (SELECT customer_id, unnest(recent_contacts) AS c, generate_subscripts(recent_contacts, 1) AS n
+      FROM agent_profile{where})
 ORDER BY customer_id, n
 """
 
