@@ -267,6 +267,34 @@ def table(results: list[dict]) -> str:
     return "\n".join(rows)
 
 
+def compare(before: dict, after: dict) -> str:
+    """A markdown table: every stage (and the agent-views export, identity train / resolve) of
+    two runs side by side (wall · CPU · peak RSS), e.g. before and after a change."""
+    def cell(r: dict | None) -> str:
+        return "–" if not r or "wall_s" not in r else \
+            f"{_fmt_s(r['wall_s'])} · {_fmt_s(r['cpu_s'])} · {r['peak_rss_mb']:,} MB"
+
+    def ratio(b: dict | None, a: dict | None, k: str) -> str:
+        return f"{b[k] / a[k]:.1f}×" if b and a and a.get(k) else "–"
+
+    def get(r: dict, path: str) -> dict | None:
+        out = r
+        for k in path.split("."):
+            out = out.get(k) if isinstance(out, dict) else None
+        return out
+
+    rows = [f"| stage (wall · CPU · peak RSS) | before ({before.get('git_commit')}) | after ({after.get('git_commit')}) "
+            "| wall ÷ | CPU ÷ |", "|---|---:|---:|---:|---:|"]
+    for path, label in (("stages.ingest", "ingest + canonical"), ("stages.identity", "identity (train + resolve)"),
+                        ("stages.identity.train", "· train"), ("stages.identity.resolve", "· resolve"),
+                        ("stages.profiles", "profiles"), ("stages.exports", "exports"),
+                        ("stages.exports.agent_views", "· agent views"), ("stages.exports.audience", "· audience"),
+                        ("pipeline", "**pipeline**")):
+        b, a = get(before, path), get(after, path)
+        rows.append(f"| {label} | {cell(b)} | {cell(a)} | {ratio(b, a, 'wall_s')} | {ratio(b, a, 'cpu_s')} |")
+    return "\n".join(rows)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--persons", type=int, default=100_000)
@@ -277,7 +305,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--reuse-landing", action="store_true", help="keep simulated files from an earlier run")
     ap.add_argument("--data-dir", type=Path, default=None)
     ap.add_argument("--table", action="store_true", help="print the markdown table of benchmarks/results/<N>.json")
+    ap.add_argument("--compare", nargs=2, type=Path, metavar=("BEFORE", "AFTER"),
+                    help="print a per-stage table of two result files")
     args = ap.parse_args(argv)
+    if args.compare:
+        print(compare(*(json.loads(p.read_text()) for p in args.compare)))
+        return
     if args.table:
         found = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json")) if p.stem.isdigit()]
         print(table(found))

@@ -235,6 +235,10 @@ class ExportSettings:
     contact_cap_messages: int = 3
     contact_cap_days: int = 7
     non_responder_last_k: int = 5
+    # Agent-view export: customers per slice (each slice is one pass over the view, written in
+    # customer order, so memory follows the slice, not the customer base) and DuckDB's memory cap.
+    agent_views_slice_customers: int = 25_000
+    duckdb_memory_limit: str = "1GB"
 
 
 @dataclass

@@ -41,14 +41,14 @@ def rows(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 FORMULA_START = r"^[=+\-@\t\r]"
 
 
-def csv_safe_select(con: duckdb.DuckDBPyConnection, select: str) -> str:
+def csv_safe_select(con: duckdb.DuckDBPyConnection, select: str, params: Any = None) -> str:
     """``select`` with every text column escaped against CSV formula injection.
 
     A phone number in E.164 (``+49…``) gets the apostrophe too: a spreadsheet then shows it as
-    text, as it should, instead of evaluating it.
+    text, as it should, instead of evaluating it. ``params``: the parameters ``select`` binds.
     """
     out = []
-    for name, dtype, *_ in con.execute(f"DESCRIBE {select}").fetchall():
+    for name, dtype, *_ in con.execute(f"DESCRIBE {select}", params).fetchall():
         q = '"' + name.replace('"', '""') + '"'
         if dtype == "VARCHAR":
             out.append(f"CASE WHEN regexp_matches({q}, '{FORMULA_START}') THEN chr(39) || {q} ELSE {q} END AS {q}")

@@ -39,10 +39,14 @@ LEFT JOIN (
         customer_id,
         count(*) AS contact_count,
         max(ts) AS last_contact_at,
-        list({'ts': ts, 'source': source, 'channel': channel, 'direction': direction,
-              'type': type, 'summary': summary, 'outcome': outcome, 'status': status,
-              'amount': amount, 'contact_id': contact_id}
-             ORDER BY ts DESC NULLS LAST, contact_id)[1:(SELECT recent_contacts FROM profile_build)]
+        -- the newest N (ts DESC NULLS LAST, then contact_id) kept while aggregating: a top-N
+        -- aggregate holds N contacts per customer, where list(... ORDER BY ...)[1:N] held them all
+        min_by({'ts': ts, 'source': source, 'channel': channel, 'direction': direction,
+                'type': type, 'summary': summary, 'outcome': outcome, 'status': status,
+                'amount': amount, 'contact_id': contact_id},
+               {'no_ts': ts IS NULL, 'newest': -coalesce(epoch_us(ts), 0),
+                'no_id': contact_id IS NULL, 'id': coalesce(contact_id, '')},
+               greatest((SELECT recent_contacts FROM profile_build), 1))[1:(SELECT recent_contacts FROM profile_build)]
             AS recent_contacts
     FROM contact_history
     WHERE customer_id IS NOT NULL
