@@ -108,7 +108,8 @@ def comparisons(names: list[str] | None = None) -> list:
             # a short form or a second given name ("andreas" / "andi", "thanh mai" / "mai") mostly
             # keeps the first three letters or sits inside the other; two people of one household
             # mostly do not: each level gets its own m/u, so the data says how much either is worth
-            _lvl("last_name_core_l = last_name_core_r AND (substr(first_name_std_l, 1, 3) = substr(first_name_std_r, 1, 3) "
+            _lvl("last_name_core_l = last_name_core_r AND length(first_name_std_l) >= 3 AND length(first_name_std_r) >= 3 "
+                 "AND (substr(first_name_std_l, 1, 3) = substr(first_name_std_r, 1, 3) "
                  "OR strpos(first_name_std_l, first_name_std_r) > 0 OR strpos(first_name_std_r, first_name_std_l) > 0)",
                  "last exact, first names share three letters or one contains the other"),
             _lvl("last_name_core_l = last_name_core_r", "last exact, first different"),
