@@ -69,7 +69,7 @@ def prepare(data_dir: Path, persons: int, profile: str, synthetic: bool, seed: i
 def run_ours(data_dir: Path) -> dict:
     """Train + full resolve with our pipeline; per-stage timings."""
     from cdp.config import load_settings
-    from identity.evaluate import evaluate
+    from identity.evaluate import evaluate, veto_accuracy
     from identity.resolve import resolve
     from identity.train import train
 
@@ -83,9 +83,12 @@ def run_ours(data_dir: Path) -> dict:
     t = time.perf_counter()
     rep2 = resolve(s, incremental=True)
     inc_s = time.perf_counter() - t
+    truth = pl.read_parquet(s.paths.truth / "identity_truth.parquet")
     return {"train_s": round(train_s, 2), "resolve_s": round(resolve_s, 2), "stages": rep.timings,
             "incremental_noop_s": round(inc_s, 2), "incremental_churn": rep2.churn,
-            "customers": rep.customers, "peak_rss_mb": round(_rss_mb()), "metrics": evaluate(s)}
+            "customers": rep.customers, "peak_rss_mb": round(_rss_mb()), "metrics": evaluate(s),
+            "vetoes_on_every_pair": rep.vetoes_on_every_pair,
+            "vetoes": veto_accuracy(s.paths.identity, truth, s.identity.match_threshold)}
 
 
 def run_baseline(data_dir: Path) -> dict:

@@ -96,7 +96,8 @@ def _cdp(data_dir: Path, dataset: str, *args: str) -> float:
 
 def run_ours(dataset: str, raw: pl.DataFrame) -> dict:
     """Landing files → cdp ingest → cdp resolve; metrics and per-veto accuracy."""
-    from identity.evaluate import evaluate_frames
+    from cdp.config import Settings
+    from identity.evaluate import evaluate_frames, veto_accuracy
 
     data_dir = WORK / f"public_{dataset}"
     shutil.rmtree(data_dir, ignore_errors=True)
@@ -124,36 +125,8 @@ def run_ours(dataset: str, raw: pl.DataFrame) -> dict:
         "timings": {k[2:]: v for k, v in run.items() if k.startswith("t_")},
         "metrics": evaluate_frames(every, t)["pairwise"],
         "metrics_passed_records": evaluate_frames(link, t)["pairwise"],
-        "vetoes": veto_accuracy(ident, t),
+        "vetoes": veto_accuracy(ident, t, Settings().identity.match_threshold),
     }
-
-
-def veto_accuracy(ident: Path, t: pl.DataFrame) -> dict:
-    """Per veto reason: scored pairs at or above the match threshold it held apart, and the share
-    of them that truly are two persons (the veto was right)."""
-    from cdp.config import Settings
-
-    edges = pl.read_parquet(ident / "edges.parquet")
-    if "veto" not in edges.columns:
-        return {}
-    thr = Settings().identity.match_threshold
-    key = t.select((pl.col("source_system") + ":" + pl.col("source_record_id")).alias("record_key"), "person_id")
-    v = (edges.filter(pl.col("veto").is_not_null() & (pl.col("match_probability") >= thr))
-         .join(key.rename({"record_key": "record_key_l", "person_id": "p_l"}), on="record_key_l")
-         .join(key.rename({"record_key": "record_key_r", "person_id": "p_r"}), on="record_key_r"))
-    groups = [(reason[0], g) for reason, g in v.group_by("veto")]
-    cp = ident / "cluster_conflicts.parquet"
-    if cp.exists():
-        c = (pl.read_parquet(cp)
-             .join(key.rename({"record_key": "record_key_l", "person_id": "p_l"}), on="record_key_l")
-             .join(key.rename({"record_key": "record_key_r", "person_id": "p_r"}), on="record_key_r"))
-        groups.append(("cluster_conflict (birth dates apart / sen-jun in one cluster)", c))
-    out = {}
-    for reason, g in groups:
-        right = int((g["p_l"] != g["p_r"]).sum())
-        out[reason] = {"pairs_held_apart": g.height, "right": right,
-                       "share_right": round(right / g.height, 4) if g.height else None}
-    return out
 
 
 def run_baseline(dataset: str, raw: pl.DataFrame) -> dict:

@@ -144,8 +144,10 @@ PERSON_RECORD = schema(
         "mobile": pl.String,
         "street": pl.String,  # as delivered; may include the house number ("Hauptstr. 12a")
         "house_number": pl.String,  # when the source delivers it separately
+        "address_line2": pl.String,  # as delivered: c/o, flat, building, "Hinterhaus" (shown, not matched)
         "postcode": pl.String,
         "city": pl.String,
+        "region": pl.String,  # state / Bundesland / province as delivered (shown, not matched)
         "country": pl.String,  # ISO 3166-1 alpha-2 where known, default "DE"
         "xref_erp_customer_no": pl.String,  # an ERP Kundennummer this record claims (partial, may be wrong)
         "xref_bonus_card_no": pl.String,  # a bonus card number this record claims

@@ -84,6 +84,36 @@ def evaluate_frames(link: pl.DataFrame, truth: pl.DataFrame, cluster_col: str = 
     return out
 
 
+def veto_accuracy(identity_dir: Path, truth: pl.DataFrame, threshold: float) -> dict:
+    """Per veto reason: the scored pairs at or above ``threshold`` it held apart, and how many of
+    them truly are two persons (the veto was right). ``truth``: ``source_system,
+    source_record_id, person_id``; ``identity_dir``: a run's ``edges.parquet`` (and
+    ``cluster_conflicts.parquet``: pairs clustering held apart as birth dates apart / sen-jun)."""
+    edges = identity_dir / "edges.parquet"
+    if not edges.exists():
+        return {}
+    e = pl.read_parquet(edges)
+    if "veto" not in e.columns:
+        return {}
+    key = truth.select((pl.col("source_system") + ":" + pl.col("source_record_id")).alias("record_key"), "person_id")
+
+    def persons(df: pl.DataFrame) -> pl.DataFrame:
+        return (df.join(key.rename({"record_key": "record_key_l", "person_id": "p_l"}), on="record_key_l")
+                .join(key.rename({"record_key": "record_key_r", "person_id": "p_r"}), on="record_key_r"))
+
+    v = persons(e.filter(pl.col("veto").is_not_null() & (pl.col("match_probability") >= threshold)))
+    groups = [(reason[0], g) for reason, g in v.group_by("veto")]
+    cp = identity_dir / "cluster_conflicts.parquet"
+    if cp.exists():
+        groups.append(("cluster_conflict (birth dates apart / sen-jun in one cluster)", persons(pl.read_parquet(cp))))
+    out = {}
+    for reason, g in sorted(groups, key=lambda x: x[0]):
+        right = int((g["p_l"] != g["p_r"]).sum())
+        out[reason] = {"pairs_held_apart": g.height, "right": right,
+                       "share_right": round(right / g.height, 4) if g.height else None}
+    return out
+
+
 def truth_path(settings: Settings) -> Path:
     return settings.paths.truth / "identity_truth.parquet"
 

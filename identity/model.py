@@ -64,6 +64,18 @@ def _lvl(sql: str, label: str, **configure) -> ComparisonLevelCreator:
     return lvl.configure(**configure) if configure else lvl
 
 
+def _umlauts(col: str) -> str:
+    """SQL: a folded name with ``ae/oe/ue`` back to one letter each, so that a typo next to an
+    umlaut, or an umlaut lost in one record ("öfrieder" → "oefrieder" / "frieder"), is one edit,
+    not two."""
+    return f"replace(replace(replace({col}, 'ae', 'ä'), 'oe', 'ö'), 'ue', 'ü')"
+
+
+def _one_edit(a: str, b: str) -> str:
+    """SQL: ``a`` and ``b`` (folded names) at most one edit apart, an umlaut counting as one letter."""
+    return f"(damerau_levenshtein({a}, {b}) <= 1 OR damerau_levenshtein({_umlauts(a)}, {_umlauts(b)}) <= 1)"
+
+
 def _numbered(a: str, b: str) -> str:
     """SQL: local part ``b`` is ``a`` plus a separator and a short number ("weber48" → "weber48.44")."""
     return (f"(starts_with({b}, {a}) AND "
@@ -93,16 +105,23 @@ def comparisons(names: list[str] | None = None) -> list:
                  tf_adjustment_column="last_name_core", tf_adjustment_weight=0.7),
             _lvl(f"{jw}(first_name_std_l, first_name_std_r) >= 0.92 AND "
                  f"{jw}(last_name_core_l, last_name_core_r) >= 0.92", "both similar (JW>=0.92)"),
-            _lvl("damerau_levenshtein(first_name_std_l, first_name_std_r) <= 1 AND "
-                 "damerau_levenshtein(last_name_core_l, last_name_core_r) <= 1", "one edit in each name"),
+            _lvl(f"{_one_edit('first_name_std_l', 'first_name_std_r')} AND "
+                 f"{_one_edit('last_name_core_l', 'last_name_core_r')}", "one edit in each name"),
             _lvl(f"last_name_core_l = last_name_core_r AND ({jw}(first_name_std_l, first_name_std_r) >= 0.85 OR "
-                 "damerau_levenshtein(first_name_first_l, first_name_first_r) <= 1)",
+                 f"{_one_edit('first_name_first_l', 'first_name_first_r')})",
                  "last exact, first similar (or its first part one edit apart)"),
             _lvl(f"first_name_std_l = first_name_std_r AND {jw}(last_name_core_l, last_name_core_r) >= 0.88",
                  "first exact, last similar"),
             _lvl("first_name_std_l = first_name_std_r", "first exact, last different"),
             _lvl("last_name_core_l = last_name_core_r AND (first_name_std_l IS NULL OR first_name_std_r IS NULL)",
                  "last exact, a first name missing"),
+            # a short form or a second given name ("andreas" / "andi", "thanh mai" / "mai") mostly
+            # keeps the first three letters or sits inside the other; two people of one household
+            # mostly do not: each level gets its own m/u, so the data says how much either is worth
+            _lvl("last_name_core_l = last_name_core_r AND length(first_name_std_l) >= 3 AND length(first_name_std_r) >= 3 "
+                 "AND (substr(first_name_std_l, 1, 3) = substr(first_name_std_r, 1, 3) "
+                 "OR strpos(first_name_std_l, first_name_std_r) > 0 OR strpos(first_name_std_r, first_name_std_l) > 0)",
+                 "last exact, first names share three letters or one contains the other"),
             _lvl("last_name_core_l = last_name_core_r", "last exact, first different"),
             # first and last swapped and then one of them changed (a typo, a replaced value): one name
             # still sits in the other record's other field

@@ -23,13 +23,30 @@ from identity.setup import ModelSetup, derive_setup, rule_groups
 log = logging.getLogger(__name__)
 
 
-def tf_tables(frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
-    """Term-frequency tables as Splink builds them: share of each value among non-null values."""
+def records_per_person(prior: float | None, n_records: int) -> float:
+    """Records per person the prior implies: ``1 + prior × (n − 1)`` matching partners per record
+    (clamped to 1–10; 1 without a prior)."""
+    if not prior or n_records < 2:
+        return 1.0
+    return min(max(1.0 + float(prior) * (n_records - 1), 1.0), 10.0)
+
+
+def tf_tables(frame: pl.DataFrame, per_person: float = 1.0) -> dict[str, pl.DataFrame]:
+    """Term-frequency tables: how often a value is held by *another* person's record.
+
+    Splink's own tables count records, so a person's own duplicates count as other holders: a
+    name only one person has, delivered twice, gets twice the frequency of a name delivered once,
+    and every exact name match lost weight (FEBRL4: −1.8 bits on every pair). Here a value's count
+    drops the ``per_person − 1`` records the typical person holds besides the one compared (at
+    least one record stays), so a value one person holds weighs like a unique one, and a value many
+    people hold is still down-weighted by its share.
+    """
+    own = max(per_person - 1.0, 0.0)
     out = {}
     for col in m.TF_COLUMNS:
         vc = frame.select(col).drop_nulls().group_by(col).len("n")
         total = vc["n"].sum() or 1
-        out[col] = vc.select(col, (pl.col("n") / total).alias(f"tf_{col}"))
+        out[col] = vc.select(col, ((pl.col("n") - own).clip(lower_bound=1.0) / total).alias(f"tf_{col}"))
     return out
 
 
@@ -155,7 +172,9 @@ def train(settings: Settings, frame: pl.DataFrame | None = None, setup: ModelSet
     }
     path = d / f"model_v{n}.json"
     ref = m.ModelRef(path, version, setup=setup)
-    for col, tf in tf_tables(inp).items():
+    per_person = records_per_person(model_json.get("probability_two_random_records_match"), sample.height)
+    model_json["cdp_trained_on"]["records_per_person"] = round(per_person, 3)
+    for col, tf in tf_tables(inp, per_person).items():
         write_parquet_atomic(tf, ref.tf_dir / f"tf_{col}.parquet")
     write_text_atomic(json.dumps(model_json, indent=1, default=str), path)
     log.info("saved identity model %s in %.1fs", version, time.perf_counter() - t0)

@@ -52,6 +52,8 @@ LABEL_KEYS = ("erp_key", "bonus_key")
 #: Fewer labelled pairs than this say nothing; a share of them above :data:`LABEL_MAX_DISAGREE`
 #: with first names or birth dates that disagree means such values get replaced in this data.
 LABEL_MIN_PAIRS, LABEL_MAX_DISAGREE = 100, 0.02
+#: Key-linked pairs count as labelled only when their surnames are at least this similar.
+LABEL_SURNAME_JW = 0.9
 
 LABEL_SQL = """
 SELECT count(*) AS n,
@@ -61,6 +63,10 @@ SELECT count(*) AS n,
                         AND damerau_levenshtein(strftime(l.birth_date, '%Y%m%d'), strftime(r.birth_date, '%Y%m%d')) > 1
                        ) AS dates_differ
 FROM pairs p JOIN std l ON l.record_key = p.record_key_l JOIN std r ON r.record_key = p.record_key_r
+-- a cross-reference is sometimes wrong (a CRM contact carrying another customer's number): only
+-- pairs whose surnames also agree are taken as labelled (not swapped names: their first names
+-- would count as disagreeing)
+WHERE jaro_winkler_similarity(l.last_name_core, r.last_name_core) >= $surname_jw
 """
 
 
@@ -92,8 +98,9 @@ def labelled_check(std: pl.DataFrame, cfg: IdentitySettings) -> dict:
     try:
         con.execute(MACROS_SQL)
         con.register("pairs", pairs.select("record_key_l", "record_key_r").to_arrow())
-        con.register("std", std.select("record_key", "first_name_std", "birth_date").to_arrow())
-        n, fd, dd = con.sql(LABEL_SQL, params={"jw": cfg.veto_first_name_jw, "gap": cfg.veto_birth_year_gap}).fetchall()[0]
+        con.register("std", std.select("record_key", "first_name_std", "last_name_core", "birth_date").to_arrow())
+        n, fd, dd = con.sql(LABEL_SQL, params={"jw": cfg.veto_first_name_jw, "gap": cfg.veto_birth_year_gap,
+                                               "surname_jw": LABEL_SURNAME_JW}).fetchall()[0]
     finally:
         con.close()
     out.update(pairs=n, first_names_differ=fd, birth_dates_differ=dd)

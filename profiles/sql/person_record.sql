@@ -17,8 +17,8 @@ WITH words(term, words, rank) AS (
 rec AS (
     SELECT l.customer_id, l.record_key, l.source_system, l.source_record_id, l.link_method,
            l.match_probability, p.source_entity, p.salutation, p.title, p.first_name, p.last_name,
-           p.birth_date, p.email, p.phone, p.mobile, p.street, p.house_number, p.postcode, p.city,
-           p.country, p.xref_erp_customer_no, p.xref_bonus_card_no, p.created_at, p.updated_at,
+           p.birth_date, p.email, p.phone, p.mobile, p.street, p.house_number, p.address_line2, p.postcode,
+           p.city, p.region, p.country, p.xref_erp_customer_no, p.xref_bonus_card_no, p.created_at, p.updated_at,
            p._load_id AS load_id
     FROM src_identity_link l
     LEFT JOIN src_person_records p USING (record_key)
@@ -61,7 +61,7 @@ agreed AS (
 )
 SELECT r.customer_id, r.record_key, r.source_system, r.source_entity, r.source_record_id,
        r.salutation, r.title, r.first_name, r.last_name, r.birth_date, r.email, r.phone, r.mobile,
-       r.street, r.house_number, r.postcode, r.city, r.country, r.xref_erp_customer_no,
+       r.street, r.house_number, r.address_line2, r.postcode, r.city, r.region, r.country, r.xref_erp_customer_no,
        r.xref_bonus_card_no, r.created_at, r.updated_at, r.link_method, r.match_probability,
        w.linked_to,
        CASE
@@ -103,8 +103,10 @@ COMMENT ON COLUMN person_record.phone IS 'Phone number (landline or unknown type
 COMMENT ON COLUMN person_record.mobile IS 'Mobile number as delivered.';
 COMMENT ON COLUMN person_record.street IS 'Street as delivered (may include the house number).';
 COMMENT ON COLUMN person_record.house_number IS 'House number when delivered separately.';
+COMMENT ON COLUMN person_record.address_line2 IS 'Second address line as delivered (c/o, flat, building); not used for matching.';
 COMMENT ON COLUMN person_record.postcode IS 'Postcode as delivered.';
 COMMENT ON COLUMN person_record.city IS 'City as delivered.';
+COMMENT ON COLUMN person_record.region IS 'State / Bundesland / province as delivered; not used for matching.';
 COMMENT ON COLUMN person_record.country IS 'Country (ISO 3166-1 alpha-2 where known).';
 COMMENT ON COLUMN person_record.xref_erp_customer_no IS 'ERP customer number the record claims (may be wrong).';
 COMMENT ON COLUMN person_record.xref_bonus_card_no IS 'Bonus card number the record claims (e.g. stored in a shop account).';

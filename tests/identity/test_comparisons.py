@@ -110,3 +110,29 @@ def test_same_street_with_a_postcode_or_city_typo_is_not_else():
     assert 0 < gamma < INDEPENDENT_EVIDENCE["gamma_address"]
     other = {"street": "Bahnhofstraße", "house_number": "3", "postcode": "80331", "city": "München"}
     assert _level("address", home, other)[0] == 0
+
+
+@pytest.mark.parametrize("a, b, label", [
+    # an umlaut lost in one record and a letter dropped: one edit, not two ("oe" counts as one letter)
+    (("Öfrieder", "Müller"), ("Frieder", "Muller"), "one edit in each name"),
+    (("Anna", "Kröger"), ("Anna", "Kroeger"), "exact first and last"),
+])
+def test_an_umlaut_counts_as_one_letter(a, b, label):
+    got = _level("name", {"first_name": a[0], "last_name": a[1]}, {"first_name": b[0], "last_name": b[1]})[1]
+    assert got.lower().startswith(label.lower())
+
+
+def test_a_short_form_of_the_first_name_ranks_above_another_first_name():
+    """"Andreas" / "Andi" (a short form keeps the first letters) and "Thanh Mai" / "Mai" (a second given
+    name) are a level of their own, above two unrelated first names at one surname — the level a
+    parent and child or a couple reach."""
+    def level(f1, f2):
+        return _level("name", {"first_name": f1, "last_name": "Schmalmann"}, {"first_name": f2, "last_name": "Schmalmann"})
+
+    related = level("Andreas", "Andi")
+    assert related[1].startswith("last exact, first names share three letters")
+    assert level("Thanh Mai", "Mai")[1] == related[1]
+    unrelated = level("Jonas", "Dieter")
+    assert unrelated[1] == "last exact, first different"
+    assert level("Horst", "Heidrun")[1] == unrelated[1]  # one initial is not a short form
+    assert 0 < unrelated[0] < related[0]

@@ -202,3 +202,19 @@ def test_first_name_veto_checked_on_key_linked_pairs():
     check = labelled_check(std, CFG)
     assert check["first_names_differ"] == 40 and not check["always"]
     assert apply_vetoes(twins, std, CFG, check["always"])["veto"][0] != "first_names_disagree"
+
+
+def test_a_wrong_cross_reference_is_not_a_labelled_pair():
+    """A CRM contact carrying another customer's ERP number links two people whose first *and*
+    last names differ: such pairs do not count against the first-name veto (the simulator's keys
+    are 13 % wrong and kept the veto off everywhere), pairs with one surname do."""
+    from identity.veto import labelled_check
+
+    rows = []
+    for i in range(160):
+        rows.append(_rec(f"erp:{1000 + i}", first_name=f"Vorname{i}", last_name=f"Name{i}"))
+        wrong = i % 4 == 0  # a quarter of the cross-references point at someone else
+        rows.append(_rec(f"crm:C{i}", first_name=f"Anders{i}" if wrong else f"Vorname{i}",
+                         last_name=f"Fremd{i}" if wrong else f"Name{i}", xref_erp_customer_no=str(1000 + i)))
+    check = labelled_check(_records(rows), CFG)
+    assert check["pairs"] == 120 and check["first_names_differ"] == 0 and check["always"]
