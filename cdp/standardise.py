@@ -244,8 +244,9 @@ MOBILE_PREFIX = r"^\+491[567]"
 
 def _per_unique(df: pl.DataFrame, cols: list[str], exprs: list[pl.Expr]) -> pl.DataFrame:
     """Evaluate ``exprs`` once per distinct value of ``cols`` and join the results back."""
-    if df.height <= 1:  # one record (``cdp identify``): nothing to share
-        return df.with_columns(exprs)
+    if df.height <= 1:  # one record (``cdp identify``): nothing to share; the lazy engine
+        # evaluates a sub-expression used several times once (street: 11 -> 5 ms)
+        return df.lazy().with_columns(exprs).collect()
     u = df.select(cols).unique().with_columns(exprs)
     return df.join(u, on=cols, how="left", nulls_equal=True, maintain_order="left")
 

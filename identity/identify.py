@@ -294,9 +294,24 @@ class Identifier:
             self._con.execute(f"CREATE OR REPLACE VIEW {view} AS {scored.sql}")
             self._con.unregister("__q")
             self._con.unregister("__c")
+            self._veto_view()
             ctx = _Context(index, scored, _Privacy.load(self.settings), _tf_lookup(ref), _retired(self.settings), view)
             self._state = (self._stamp(), ctx)
             return ctx
+
+    def _veto_view(self) -> None:
+        """``identify_vetoes``: identity.veto's SQL as a view over the per-query tables ``edges``
+        and ``std`` (its two thresholds are settings, written in as numbers)."""
+        ids = self.settings.identity
+        sql = VETO_SQL.replace("$first_name_jw", repr(float(ids.veto_first_name_jw))).replace(
+            "$birth_year_gap", repr(float(ids.veto_birth_year_gap)))
+        edges = pl.DataFrame(schema={"record_key_l": pl.String, "record_key_r": pl.String, "shared_contact": pl.Boolean})
+        std = pl.DataFrame(schema={c: (pl.Date if c == "birth_date" else pl.String) for c in VETO_STD_COLS})
+        self._con.register("edges", edges.to_arrow())
+        self._con.register("std", std.to_arrow())
+        self._con.execute(f"CREATE OR REPLACE VIEW identify_vetoes AS {sql}")
+        self._con.unregister("edges")
+        self._con.unregister("std")
 
     def warm(self) -> dict[str, Any]:
         """Open (and if needed build) the index now; counts only."""
@@ -405,6 +420,7 @@ class Identifier:
         gam = gam.rename({"record_key_r": "record_key"})
         cand = cand.join(gam, on="record_key", how="left", maintain_order="left")
         total = np.full(cand.height, ctx.model.prior_weight)
+        weights = {}
         for comp in ctx.model.comparisons:
             g = cand[f"gamma_{comp.name}"].to_numpy()
             w = np.zeros(cand.height)
@@ -422,9 +438,10 @@ class Identifier:
                     adj = np.where(np.isnan(tf), 0.0, lv.tf_weight * (lv.log2_u_exact - np.log2(np.where(np.isnan(tf), 1.0, tf))))
                     w[hit] += adj[hit]
             total += w
-            cand = cand.with_columns(pl.Series(f"mw_{comp.name}", w))
+            weights[f"mw_{comp.name}"] = w
         prob = 1.0 / (1.0 + np.power(2.0, -total))
-        return cand.with_columns(pl.Series("match_weight", total), pl.Series("match_probability", prob))
+        return cand.with_columns(*[pl.Series(k, v) for k, v in weights.items()],
+                                 pl.Series("match_weight", total), pl.Series("match_probability", prob))
 
     def _candidates(self, ctx: _Context, std: pl.DataFrame, scored: pl.DataFrame | None,
                     key_hits: dict[str, tuple[str, str]], floor: float) -> list[Candidate]:
@@ -478,8 +495,7 @@ class Identifier:
             contact = pl.lit(True).alias("shared_contact") if always else shared_contact(edges)
             cur.register("edges", edges.select("record_key_l", "record_key_r", contact).to_arrow())
             cur.register("std", both.select(VETO_STD_COLS).to_arrow())
-            hard = pl.DataFrame(cur.execute(VETO_SQL, {"first_name_jw": ids.veto_first_name_jw,
-                                                       "birth_year_gap": ids.veto_birth_year_gap}).fetchall(),
+            hard = pl.DataFrame(cur.execute("SELECT * FROM identify_vetoes").fetchall(),
                                 schema={"record_key_l": pl.String, "record_key_r": pl.String, "veto": pl.String},
                                 orient="row")
         finally:
