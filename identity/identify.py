@@ -397,7 +397,7 @@ class Identifier:
                 continue
             # the record that holds the key natively (the ERP customer, the card) speaks for it
             native = {"erp_key": "erp", "bonus_key": "bonus"}.get(col)
-            grp = grp.sort(pl.col("source_system") != native, "record_key")
+            grp = grp.sort([pl.col("source_system") != native, pl.col("record_key")] if native else "record_key")
             for rk, c in grp.select("record_key", "customer_id").iter_rows():
                 out.setdefault(c, (rk, names.get(col, key.get("name", col))))
         return out
