@@ -174,6 +174,9 @@ def _identifier(app: Flask, settings: Settings) -> Identifier | None:
         except FileNotFoundError:
             log.info("console: no identity outputs or model, the caller check is off")
             idf = None
+        except Exception as exc:  # noqa: BLE001 - the search must work without the caller check
+            log.warning("console: the caller check is off: identify could not open (%s)", type(exc).__name__)
+            idf = None
         app.extensions["cdp_identifier"] = idf
     return app.extensions["cdp_identifier"]
 

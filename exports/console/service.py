@@ -447,6 +447,9 @@ def caller_candidates(cur: duckdb.DuckDBPyConnection, identifier: Identifier | N
         res = identifier.identify(fields, limit=limit)
     except (QueryError, FileNotFoundError):
         return []
+    except Exception as exc:  # noqa: BLE001 - the search must answer even if the caller check fails
+        log.warning("console: caller check failed (%s)", type(exc).__name__)
+        return []
     if not res.candidates:
         return []
     shown = {r["customer_id"]: r for r in rows(cur.execute(
