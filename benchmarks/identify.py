@@ -198,7 +198,7 @@ def run_ours(idf: Identifier, queries: list[dict], by_record: dict, by_person: d
         res = idf.identify(q["fields"])
         w, c = (time.perf_counter() - t0) * 1000, (time.process_time() - c0) * 1000
         kind = q["kind"] if q["kind"] != "partial" else f"partial:{q['shape']}"
-        for key in ("all", q["kind"], kind):
+        for key in dict.fromkeys(("all", q["kind"], kind)):
             wall.setdefault(key, []).append(w)
             cpu.setdefault(key, []).append(c)
         for s, v in res.timings_ms.items():

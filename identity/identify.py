@@ -490,17 +490,29 @@ class Identifier:
         always = ctx.index.vetoes_on_every_pair
         # identity.veto.vetoes' SQL on this connection (its macros loaded once), then the
         # evidence and household vetoes as batch applies them (identity.veto.apply_vetoes)
+        contact = pl.lit(True).alias("shared_contact") if always else shared_contact(edges)
+        edges_in = edges.select("record_key_l", "record_key_r", contact)
+        # without a contact on both sides the SQL can only find sen./jun. (both suffixes set):
+        # with none on the query's side every pair would come out NULL, so it is not run
+        if not edges_in["shared_contact"].any() and std["name_suffix"][0] is None:
+            return self._soft_vetoes(edges, both, None)
         cur = self._con.cursor()
         try:
-            contact = pl.lit(True).alias("shared_contact") if always else shared_contact(edges)
-            cur.register("edges", edges.select("record_key_l", "record_key_r", contact).to_arrow())
+            cur.register("edges", edges_in.to_arrow())
             cur.register("std", both.select(VETO_STD_COLS).to_arrow())
             hard = pl.DataFrame(cur.execute("SELECT * FROM identify_vetoes").fetchall(),
                                 schema={"record_key_l": pl.String, "record_key_r": pl.String, "veto": pl.String},
                                 orient="row")
         finally:
             cur.close()
-        e = evidence_vetoes(edges.join(hard, on=["record_key_l", "record_key_r"], how="left"), ids)
+        return self._soft_vetoes(edges, both, hard)
+
+    def _soft_vetoes(self, edges: pl.DataFrame, both: pl.DataFrame, hard: pl.DataFrame | None) -> dict[str, str]:
+        """identity.veto's evidence and household vetoes after the SQL ones (``hard``; None: none)."""
+        ids = self.settings.identity
+        e = edges.join(hard, on=["record_key_l", "record_key_r"], how="left") if hard is not None else \
+            edges.with_columns(pl.lit(None, pl.String).alias("veto"))
+        e = evidence_vetoes(e, ids)
         # the household veto only touches pairs whose one strong piece of evidence is the address
         other = [c for c in INDEPENDENT_EVIDENCE if c != "gamma_address"]
         weak = e.filter(pl.col("veto").is_null() & ~pl.any_horizontal(
