@@ -83,6 +83,23 @@ def _copy_inputs(base: Path, work: Path) -> Settings:
     return Settings().with_data_dir(work)
 
 
+def _standardise_here(base: Settings, work: Path) -> Settings:
+    """``--no-batch``: person_records_std from the base's canonical records (``cdp.standardise``),
+    ``identity_link`` one customer per record, the base's trained model."""
+    if work.exists():
+        shutil.rmtree(work)
+    (work / "lake" / "identity").mkdir(parents=True)
+    shutil.copytree(base.paths.root / "models", work / "models")
+    recs = load_person_records(base)
+    std = standardise(recs)
+    del recs
+    std.write_parquet(work / "lake" / "identity" / "person_records_std.parquet")
+    std.select("record_key", "source_system", "source_record_id",
+               pl.format("R{}", pl.int_range(pl.len())).alias("customer_id")).write_parquet(
+        work / "lake" / "identity" / "identity_link.parquet")
+    return Settings().with_data_dir(work)
+
+
 def _typo(s: str, rnd: random.Random) -> str:
     if len(s) < 4:
         return s
@@ -264,16 +281,22 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=2000)
     ap.add_argument("--baseline-queries", type=int, default=50)
     ap.add_argument("--keep", action="store_true", help="keep --work afterwards")
+    ap.add_argument("--no-batch", action="store_true",
+                    help="the base has no identity outputs (resolve did not finish): standardise its canonical "
+                         "person records here, one customer per record; latency and baseline only, no agreement")
     args = ap.parse_args()
     truth = args.truth or args.data_dir / "truth"
     n_persons = pl.scan_parquet(truth / "persons.parquet").select(pl.len()).collect().item()
     load0 = os.getloadavg()
     t = time.perf_counter()
-    work = _copy_inputs(args.data_dir, args.work)
-    copy_s = time.perf_counter() - t
     base = Settings().with_data_dir(args.data_dir)
+    if args.no_batch:
+        work = _standardise_here(base, args.work)
+    else:
+        work = _copy_inputs(args.data_dir, args.work)
+    copy_s = time.perf_counter() - t
     queries = build_queries(base, truth, args.queries)
-    by_record, by_person = _expected_customers(base, truth)
+    by_record, by_person = _expected_customers(work, truth)
     model = m.latest_model(work)
     built = build_index(work, model)
     idf = Identifier(work)
@@ -286,8 +309,11 @@ def main() -> None:
     size = sum(p.stat().st_size for p in index_dir(work).iterdir())
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                             cwd=Path(__file__).resolve().parent).stdout.strip()
+    if args.no_batch:
+        ours["agreement"] = {"new": ours["agreement"].get("new"), "others": "not measured: the base has no batch "
+                             "resolution (--no-batch: one customer per record)"}
     out = {
-        "persons": n_persons, "records": built["records"], "queries": len(queries),
+        "persons": n_persons, "batch_resolution": not args.no_batch, "records": built["records"], "queries": len(queries),
         "mix": {k: sum(1 for q in queries if q["kind"] == k) for k in ("record", "typo", "moved", "partial", "new")},
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"), "commit": commit,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
