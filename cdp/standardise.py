@@ -173,6 +173,8 @@ def _fast_de(raw: pl.Expr) -> pl.Expr:
 def phones_to_e164(series: pl.Series, region: str = "DE") -> pl.Series:
     """E.164 for a column of phone numbers: a vectorised rule for plain German numbers, and
     ``phonenumbers`` for the rest, each distinct value once."""
+    if series.null_count() == series.len():  # no number at all (a query without a phone)
+        return pl.Series(series.name, [None] * series.len(), dtype=pl.String)
     uniq = series.drop_nulls().unique().to_frame("raw")
     if region == "DE":
         uniq = uniq.with_columns(_fast_de(pl.col("raw")).alias("e164"))
