@@ -364,6 +364,17 @@ def profile(cur: duckdb.DuckDBPyConnection, settings: Settings, customer_id: str
     }
 
 
+def _confidence(p: float) -> str:
+    """A match probability as words an agent can act on."""
+    if p >= 0.999:
+        return "certain"
+    if p >= 0.99:
+        return "very likely"
+    if p >= 0.95:
+        return "likely"
+    return "possible, check with the caller"
+
+
 _DATE = re.compile(r"^(\d{1,2}\.\d{1,2}\.\d{4}|\d{4}-\d{2}-\d{2})$")
 _CUSTOMER_ID = re.compile(r"^C\d{9}$")
 _PHONE = re.compile(r"^\+?[\d /()-]{6,}$")
@@ -421,6 +432,7 @@ def caller_candidates(cur: duckdb.DuckDBPyConnection, identifier: Identifier | N
         "SELECT customer_id, first_name, last_name, postcode, city FROM agent_profile "
         "WHERE customer_id = ANY(?::VARCHAR[])", [[c.customer_id for c in res.candidates]]))}
     return [{**shown[c.customer_id], "match_probability": c.match_probability, "decision": c.decision,
+             "confidence": _confidence(c.match_probability),
              "evidence": [e["words"] for e in c.evidence if e["supports"]],
              "against": [e["words"] for e in c.evidence if not e["supports"]]}
             for c in res.candidates if c.customer_id in shown]
