@@ -173,6 +173,8 @@ def _fast_de(raw: pl.Expr) -> pl.Expr:
 def phones_to_e164(series: pl.Series, region: str = "DE") -> pl.Series:
     """E.164 for a column of phone numbers: a vectorised rule for plain German numbers, and
     ``phonenumbers`` for the rest, each distinct value once."""
+    if series.null_count() == series.len():  # no number at all (a query without a phone)
+        return pl.Series(series.name, [None] * series.len(), dtype=pl.String)
     uniq = series.drop_nulls().unique().to_frame("raw")
     if region == "DE":
         uniq = uniq.with_columns(_fast_de(pl.col("raw")).alias("e164"))
@@ -244,6 +246,9 @@ MOBILE_PREFIX = r"^\+491[567]"
 
 def _per_unique(df: pl.DataFrame, cols: list[str], exprs: list[pl.Expr]) -> pl.DataFrame:
     """Evaluate ``exprs`` once per distinct value of ``cols`` and join the results back."""
+    if df.height <= 1:  # one record (``cdp identify``): nothing to share; the lazy engine
+        # evaluates a sub-expression used several times once (street: 11 -> 5 ms)
+        return df.lazy().with_columns(exprs).collect()
     u = df.select(cols).unique().with_columns(exprs)
     return df.join(u, on=cols, how="left", nulls_equal=True, maintain_order="left")
 

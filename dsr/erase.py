@@ -43,6 +43,7 @@ from cdp.lake import atomic_path, read_table, write_parquet_atomic
 from cdp.schema import CANONICAL_TABLES, CONSENT_EVENT
 from dsr.subject import customer_record_keys, person_records, resolve_customer
 from exports.agent_views import export_agent_views
+from identity.identify_index import drop_index
 from identity.io import OUTPUTS, output_path
 from identity.model import splink_input
 from pipelines.contracts import contracts_of
@@ -217,6 +218,8 @@ def forget(settings: Settings, query: str, reason: str, actor: str | None = None
 
     rep.removed.update(_scrub_canonical(settings, key_list))
     rep.removed.update(_scrub_identity(settings, key_list, cids))
+    # the identify index is a copy of the identity outputs: removed, rebuilt on the next identify
+    rep.removed["identity.identify_index"] = int(drop_index(settings))
     rep.removed["model.tf_rows"] = _scrub_tf_tables(settings, subject_std,
                                                     std_all.filter(~pl.col("record_key").is_in(key_list)))
     rep.removed["overrides"] = _scrub_overrides(settings, set(key_list))

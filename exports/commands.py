@@ -12,6 +12,7 @@ import typer
 from exports.agent_views import export_agent_views
 from exports.audience import export_audience
 from exports.console.app import create_app, serve
+from exports.identify_api import DEFAULT_PORT, create_identify_app
 
 log = logging.getLogger(__name__)
 
@@ -96,4 +97,25 @@ def register(app: typer.Typer) -> None:
             log.warning("console listening on non-loopback %s: anyone who can reach it sees customer data", host)
         flask_app = create_app(settings, host=host)
         typer.echo(f"agent console ({settings.exports.console_role} view) on http://{host}:{port}/")
+        serve(flask_app, host, port)
+
+    @app.command("serve-identify")
+    def serve_identify_cmd(
+        ctx: typer.Context,
+        host: str = typer.Option("127.0.0.1", "--host", help="interface to listen on"),
+        port: int = typer.Option(DEFAULT_PORT, "--port", help="port"),
+        allow_remote: bool = typer.Option(False, "--allow-remote",
+                                          help="allow a non-loopback --host (the endpoint has no login)"),
+    ) -> None:
+        """Serve POST /identify (JSON in, JSON out): which customers is this person? (localhost by default)"""
+
+        if not is_loopback(host):
+            if not allow_remote:
+                typer.echo(f"refusing to listen on {host}: the endpoint has no login and answers with "
+                           "customer ids. Use 127.0.0.1, or pass --allow-remote behind an authenticating proxy.",
+                           err=True)
+                raise typer.Exit(2)
+            log.warning("identify endpoint listening on non-loopback %s", host)
+        flask_app = create_identify_app(ctx.obj, host=host)
+        typer.echo(f"identify endpoint on http://{host}:{port}/identify (POST JSON)")
         serve(flask_app, host, port)

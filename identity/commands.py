@@ -10,6 +10,7 @@ import typer
 
 from identity import explain
 from identity.evaluate import evaluate
+from identity.identify import Identifier, QueryError
 from identity.io import OverrideError, add_override, list_overrides
 from identity.model import StaleModelError
 from identity.resolve import ChurnLimitExceeded, resolve
@@ -132,10 +133,51 @@ def overrides_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--jso
                    f"{r['steward'] or '-'} {r['decided_at'] or '-'}  {r['reason']}")
 
 
+def identify_cmd(  # noqa: PLR0913 -- Typer: one parameter per command-line option
+    ctx: typer.Context,
+    first_name: str = typer.Option(None, "--first-name"),
+    last_name: str = typer.Option(None, "--last-name"),
+    street: str = typer.Option(None, "--street", help="street, may include the house number"),
+    house_number: str = typer.Option(None, "--house-number"),
+    postcode: str = typer.Option(None, "--postcode"),
+    city: str = typer.Option(None, "--city"),
+    birth_date: str = typer.Option(None, "--birth-date", help="YYYY-MM-DD or DD.MM.YYYY"),
+    email: str = typer.Option(None, "--email"),
+    phone: str = typer.Option(None, "--phone", help="any format; German numbers without +49 are fine"),
+    erp_customer_no: str = typer.Option(None, "--erp-customer-no", help="ERP customer number (Kundennummer)"),
+    bonus_card_no: str = typer.Option(None, "--bonus-card", help="bonus card number"),
+    customer_id: str = typer.Option(None, "--customer-id", help="a CDP customer id (a former one is followed)"),
+    limit: int = typer.Option(5, "--limit", help="at most this many candidates"),
+    min_probability: float = typer.Option(None, "--min-probability",
+                                          help="leave out candidates below (default identity.predict_threshold)"),
+    build_index: bool = typer.Option(False, "--build-index", help="only build the candidate index (after cdp resolve)"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Which customers is this person? Candidates with match probability and evidence, from the trained model."""
+
+    idf = Identifier(ctx.obj)
+    if build_index:
+        typer.echo(json.dumps(idf.warm()) if as_json else "identify index ready: {records} records, {rules} rules, "
+                   "model {model_version}".format(**idf.warm()))
+        return
+    fields = {"first_name": first_name, "last_name": last_name, "street": street, "house_number": house_number,
+              "postcode": postcode, "city": city, "birth_date": birth_date, "email": email, "phone": phone,
+              "erp_customer_no": erp_customer_no, "bonus_card_no": bonus_card_no, "customer_id": customer_id}
+    try:
+        res = idf.identify({k: v for k, v in fields.items() if v}, limit=limit, min_probability=min_probability)
+    except QueryError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    if as_json:
+        typer.echo(json.dumps(res.as_dict(), indent=1, default=str))
+        return
+    _echo_identify(res.as_dict())
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``resolve``, ``eval``, ``explain`` and ``identity train`` to the ``cdp`` app."""
+    """Add ``resolve``, ``eval``, ``explain``, ``identify`` and ``identity train`` to the ``cdp`` app."""
 
     app.command("resolve")(resolve_cmd)
+    app.command("identify")(identify_cmd)
     app.command("eval")(eval_cmd)
     app.command("explain")(explain_cmd)
     identity_app.command("train")(train_cmd)
@@ -185,3 +227,16 @@ def _echo_pair(rec_a: str, rec_b: str, res: dict) -> None:
     if res["steward"]:
         typer.echo(f"  steward override: {res['steward']}")
     typer.echo(f"  customers: {res['customer_ids']}  same customer: {res['same_customer']}")
+
+
+def _echo_identify(res: dict) -> None:
+    cands = res["candidates"]
+    if not cands:
+        typer.echo("no candidate: nobody in the base is likely this person (a new customer?)")
+    for c in cands:
+        how = "trusted key" if c["method"] == "trusted_key" else f"match weight {c['match_weight']:+.2f}"
+        typer.echo(f"{c['customer_id']}  {c['decision']:8s} p={c['match_probability']:.4f}  ({how}, record {c['record_key']})")
+        for e in c["evidence"]:
+            typer.echo(f"    {'+' if e['supports'] else '-'} {e['words']}")
+    typer.echo(f"{'certain' if res['certain'] else 'not certain'}; {res['records_scored']} records scored; "
+               f"model {res['model_version']}; {res['timings_ms']['total']:.0f} ms")

@@ -24,6 +24,7 @@ from exports.console import cx_page, service
 from exports.console.linkage import RECORD_NAMES, SOURCE_NAMES
 from exports.console.roles import Role
 from exports.display import de_date, de_money, phone_display
+from identity.identify import Identifier
 
 log = logging.getLogger(__name__)
 
@@ -129,11 +130,13 @@ def create_app(settings: Settings, host: str | None = None) -> Flask:
     @app.get("/")
     def search_page():
         q = request.args.get("q", "").strip()[:200]
-        results, hits = [], service.Hits([], 0)
+        results, hits, callers = [], service.Hits([], 0), []
         if q:
             hits = service.search(g.cur, settings, q)
             results = service.result_rows(g.cur, hits)
-        return render_template("search.html", q=q, results=results, total=hits.total, capped=hits.capped)
+            callers = service.caller_candidates(g.cur, _identifier(app, settings), q)
+        return render_template("search.html", q=q, results=results, total=hits.total, capped=hits.capped,
+                               callers=callers)
 
     @app.get("/customer/<customer_id>")
     def profile_page(customer_id: str):
@@ -160,6 +163,22 @@ def create_app(settings: Settings, host: str | None = None) -> Flask:
         return {"customers": n, "role": role.name}
 
     return app
+
+
+def _identifier(app: Flask, settings: Settings) -> Identifier | None:
+    """The app's :class:`Identifier`, opened on first use; None without identity outputs."""
+    if "cdp_identifier" not in app.extensions:
+        try:
+            idf = Identifier(settings)
+            idf.warm()
+        except FileNotFoundError:
+            log.info("console: no identity outputs or model, the caller check is off")
+            idf = None
+        except Exception as exc:  # noqa: BLE001 - the search must work without the caller check
+            log.warning("console: the caller check is off: identify could not open (%s)", type(exc).__name__)
+            idf = None
+        app.extensions["cdp_identifier"] = idf
+    return app.extensions["cdp_identifier"]
 
 
 def make_server(app: Flask, host: str, port: int):

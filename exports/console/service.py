@@ -20,6 +20,7 @@ from cdp.config import Settings
 from exports.console import index as search_index
 from exports.console.roles import Role
 from exports.db import rows, sql_text
+from identity.identify import Identifier, QueryError
 from profiles.lookup import normalize_name, query_keys
 
 log = logging.getLogger(__name__)
@@ -361,3 +362,77 @@ def profile(cur: duckdb.DuckDBPyConnection, settings: Settings, customer_id: str
         "group_counts": group_counts,
         "all_contacts": sum(counts.values()),
     }
+
+
+def _confidence(p: float) -> str:
+    """A match probability as words an agent can act on."""
+    if p >= 0.999:
+        return "certain"
+    if p >= 0.99:
+        return "very likely"
+    if p >= 0.95:
+        return "likely"
+    return "possible, check with the caller"
+
+
+_DATE = re.compile(r"^(\d{1,2}\.\d{1,2}\.\d{4}|\d{4}-\d{2}-\d{2})$")
+_CUSTOMER_ID = re.compile(r"^C\d{9}$")
+_PHONE = re.compile(r"^\+?[\d /()-]{6,}$")
+
+
+def caller_fields(query: str) -> dict[str, str]:
+    """What the agent typed, read as the caller's details for ``cdp identify``: an e-mail, a
+    birth date (``12.03.1980``), a postcode (5 digits), a customer id, a phone number, and the
+    remaining words as first and last name (the last word is the last name; the model also
+    knows swapped names)."""
+    fields: dict[str, str] = {}
+    words: list[str] = []
+    rest = []
+    for t in query.split():
+        if "@" in t:
+            fields["email"] = t
+        elif _DATE.match(t):
+            fields["birth_date"] = t
+        elif _POSTCODE.match(t):
+            fields["postcode"] = t
+        elif _CUSTOMER_ID.match(t):
+            fields["customer_id"] = t
+        elif _LETTERS.search(t):
+            words.append(t)
+        else:
+            rest.append(t)
+    digits = " ".join(rest)
+    if rest and _PHONE.match(digits):
+        fields["phone"] = digits
+    if words:
+        fields["last_name"] = words[-1]
+        if len(words) > 1:
+            fields["first_name"] = " ".join(words[:-1])
+    return fields
+
+
+def caller_candidates(cur: duckdb.DuckDBPyConnection, identifier: Identifier | None, query: str,
+                      limit: int = 5) -> list[dict[str, Any]]:
+    """"Is the caller one of these?": ``cdp identify`` on the agent's query; each candidate with
+    its probability, the evidence in words and what the ``agent_profile`` view shows of them
+    (name, postcode, town). Restricted and erased customers are never among them."""
+    fields = caller_fields(query)
+    if identifier is None or not fields:
+        return []
+    try:
+        res = identifier.identify(fields, limit=limit)
+    except (QueryError, FileNotFoundError):
+        return []
+    except Exception as exc:  # noqa: BLE001 - the search must answer even if the caller check fails
+        log.warning("console: caller check failed (%s)", type(exc).__name__)
+        return []
+    if not res.candidates:
+        return []
+    shown = {r["customer_id"]: r for r in rows(cur.execute(
+        "SELECT customer_id, first_name, last_name, postcode, city FROM agent_profile "
+        "WHERE customer_id = ANY(?::VARCHAR[])", [[c.customer_id for c in res.candidates]]))}
+    return [{**shown[c.customer_id], "match_probability": c.match_probability, "decision": c.decision,
+             "confidence": _confidence(c.match_probability),
+             "evidence": [e["words"] for e in c.evidence if e["supports"]],
+             "against": [e["words"] for e in c.evidence if not e["supports"]]}
+            for c in res.candidates if c.customer_id in shown]
