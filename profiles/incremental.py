@@ -38,7 +38,7 @@ from cdp.db import scalar
 from cdp.lake import swap_database
 from cdp.schema import CANONICAL_TABLES, duckdb_ddl
 from privacy.hooks import apply_to_profiles, restriction_table
-from profiles import cx
+from profiles import build, cx
 from profiles.build import (
     _HISTORY_COLUMNS,
     _IDENTITY_LINK_COLUMNS,
@@ -55,7 +55,6 @@ from profiles.build import (
     _parquet_files,
     _standardise_consent_points,
     build_fingerprint,
-    sql_text,
 )
 
 log = logging.getLogger(__name__)
@@ -306,12 +305,12 @@ def _scratch(con: duckdb.DuckDBPyConnection, settings: Settings, files: dict[str
     con.execute(f"CREATE TABLE profile_build AS SELECT * FROM {main}.profile_build")
     restriction_table(con, settings)
     for name in BUILD_ORDER:
-        con.execute(sql_text(name))
+        con.execute(build.sql_text(name))
         if name == upto:
             break
     if upto is None:
-        cx.build_cx_facts(con, settings, sql_text)
-        con.execute(sql_text("cx_loyalty"))
+        cx.build_cx_facts(con, settings, build.sql_text)
+        con.execute(build.sql_text("cx_loyalty"))
     con.execute(f"USE {main}")
 
 
@@ -359,12 +358,12 @@ def _recompute(con: duckdb.DuckDBPyConnection, settings: Settings, main: str) ->
     """Tables that compare customers or count back from ``as_of``, over every customer."""
     con.execute(f"USE {main}")
     con.execute("CREATE OR REPLACE TEMP TABLE src_identity_link AS SELECT * FROM delta_link")
-    con.execute(sql_text("customer_id_history"))
+    con.execute(build.sql_text("customer_id_history"))
     restriction_table(con, settings)
     # the age of open cases counts to the new as_of (service_case.sql's age_days)
     con.execute("UPDATE service_case SET age_days = CAST(floor((epoch((SELECT as_of FROM profile_build)) "
                 "- epoch(opened_at)) / 86400) AS INTEGER) WHERE status = 'open'")
-    con.execute(sql_text("customer_value"))
-    con.execute(sql_text("preferred_channel"))
-    cx.build_cx_summaries(con, settings, sql_text)
+    con.execute(build.sql_text("customer_value"))
+    con.execute(build.sql_text("preferred_channel"))
+    cx.build_cx_summaries(con, settings, build.sql_text)
     apply_to_profiles(con, settings)
