@@ -37,7 +37,7 @@ from cdp.config import Settings
 from cdp.db import scalar
 from cdp.lake import swap_database
 from cdp.schema import CANONICAL_TABLES, duckdb_ddl
-from privacy.hooks import apply_to_profiles, restriction_table
+from privacy.hooks import apply_to_profiles, pseudo_rows, restriction_table
 from profiles import build, cx
 from profiles.build import (
     _HISTORY_COLUMNS,
@@ -229,7 +229,7 @@ def _apply(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, int 
     t["scratch"] = time.perf_counter()
     _splice(con, main)
     t["splice"] = time.perf_counter()
-    _recompute(con, settings, main)
+    recomputed = _recompute(con, settings, main)
     t["recompute"] = time.perf_counter()
     con.execute(f"DETACH {SCRATCH}")
     con.execute(f"CREATE OR REPLACE TABLE {STATE_SCHEMA}.loads AS SELECT load_id FROM delta_all_loads "
@@ -241,6 +241,7 @@ def _apply(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, int 
         "delta_customers_in_scope": scalar(con, "SELECT count(*) FROM delta_scope"),
         "delta_customers_loaded": scalar(con, "SELECT count(*) FROM delta_support"),
     }
+    stats.update({f"delta_recompute_{k}_s": v for k, v in recomputed.items()})
     marks = list(t)
     for a, b in zip(marks, marks[1:], strict=False):
         stats[f"delta_{b}_s"] = round(t[b] - t[a], 2)
@@ -354,16 +355,37 @@ def _splice(con: duckdb.DuckDBPyConnection, main: str) -> None:
     con.execute("CREATE OR REPLACE TEMP TABLE cx_loyalty AS SELECT * FROM delta_loyalty")
 
 
-def _recompute(con: duckdb.DuckDBPyConnection, settings: Settings, main: str) -> None:
-    """Tables that compare customers or count back from ``as_of``, over every customer."""
+def _recompute(con: duckdb.DuckDBPyConnection, settings: Settings, main: str) -> dict[str, float]:
+    """Tables that compare customers or count back from ``as_of``, over every customer; returns
+    seconds per step."""
     con.execute(f"USE {main}")
     con.execute("CREATE OR REPLACE TEMP TABLE src_identity_link AS SELECT * FROM delta_link")
-    con.execute(build.sql_text("customer_id_history"))
-    restriction_table(con, settings)
+    secs: dict[str, float] = {}
+
+    def step(name: str, fn) -> None:
+        t = time.perf_counter()
+        fn()
+        secs[name] = round(time.perf_counter() - t, 2)
+        log.info("profiles (delta): %s recomputed in %.1f s", name, secs[name])
+
+    con.execute(f"CREATE OR REPLACE TEMP TABLE delta_restricted_before AS "
+                f"SELECT customer_id FROM {main}.processing_restriction")
+    step("customer_id_history", lambda: con.execute(build.sql_text("customer_id_history")))
+    step("processing_restriction", lambda: restriction_table(con, settings))
     # the age of open cases counts to the new as_of (service_case.sql's age_days)
-    con.execute("UPDATE service_case SET age_days = CAST(floor((epoch((SELECT as_of FROM profile_build)) "
-                "- epoch(opened_at)) / 86400) AS INTEGER) WHERE status = 'open'")
-    con.execute(build.sql_text("customer_value"))
-    con.execute(build.sql_text("preferred_channel"))
-    cx.build_cx_summaries(con, settings, build.sql_text)
-    apply_to_profiles(con, settings)
+    step("service_case_age", lambda: con.execute(
+        "UPDATE service_case SET age_days = CAST(floor((epoch((SELECT as_of FROM profile_build)) "
+        "- epoch(opened_at)) / 86400) AS INTEGER) WHERE status = 'open'"))
+    step("customer_value", lambda: con.execute(build.sql_text("customer_value")))
+    step("preferred_channel", lambda: con.execute(build.sql_text("preferred_channel")))
+    step("cx_summaries", lambda: cx.build_cx_summaries(con, settings, build.sql_text))
+    restricted_changed = scalar(con, f"""SELECT count(*) FROM (
+        (SELECT customer_id FROM {main}.processing_restriction EXCEPT SELECT customer_id FROM delta_restricted_before)
+        UNION ALL
+        (SELECT customer_id FROM delta_restricted_before EXCEPT SELECT customer_id FROM {main}.processing_restriction))""")
+    if restricted_changed:  # who is left out of the pseudo tables changed beyond the scope
+        step("pseudo", lambda: apply_to_profiles(con, settings))
+    else:
+        step("pseudo", lambda: (apply_to_profiles(con, settings, keep_per_row=True),
+                                pseudo_rows(con, settings, "SELECT customer_id FROM delta_scope")))
+    return secs
