@@ -28,9 +28,10 @@ def _columns(con: duckdb.DuckDBPyConnection, db: str, schema: str, table: str) -
         "AND table_name = ? ORDER BY column_index", [db, schema, table]).fetchall()]
 
 
-def compare_databases(old: str, new: str) -> tuple[list[str], list[str]]:
+def compare_databases(old: str, new: str, ignore: set[str] | frozenset[str] = frozenset()) -> tuple[list[str], list[str]]:
     """``(lines, differences)``: one line per table or view compared, and the lines of those
-    that differ (exist in one file only, other columns, or other rows)."""
+    that differ (exist in one file only, other columns, or other rows). Columns named in
+    ``ignore`` are left out besides :data:`WALL_CLOCK`."""
     con = duckdb.connect()
     try:
         con.execute("ATTACH ? AS a (READ_ONLY)", [str(old)])
@@ -44,7 +45,7 @@ def compare_databases(old: str, new: str) -> tuple[list[str], list[str]]:
             if ca != cb:
                 bad.append(f"{s}.{t}: columns differ: old {ca} new {cb}")
                 continue
-            cols = ", ".join(f'"{c}"' for c in ca if c not in WALL_CLOCK)
+            cols = ", ".join(f'"{c}"' for c in ca if c not in WALL_CLOCK and c not in ignore)
             n = con.execute(f'SELECT count(*) FROM a."{s}"."{t}"').fetchone()[0]
             gone = con.execute(f'SELECT count(*) FROM (SELECT {cols} FROM a."{s}"."{t}" '
                                f'EXCEPT ALL SELECT {cols} FROM b."{s}"."{t}")').fetchone()[0]

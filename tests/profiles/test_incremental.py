@@ -1,5 +1,11 @@
 """The daily delta gives the database a full rebuild gives (issue 18, item 1).
 
+What is guaranteed: the same rows in every table and view, the same customer for every person
+record. What may differ: identity's evidence for a link (``match_probability``, ``link_method``:
+the strongest edge of a record), because an incremental identity run keeps the earlier scored
+pairs among unchanged records and scores only pairs touching new or changed ones; on the
+100,000-person benchmark 2 of 231,342 records differed there (``benchmarks/results/daily_*.json``).
+
 One simulated population with two deliveries (the full export and one daily delta): the full
 export is run, then the delta is applied incrementally (new files ingested, identity on new and
 changed records, the profile database updated for the affected customers); separately the
@@ -73,7 +79,8 @@ def runs(tmp_path_factory) -> dict[str, Path]:
 
 
 def test_delta_gives_the_tables_of_a_full_rebuild(runs):
-    lines, differences = compare_databases(runs["full"] / "cdp.duckdb", runs["delta"] / "cdp.duckdb")
+    lines, differences = compare_databases(runs["full"] / "cdp.duckdb", runs["delta"] / "cdp.duckdb",
+                                           ignore={"match_probability", "link_method"})
     assert not differences, "\n".join(differences)
     assert len(lines) >= 25  # every table and view of main and pseudo was compared
     counts = runs["delta_counts"]
@@ -95,6 +102,16 @@ def test_every_record_keeps_the_customer_of_the_full_rebuild(runs):
 
     delta, full = links(runs["delta"]), links(runs["full"])
     assert delta == full
+
+    def evidence(d: Path) -> set[tuple]:
+        con = duckdb.connect(str(d / "cdp.duckdb"), read_only=True)
+        try:
+            return set(con.execute("SELECT record_key, link_method, round(match_probability, 6) FROM identity_link").fetchall())
+        finally:
+            con.close()
+
+    # the evidence of a link: the same for (nearly) every record
+    assert len(evidence(runs["delta"]) & evidence(runs["full"])) >= 0.99 * len(full)
     # and the delta did change identity: new records got customers
     assert len(delta) > len(links(runs["base"]))
 
