@@ -40,6 +40,7 @@ from cdp.schema import CANONICAL_TABLES, duckdb_ddl
 from privacy.hooks import apply_to_profiles, pseudo_rows, restriction_table
 from profiles import build, cx
 from profiles.build import (
+    _EVIDENCE_COLUMNS,
     _HISTORY_COLUMNS,
     _IDENTITY_LINK_COLUMNS,
     _STD_COLUMNS,
@@ -301,6 +302,8 @@ def _scratch(con: duckdb.DuckDBPyConnection, settings: Settings, files: dict[str
               AND e.event_key NOT IN (SELECT event_key FROM src_contact_events)""")
     std = paths.identity / "person_records_std.parquet"
     _load_parquet_where(con, "src_person_std", std, _STD_COLUMNS, f"record_key IN ({recs})")
+    _load_parquet_where(con, "src_link_evidence", paths.identity / "link_evidence.parquet", _EVIDENCE_COLUMNS,
+                        f"record_key IN ({recs})")
     _standardise_consent_points(con)
     con.execute(f"USE {SCRATCH}")
     con.execute(f"CREATE TABLE profile_build AS SELECT * FROM {main}.profile_build")
