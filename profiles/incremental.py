@@ -381,6 +381,10 @@ def _recompute(con: duckdb.DuckDBPyConnection, settings: Settings, main: str) ->
         "- epoch(opened_at)) / 86400) AS INTEGER) WHERE status = 'open'"))
     step("customer_value", lambda: con.execute(build.sql_text("customer_value")))
     step("preferred_channel", lambda: con.execute(build.sql_text("preferred_channel")))
+    # materialised per-role tables over customer_360 (as_of-dependent columns): over everyone
+    for name in ("agent_profile", "agent_contact", "steward_profile"):
+        if name in build.BUILD_ORDER:
+            step(name, lambda name=name: con.execute(build.sql_text(name)))
     step("cx_summaries", lambda: cx.build_cx_summaries(con, settings, build.sql_text))
     restricted_changed = scalar(con, f"""SELECT count(*) FROM (
         (SELECT customer_id FROM {main}.processing_restriction EXCEPT SELECT customer_id FROM delta_restricted_before)
