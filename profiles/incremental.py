@@ -385,6 +385,7 @@ def _recompute(con: duckdb.DuckDBPyConnection, settings: Settings, main: str) ->
     for name in ("agent_profile", "agent_contact", "steward_profile"):
         if name in build.BUILD_ORDER:
             step(name, lambda name=name: con.execute(build.sql_text(name)))
+    build._inherit_view_comments(con)  # their pass-through columns carry the tables' comments
     step("cx_summaries", lambda: cx.build_cx_summaries(con, settings, build.sql_text))
     restricted_changed = scalar(con, f"""SELECT count(*) FROM (
         (SELECT customer_id FROM {main}.processing_restriction EXCEPT SELECT customer_id FROM delta_restricted_before)
