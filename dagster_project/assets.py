@@ -24,6 +24,7 @@ from pipelines.canonical import build_canonical
 from pipelines.contracts import contracts_of
 from pipelines.ingest import ingest
 from profiles.build import TABLES, VIEWS, build_profiles
+from profiles.incremental import incremental_status, update_profiles
 
 #: DuckDB is written by one step at a time, across runs too (see dagster.yaml).
 DUCKDB_POOL = "cdp_duckdb"
@@ -203,6 +204,16 @@ class IdentityConfig(dg.Config):
 
     incremental: bool = False
     force: bool = False
+    #: rebuild from scratch even when the profile database could take a daily delta
+    full: bool = False
+
+
+def daily_delta(settings: Settings, full: bool) -> tuple[bool, str]:
+    """Whether this run applies a daily delta (identity on new and changed records only, the
+    profile database updated for the affected customers) or rebuilds, and why."""
+    if full:
+        return False, "a full rebuild was asked for"
+    return incremental_status(settings)
 
 
 IDENTITY_LINK = dg.AssetKey(["identity", "identity_link"])
@@ -233,7 +244,9 @@ ID_HISTORY = dg.AssetKey(["identity", "customer_id_history"])
 def identity_resolution(context: dg.AssetExecutionContext, config: IdentityConfig, cdp: CdpSettingsResource) -> Iterator[Any]:
 
     settings = cdp.get()
-    report = resolve(settings, incremental=config.incremental, force=config.force)
+    delta, why = daily_delta(settings, config.full)
+    context.log.info(f"identity: {'daily delta' if delta else 'full'} ({why})")
+    report = resolve(settings, incremental=config.incremental or delta, force=config.force)
     out = lake_counts.identity_outputs(settings)
     link = out["identity_link"]
     customers = link["customer_id"].n_unique()
@@ -280,6 +293,13 @@ _PROFILE_GRAIN = {
 }
 
 
+class ProfilesConfig(dg.Config):
+    """How the profile database is refreshed (see ``cdp run --help``)."""
+
+    #: build a new database from scratch even when a daily delta could update the existing one
+    full: bool = False
+
+
 def profile_tables() -> list[str]:
     """The tables and views of ``data/cdp.duckdb`` as the profiles stage declares them."""
 
@@ -324,15 +344,20 @@ def profiles_asset() -> dg.AssetsDefinition:
         can_subset=False,
         pool=DUCKDB_POOL,
     )
-    def _profiles(context: dg.AssetExecutionContext, cdp: CdpSettingsResource, duckdb: DuckDBResource) -> Iterator[Any]:
+    def _profiles(context: dg.AssetExecutionContext, config: ProfilesConfig, cdp: CdpSettingsResource,
+                  duckdb: DuckDBResource) -> Iterator[Any]:
 
         settings = cdp.get()
-        counts = build_profiles(settings)
+        delta, why = daily_delta(settings, config.full)
+        context.log.info(f"profiles: {'daily delta' if delta else 'full build'} ({why})")
+        counts = update_profiles(settings) if delta else build_profiles(settings)
         with duckdb.connect() as con:
             schemas = column_schemas(con, tables)
+        path = {"build": "daily delta" if delta else "full", "build_reason": why,
+                **{k: v for k, v in counts.items() if k.startswith("delta_")}}
         for t in tables:
             yield dg.MaterializeResult(asset_key=profile_key(t), metadata={
-                "dagster/row_count": int(counts.get(t, 0)),
+                "dagster/row_count": int(counts.get(t, 0)), **path,
                 **({"dagster/column_schema": schemas[t]} if t in schemas else {})})
         context.log.info("profiles: " + ", ".join(f"{t} {counts.get(t, 0)}" for t in tables))
         link = lake_counts.identity_outputs(settings)["identity_link"]

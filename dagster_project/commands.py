@@ -19,6 +19,8 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         incremental: bool = typer.Option(False, "--incremental", help="Identity: match only new/changed records"),
         force: bool = typer.Option(False, "--force", help="Identity: accept an id churn above the limit"),
+        full: bool = typer.Option(False, "--full", help="Rebuild identity and profiles from scratch (default: a "
+                                  "daily delta when the profile database was built with the same settings)"),
     ) -> None:
         """Run the whole pipeline through Dagster, in-process: ingest → canonical → identity → profiles → exports."""
         from rich.console import Console
@@ -30,7 +32,7 @@ def register(app: typer.Typer) -> None:
         with spinner as live:
             status = (lambda stage: live.update(f"running {stage} …")) if live is not None else None
             try:
-                summary = run_pipeline(settings, incremental=incremental, force=force,
+                summary = run_pipeline(settings, incremental=incremental, force=force, full=full,
                                        echo=lambda line: console.print(line, markup=False, soft_wrap=True), status=status)
             except FileNotFoundError as exc:
                 typer.echo(f"error: {exc}", err=True)

@@ -15,7 +15,7 @@ from dagster._core.events import StepMaterializationData
 
 from cdp.config import DEMO_SECRET, Settings
 from cdp.runlock import process_alive, process_id, run_lock
-from dagster_project.assets import DUCKDB_POOL
+from dagster_project.assets import DUCKDB_POOL, daily_delta
 from dagster_project.definitions import build_definitions
 from dagster_project.partitions import landing_dates, range_tags, register_load_dates
 from dagster_project.sensors import JOB_NAME
@@ -107,6 +107,9 @@ def step_line(step: str, materialized: dict[str, dict[str, Any]], seconds: float
     elif stage == "profiles":
         text = (f"{len(rows)} tables and views: {rows.get('customer') or 0:,} customers, "
                 f"{rows.get('contact_history') or 0:,} contacts, {rows.get('consent') or 0:,} consent rows")
+        first = next(iter(materialized.values()), {})
+        if first.get("build") == "daily delta":
+            text += f" (daily delta: {first.get('delta_customers_in_scope', 0):,} customers updated)"
     else:
         text = ", ".join(f"{t.replace('_', ' ')} {n:,}" for t, n in rows.items() if n is not None)
     return f"  ✓ {stage:<20} {text}{took}"
@@ -237,7 +240,7 @@ def recover_dead_runs(instance: dg.DagsterInstance) -> list[str]:
     return notes
 
 
-def run_pipeline(settings: Settings, *, incremental: bool = False, force: bool = False,
+def run_pipeline(settings: Settings, *, incremental: bool = False, force: bool = False, full: bool = False,
                  echo: Echo = print, status: Callable[[str], None] | None = None) -> RunSummary:
     """Materialise the whole graph over every load date under ``data/landing/``.
 
@@ -270,11 +273,14 @@ def run_pipeline(settings: Settings, *, incremental: bool = False, force: bool =
         defs = build_definitions(settings)
         job = defs.resolve_job_def(JOB_NAME).with_logger_defs({"progress": _progress_logger(echo, status)})
         run_config = {
-            "ops": {"identity_resolution": {"config": {"incremental": incremental, "force": force}}},
+            "ops": {"identity_resolution": {"config": {"incremental": incremental, "force": force, "full": full}},
+                    "profile_database": {"config": {"full": full}}},
             "loggers": {"progress": {}},
         }
         span = dates[0] if len(dates) == 1 else f"{dates[0]} … {dates[-1]} ({len(dates)} load dates)"
         echo(f"cdp run: load date {span}, data dir {settings.paths.root}")
+        delta, why = daily_delta(settings, full)
+        echo(f"cdp run: {'daily delta' if delta else 'full rebuild'}: {why}")
         with dagster_instance(settings) as instance:
             for note in recover_dead_runs(instance):
                 echo(f"cdp run: {note}")
@@ -287,12 +293,13 @@ def run_pipeline(settings: Settings, *, incremental: bool = False, force: bool =
 
 def rebuild(settings: Settings) -> RunSummary:
     """The pipeline run after a data-subject request changed the data (``cdp forget``,
-    ``cdp restrict``): the same job as ``cdp run``, so the stages are never re-run by hand.
+    ``cdp restrict``): the same job as ``cdp run``, so the stages are never re-run by hand; a
+    full rebuild (the change is not a delivery).
 
     Raises:
         RuntimeError: when a step or a blocking check failed.
     """
-    summary = run_pipeline(settings, echo=lambda _line: None)
+    summary = run_pipeline(settings, full=True, echo=lambda _line: None)
     if not summary.success:
         raise RuntimeError(f"the pipeline run after the change failed (run {summary.run_id}): "
                            "see `make dagster`; the change itself is recorded")

@@ -42,9 +42,50 @@ def restriction_table(con: duckdb.DuckDBPyConnection, settings: Settings) -> Non
     con.execute(sql_text("restriction"))
 
 
-def apply_to_profiles(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+#: The pseudonymised tables with one row per contact / consent row: a daily delta replaces the
+#: rows of the customers it touched instead of rebuilding them (see :func:`pseudo_rows`).
+PSEUDO_PER_ROW = ("pseudo.contact_history", "pseudo.consent")
+
+
+def _pseudo_statements() -> list[tuple[str | None, str]]:
+    """``(target table or None, statement)`` of ``privacy/sql/pseudo.sql``, in order."""
+    out = []
+    for stmt in (s.strip() for s in sql_text("pseudo").split(";\n")):
+        body = "\n".join(line for line in stmt.splitlines() if not line.lstrip().startswith("--")).strip()
+        if not body:
+            continue
+        target = None
+        if body.startswith("CREATE OR REPLACE TABLE "):
+            target = body.removeprefix("CREATE OR REPLACE TABLE ").split()[0]
+        out.append((target, body))
+    return out
+
+
+def pseudo_rows(con: duckdb.DuckDBPyConnection, settings: Settings, customers: str) -> None:
+    """Replace the rows of ``customers`` (a query of ``customer_id``; retired ids included) in
+    :data:`PSEUDO_PER_ROW` with what ``pseudo.sql`` gives them now. Expects ``privacy_pseudonym``
+    of every current customer (:func:`apply_to_profiles` made it)."""
+    ids_ = pl.DataFrame(con.execute(customers).fetchall(), schema={"customer_id": pl.String}, orient="row")
+    gone = ids_.select(ids.hash_series(settings, "pseudonym", ids_["customer_id"]).str.slice(0, 20).alias("pseudo_id"))
+    con.register("_privacy_pseudo_gone", gone.to_arrow())
+    try:
+        for target, stmt in _pseudo_statements():
+            if target not in PSEUDO_PER_ROW:
+                continue
+            select = stmt.split(" AS\n", 1)[1]
+            con.execute(f"DELETE FROM {target} WHERE pseudo_id IN (SELECT pseudo_id FROM _privacy_pseudo_gone)")
+            con.execute(f"INSERT INTO {target} SELECT * FROM ({select}) WHERE pseudo_id IN "
+                        "(SELECT pseudo_id FROM _privacy_pseudo_gone)")
+    finally:
+        con.unregister("_privacy_pseudo_gone")
+
+
+def apply_to_profiles(con: duckdb.DuckDBPyConnection, settings: Settings, keep_per_row: bool = False) -> None:
     """Build schema ``pseudo`` in the new database and refresh the current customer id in
     ``data/privacy/restrictions.parquet`` (the audience export's suppression list).
+
+    ``keep_per_row``: leave the tables of :data:`PSEUDO_PER_ROW` as they are (a daily delta
+    replaces its customers' rows with :func:`pseudo_rows`).
 
     Expects the profile build's temp table ``src_identity_link`` and the built tables
     ``processing_restriction``, ``customer_360``, ``contact_history``, ``consent``.
@@ -68,7 +109,9 @@ def apply_to_profiles(con: duckdb.DuckDBPyConnection, settings: Settings) -> Non
     con.register("_privacy_pseudonym", pseudo.to_arrow())
     con.execute("CREATE OR REPLACE TEMP TABLE privacy_pseudonym AS SELECT * FROM _privacy_pseudonym")
     con.unregister("_privacy_pseudonym")
-    con.execute(sql_text("pseudo"))
+    for target, stmt in _pseudo_statements():
+        if not (keep_per_row and target in PSEUDO_PER_ROW):
+            con.execute(stmt)
     _comment_pseudo_columns(con)
     log.info("privacy: %d customers restricted; pseudonymised tables built", n_restricted)
 

@@ -16,6 +16,9 @@ the build creates first:
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import logging
 import re
 import shutil
@@ -34,6 +37,7 @@ from cdp.db import frame, scalar
 from cdp.lake import swap_database
 from cdp.schema import ALL, CANONICAL_TABLES, duckdb_ddl
 from cdp.standardise import email_std, phones_to_e164, standardise
+from pipelines.contracts import contracts_dir
 from privacy.hooks import apply_to_profiles, restriction_table
 from profiles import cx
 
@@ -162,7 +166,7 @@ def build_profiles(settings: Settings) -> dict[str, int]:
             con.execute("SET enable_progress_bar = false")
             _limit_memory(con, settings, tmp)
             _load_inputs(con, settings)
-            _load_config(con, settings)
+            _load_config(con, settings, as_of_of_sources(con, settings))
             # Data protection: restriction of processing is an input the profile SQL joins.
             restriction_table(con, settings)
             for name in BUILD_ORDER:
@@ -176,6 +180,7 @@ def build_profiles(settings: Settings) -> dict[str, int]:
             _inherit_view_comments(con)
             _check_comments(con)
             counts = _counts(con)
+            write_build_state(con, settings)
             con.execute("CHECKPOINT")
         finally:
             con.close()
@@ -194,6 +199,43 @@ def build_profiles(settings: Settings) -> dict[str, int]:
         target,
     )
     return counts
+
+
+#: Schema of the build's own bookkeeping (not an analyst table): the settings fingerprint and
+#: the loads the database was built from, which decide whether a daily delta may update it.
+STATE_SCHEMA = "cdp_build"
+
+
+def build_fingerprint(settings: Settings) -> str:
+    """A hash of everything besides the data that shapes the profile tables: the settings, the
+    data contracts and the profile / data-protection SQL. A different fingerprint means the
+    next build must be a full rebuild."""
+    h = hashlib.sha256()
+    d = dataclasses.asdict(settings)
+    d.pop("data_dir", None)
+    h.update(json.dumps(d, sort_keys=True, default=str).encode())
+    for f in sorted(contracts_dir(settings).glob("*.yml")):
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    for pkg in ("profiles", "privacy"):
+        for f in sorted(resources.files(pkg).joinpath("sql").iterdir(), key=lambda x: x.name):
+            if f.name.endswith(".sql"):
+                h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
+
+
+def write_build_state(con: duckdb.DuckDBPyConnection, settings: Settings, mode: str = "full") -> None:
+    """``cdp_build.state`` (fingerprint, mode) and ``cdp_build.loads`` (the load ids in the
+    canonical tables the database holds), read by the next daily delta."""
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {STATE_SCHEMA}")
+    con.execute(f"CREATE OR REPLACE TABLE {STATE_SCHEMA}.state AS "
+                "SELECT ?::VARCHAR AS fingerprint, ?::VARCHAR AS mode", [build_fingerprint(settings), mode])
+    con.execute(f"CREATE OR REPLACE TABLE {STATE_SCHEMA}.loads AS SELECT DISTINCT _load_id AS load_id FROM ("
+                + " UNION ALL ".join(f"SELECT _load_id FROM src_{t}" for t in CANONICAL_TABLES)
+                + ") WHERE _load_id IS NOT NULL")
+    con.execute(f"COMMENT ON TABLE {STATE_SCHEMA}.state IS 'Bookkeeping of the profile build (not for analysis): "
+                "the fingerprint of settings, contracts and SQL it was built with.'")
+    con.execute(f"COMMENT ON TABLE {STATE_SCHEMA}.loads IS 'Bookkeeping of the profile build (not for analysis): "
+                "the source loads the database was built from.'")
 
 
 def _limit_memory(con: duckdb.DuckDBPyConnection, settings: Settings, db_file: Path) -> None:
@@ -266,7 +308,7 @@ def _standardise_consent_points(con: duckdb.DuckDBPyConnection) -> None:
         phones_to_e164(points["contact_point"]).alias("phone_e164"),
     )
     con.register("_consent_point_std", std.to_arrow())
-    con.execute("CREATE TEMP TABLE src_consent_point AS SELECT * FROM _consent_point_std")
+    con.execute("CREATE OR REPLACE TEMP TABLE src_consent_point AS SELECT * FROM _consent_point_std")
     con.unregister("_consent_point_std")
 
 
@@ -288,7 +330,29 @@ def _load_parquet(con, name: str, path: Path, columns: dict[str, str], required:
     con.execute(f"INSERT INTO {name} SELECT {select} FROM read_parquet(?)", [str(path)])
 
 
-def _load_config(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+def as_of_of_sources(con: duckdb.DuckDBPyConnection, settings: Settings) -> datetime:
+    """"Now" of the build: ``profiles.as_of``, else the latest event in ``src_contact_events`` /
+    ``src_consent_events``, never past the end of the newest delivery day."""
+    return _capped_as_of(settings, scalar(
+        con, "SELECT greatest((SELECT max(ts) FROM src_contact_events), (SELECT max(ts) FROM src_consent_events))"))
+
+
+def _capped_as_of(settings: Settings, latest: datetime | None) -> datetime:
+    p = settings.profiles
+    if p.as_of:
+        as_of = datetime.fromisoformat(p.as_of)
+        return as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
+    as_of = latest or datetime.now(UTC)
+    # "Now" never passes the end of the newest delivery day: one event dated 2099 would
+    # otherwise turn every active customer lapsed (ingestion quarantines such rows too).
+    newest = newest_delivery_end(settings)
+    if newest is not None and as_of > newest:
+        log.warning("profile_build.as_of: latest event is after the newest delivery; using %s", newest)
+        as_of = newest
+    return as_of
+
+
+def _load_config(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: datetime) -> None:
     p = settings.profiles
     con.execute("CREATE TEMP TABLE cfg_trust (attribute VARCHAR, source_system VARCHAR, rank INTEGER)")
     con.executemany(
@@ -320,19 +384,6 @@ def _load_config(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     _load_privacy_config(con, settings)
     con.execute("CREATE TEMP TABLE cfg_stage_factor (stage VARCHAR, factor DOUBLE)")
     con.executemany("INSERT INTO cfg_stage_factor VALUES (?, ?)", list(p.clv_stage_factor.items()))
-    if p.as_of:
-        as_of = datetime.fromisoformat(p.as_of)
-        as_of = as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
-    else:
-        as_of = scalar(
-            con, "SELECT greatest((SELECT max(ts) FROM src_contact_events),"
-            " (SELECT max(ts) FROM src_consent_events))") or datetime.now(UTC)
-        # "Now" never passes the end of the newest delivery day: one event dated 2099 would
-        # otherwise turn every active customer lapsed (ingestion quarantines such rows too).
-        newest = newest_delivery_end(settings)
-        if newest is not None and as_of > newest:
-            log.warning("profile_build.as_of: latest event is after the newest delivery; using %s", newest)
-            as_of = newest
     con.execute(sql_text("profile_build"))
     con.execute("INSERT INTO profile_build VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
         datetime.now(UTC), as_of, p.at_risk_after_days, p.lapsed_after_days, p.new_customer_days,

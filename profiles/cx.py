@@ -54,12 +54,23 @@ MODEL = "MBG/NBD (lifetimes.ModifiedBetaGeoFitter) + service signals"
 
 def build_customer_experience(con: duckdb.DuckDBPyConnection, settings: Settings, sql_text) -> None:
     """Create every CX table in the database being built (``sql_text(name)`` reads the SQL)."""
+    build_cx_facts(con, settings, sql_text)
+    con.execute(sql_text("cx_loyalty"))
+    build_cx_summaries(con, settings, sql_text)
+
+
+def build_cx_facts(con: duckdb.DuckDBPyConnection, settings: Settings, sql_text) -> None:
+    """``cfg_cx`` and the fact tables (one row per response / case / message)."""
     p = settings.profiles
     con.execute(
         "CREATE OR REPLACE TEMP TABLE cfg_cx AS SELECT ?::INTEGER AS campaign_order_window_days, "
         "?::INTEGER AS cx_kpi_months", [p.campaign_order_window_days, p.cx_kpi_months])
     for name in FACT_TABLES:
         con.execute(sql_text(name))
+
+
+def build_cx_summaries(con: duckdb.DuckDBPyConnection, settings: Settings, sql_text) -> None:
+    """``churn_risk`` and the summaries over every customer (reads the temp table ``cx_loyalty``)."""
     build_churn_risk(con, settings)
     for name in SUMMARY_TABLES:
         con.execute(sql_text(name))

@@ -27,7 +27,7 @@ WITH events AS (
 ),
 named AS (
     -- contact points named by a consent event but held by no person record of the customer
-    SELECT e.customer_id, e.channel, e.point_key, any_value(e.contact_point) AS contact_point
+    SELECT e.customer_id, e.channel, e.point_key, min(e.contact_point) AS contact_point
     FROM consent_event e
     WHERE e.customer_id IS NOT NULL AND e.scope = 'contact_point' AND e.point_key IS NOT NULL
       AND e.status IN ('granted', 'withdrawn', 'objection')

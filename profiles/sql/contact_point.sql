@@ -53,7 +53,10 @@ golden AS (
 SELECT
     p.customer_id,
     p.channel,
-    arg_max(p.contact_point, p.seen_at) AS contact_point,
+    -- the spelling of the newest record; at equal times the first in sort order (not whichever
+    -- row the engine reads first), so every build gives the same answer
+    (list(p.contact_point ORDER BY p.seen_at DESC, p.contact_point) FILTER (WHERE p.seen_at IS NOT NULL))[1]
+        AS contact_point,
     p.point_key,
     bool_or(g.point_key IS NOT NULL) AS is_golden,
     list_sort(list_distinct(list(p.record_key))) AS record_keys,

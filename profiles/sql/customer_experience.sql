@@ -32,19 +32,6 @@ cases AS (
     WHERE customer_id IS NOT NULL
     GROUP BY customer_id
 ),
-loyalty AS (
-    SELECT l.customer_id,
-           sum(e.loyalty_points) FILTER (WHERE e.loyalty_points IS NOT NULL) AS points_balance,
-           -- several cards: active when any card is active
-           CASE WHEN bool_or(e.event_type = 'membership' AND e.status = 'active') THEN 'active'
-                WHEN bool_or(e.event_type = 'membership') THEN max(e.status) FILTER (WHERE e.event_type = 'membership')
-           END AS member_status,
-           min(e.ts) FILTER (WHERE e.event_type = 'membership') AS member_since
-    FROM src_contact_events e
-    JOIN src_identity_link l ON l.record_key = e.person_record_key
-    WHERE e.source_system = 'bonus'
-    GROUP BY l.customer_id
-),
 pressure AS (
     SELECT customer_id,
            count(*) FILTER (WHERE sent_at > (SELECT as_of FROM params) - INTERVAL 7 DAY) AS marketing_messages_7d,
@@ -84,7 +71,7 @@ FROM customer c
 LEFT JOIN fb f USING (customer_id)
 LEFT JOIN cases k USING (customer_id)
 LEFT JOIN churn_risk r USING (customer_id)
-LEFT JOIN loyalty y USING (customer_id)
+LEFT JOIN cx_loyalty y USING (customer_id)
 LEFT JOIN pressure m USING (customer_id)
 ORDER BY c.customer_id;
 

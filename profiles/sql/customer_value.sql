@@ -30,9 +30,10 @@ agg AS (
         max(ts) FILTER (WHERE amount > 0) AS last_purchase_at,
         count(*) FILTER (WHERE amount > 0) AS orders,
         count(*) FILTER (WHERE amount < 0) AS returns,
-        coalesce(sum(amount) FILTER (WHERE amount > 0), 0) AS gross_revenue,
-        coalesce(-sum(amount) FILTER (WHERE amount < 0), 0) AS returned_amount,
-        sum(amount) AS revenue
+        -- summed as cents (decimals): the same result whatever order the contacts are read in
+        coalesce(sum(amount::DECIMAL(18, 2)) FILTER (WHERE amount > 0), 0)::DOUBLE AS gross_revenue,
+        coalesce(-sum(amount::DECIMAL(18, 2)) FILTER (WHERE amount < 0), 0)::DOUBLE AS returned_amount,
+        sum(amount::DECIMAL(18, 2))::DOUBLE AS revenue
     FROM tx
     GROUP BY customer_id
 ),
