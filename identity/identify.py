@@ -262,7 +262,7 @@ class Identifier:
                  output_path(self.settings, "identity_link"), output_path(self.settings, "customer_id_history")]
         paths += [store.privacy_file(self.settings, n) for n in
                   ("tombstones.parquet", "restrictions.parquet", "erasures.parquet")]
-        out = []
+        out: list[tuple[int, int] | None] = []
         for p in paths:
             try:
                 st = p.stat()

@@ -75,10 +75,12 @@ def rules_of(model: m.ModelRef) -> list[Rule]:
     out = []
     for r in raw:
         if isinstance(r, list):
-            out.append(Rule("+".join(r), list(r), [QUERY_COLUMN.get(c, c) for c in r]))
+            cols = [str(c) for c in r]
+            out.append(Rule("+".join(cols), cols, [QUERY_COLUMN.get(c, c) for c in cols]))
             continue
-        parts = [_EQ.match(p) for p in re.split(r"(?i)\s+AND\s+", r)]
-        if not all(parts):
+        matched = [_EQ.match(p) for p in re.split(r"(?i)\s+AND\s+", r)]
+        parts = [p for p in matched if p is not None]
+        if len(parts) < len(matched):
             log.warning("identify: blocking rule %r is not a conjunction of equalities: not indexed", r)
             continue
         # l.x = r.y: the base record (r) holds y, the query (l) holds x
@@ -227,7 +229,9 @@ class CandidateIndex:
         self.meta = json.loads((d / "meta.json").read_text())
         self._source = pa.memory_map(str(d / "records.arrow"))
         self.table = ipc.open_file(self._source).read_all()
-        self.records = pl.from_arrow(self.table)
+        records = pl.from_arrow(self.table)
+        assert isinstance(records, pl.DataFrame)
+        self.records: pl.DataFrame = records
         self.rules: list[RuleIndex] = []
         for r in self.meta["rules"]:
             f = d / f"rule_{r['file']}_hash.npy"
@@ -270,7 +274,7 @@ class CandidateIndex:
                 hi = int(np.searchsorted(ri.hashes, h, side="right"))
                 rows = np.asarray(ri.rows[lo:hi])
                 return rows[(self.records[column].gather(rows) == value).to_numpy()] if len(rows) else rows
-        return self.records.with_row_index("_row").filter(pl.col(column) == value)["_row"].to_numpy()
+        return self.records.with_row_index("_row").filter(pl.col(column) == value).get_column("_row").to_numpy()
 
 
 def open_index(settings: Settings, model: m.ModelRef) -> CandidateIndex:

@@ -217,9 +217,9 @@ def build_fingerprint(settings: Settings) -> str:
     for f in sorted(contracts_dir(settings).glob("*.yml")):
         h.update(f.name.encode() + b"\0" + f.read_bytes())
     for pkg in ("profiles", "privacy"):
-        for f in sorted(resources.files(pkg).joinpath("sql").iterdir(), key=lambda x: x.name):
-            if f.name.endswith(".sql"):
-                h.update(f.name.encode() + b"\0" + f.read_bytes())
+        for sql_file in sorted(resources.files(pkg).joinpath("sql").iterdir(), key=lambda x: x.name):
+            if sql_file.name.endswith(".sql"):
+                h.update(sql_file.name.encode() + b"\0" + sql_file.read_bytes())
     return h.hexdigest()
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import duckdb
 
+from cdp.db import scalar
+
 #: Wall-clock stamps of a run: when the database, an export or an identity run happened.
 WALL_CLOCK = {"built_at", "profiles_built_at", "run_id", "changed_at"}
 SCHEMAS = ("main", "pseudo")
@@ -46,11 +48,11 @@ def compare_databases(old: str, new: str, ignore: set[str] | frozenset[str] = fr
                 bad.append(f"{s}.{t}: columns differ: old {ca} new {cb}")
                 continue
             cols = ", ".join(f'"{c}"' for c in ca if c not in WALL_CLOCK and c not in ignore)
-            n = con.execute(f'SELECT count(*) FROM a."{s}"."{t}"').fetchone()[0]
-            gone = con.execute(f'SELECT count(*) FROM (SELECT {cols} FROM a."{s}"."{t}" '
-                               f'EXCEPT ALL SELECT {cols} FROM b."{s}"."{t}")').fetchone()[0]
-            added = con.execute(f'SELECT count(*) FROM (SELECT {cols} FROM b."{s}"."{t}" '
-                                f'EXCEPT ALL SELECT {cols} FROM a."{s}"."{t}")').fetchone()[0]
+            n = scalar(con, f'SELECT count(*) FROM a."{s}"."{t}"')
+            gone = scalar(con, f'SELECT count(*) FROM (SELECT {cols} FROM a."{s}"."{t}" '
+                               f'EXCEPT ALL SELECT {cols} FROM b."{s}"."{t}")')
+            added = scalar(con, f'SELECT count(*) FROM (SELECT {cols} FROM b."{s}"."{t}" '
+                                f'EXCEPT ALL SELECT {cols} FROM a."{s}"."{t}")')
             line = (f"{'same' if gone == added == 0 else 'DIFF'}  {s}.{t}: {n} rows, {len(ca)} columns, "
                     f"old-new {gone}, new-old {added}")
             lines.append(line)

@@ -394,6 +394,9 @@ def _recompute(con: duckdb.DuckDBPyConnection, settings: Settings, main: str) ->
     if restricted_changed:  # who is left out of the pseudo tables changed beyond the scope
         step("pseudo", lambda: apply_to_profiles(con, settings))
     else:
-        step("pseudo", lambda: (apply_to_profiles(con, settings, keep_per_row=True),
-                                pseudo_rows(con, settings, "SELECT customer_id FROM delta_scope")))
+        def pseudo_in_scope() -> None:
+            apply_to_profiles(con, settings, keep_per_row=True)
+            pseudo_rows(con, settings, "SELECT customer_id FROM delta_scope")
+
+        step("pseudo", pseudo_in_scope)
     return secs
