@@ -51,7 +51,7 @@ best AS (
     QUALIFY row_number() OVER (
         PARTITION BY record_key
         ORDER BY list_has_any(agree, ['ERP customer number', 'bonus card number']) DESC,
-                 len(agree) DESC, other_source, other_id) = 1
+                 array_length(agree) DESC, other_source, other_id) = 1
 )
 SELECT r.customer_id, r.record_key, r.source_system, r.source_entity, r.source_record_id,
        r.salutation, r.title, r.first_name, r.last_name, r.birth_date, r.email, r.phone, r.mobile,
@@ -61,10 +61,10 @@ SELECT r.customer_id, r.record_key, r.source_system, r.source_entity, r.source_r
        CASE
            WHEN b.record_key IS NULL THEN NULL
            WHEN r.link_method = 'must_link' THEN 'confirmed by a data steward'
-           WHEN len(b.agree) = 0 THEN 'similar details (matching model)'
+           WHEN array_length(b.agree) = 0 THEN 'similar details (matching model)'
            ELSE 'same '
-               || CASE WHEN len(b.agree) = 1 THEN b.agree[1]
-                       ELSE array_to_string(b.agree[1:len(b.agree) - 1], ', ') || ' and ' || b.agree[len(b.agree)]
+               || CASE WHEN array_length(b.agree) = 1 THEN b.agree[1]
+                       ELSE array_to_string(b.agree[1:array_length(b.agree) - 1], ', ') || ' and ' || b.agree[array_length(b.agree)]
                   END
        END AS link_reason,
        r.load_id
