@@ -94,6 +94,10 @@ def to_spark(node: exp.Expression, macros: dict[str, tuple[list[str], exp.Expres
             length = exp.Add(this=exp.Sub(this=exp.Paren(this=hi.copy()), expression=exp.Paren(this=lo.copy())),
                              expression=exp.Literal.number(1))
             return exp.Anonymous(this="slice", expressions=[n.this.copy(), lo.copy(), length])
+        if isinstance(n, exp.TimeToUnix):
+            # DuckDB's epoch(ts) keeps the fraction of a second; Spark's unix_timestamp drops it
+            return exp.Div(this=exp.Anonymous(this="unix_micros", expressions=[n.this.copy()]),
+                           expression=sqlglot.parse_one("1e6", read="spark"))
         if isinstance(n, exp.ToDays):  # an interval of n days
             return exp.Anonymous(this="make_dt_interval", expressions=[n.this.copy()])
         if isinstance(n, exp.Anonymous) and str(n.this).lower() == "to_months":
@@ -131,14 +135,20 @@ def _ordered_list(n: exp.Expression) -> exp.Expression:
         agg = n.this
     else:
         agg = n
-    if not (isinstance(agg, exp.ArrayAgg) and isinstance(agg.this, exp.Order)) or \
-            (agg is n and isinstance(n.parent, exp.Filter)):
+    if not isinstance(agg, exp.ArrayAgg) or (agg is n and isinstance(n.parent, exp.Filter)):
+        return n
+    if where and not isinstance(agg.this, exp.Order):
+        # DuckDB's list() over no rows is NULL, Spark's collect_list an empty array
+        cond = n.expression.this.sql("spark")
+        return sqlglot.parse_one(f"IF(count(1) FILTER (WHERE {cond}) = 0, NULL, "
+                                 f"collect_list({agg.this.sql('spark')}) FILTER (WHERE {cond}))", read="spark")
+    if not isinstance(agg.this, exp.Order):
         return n
     value, keys = agg.this.this, agg.this.expressions
     if isinstance(value, exp.Distinct):
         inner = value.expressions[0]
         if len(keys) == 1 and not keys[0].args.get("desc") and keys[0].this == inner:
-            return sqlglot.parse_one(f"array_sort(collect_set({inner.sql('spark')}){where})", read="spark")
+            return _null_if_none(f"array_sort(collect_set({inner.sql('spark')}){where})", n)
         raise SparkSqlError(f"list(DISTINCT … ORDER BY …) on another expression: {n.sql('duckdb')[:80]}")
     fields = ", ".join(f"'k{i}', {k.this.sql('spark')}" for i, k in enumerate(keys))
     cmp = "0"
@@ -152,7 +162,15 @@ def _ordered_list(n: exp.Expression) -> exp.Expression:
                f"WHEN {b} IS NULL THEN {nr} WHEN {a} < {b} THEN {lt} WHEN {a} > {b} THEN {gt} ELSE {cmp} END")
     text = (f"transform(array_sort(collect_list(named_struct({fields}, 'v', {value.sql('spark')})){where}, "
             f"(_l, _r) -> {cmp}), _s -> _s.v)")
-    return sqlglot.parse_one(text, read="spark")
+    return _null_if_none(text, n)
+
+
+def _null_if_none(spark_sql: str, n: exp.Expression) -> exp.Expression:
+    """``list(…) FILTER (WHERE c)`` over no matching rows is NULL on DuckDB, [] on Spark."""
+    if isinstance(n, exp.Filter):
+        cond = n.expression.this.sql("spark")
+        spark_sql = f"IF(count(1) FILTER (WHERE {cond}) = 0, NULL, {spark_sql})"
+    return sqlglot.parse_one(spark_sql, read="spark")
 
 
 class SparkSqlRunner:
@@ -354,7 +372,7 @@ def compare_tables(duckdb_file: Path, spark_dir: Path) -> dict:
     con = duckdb.connect(str(duckdb_file), read_only=True)
     try:
         for d in sorted(p for p in spark_dir.iterdir() if p.is_dir()):
-            a = pl.from_arrow(con.execute(f'SELECT * FROM "{d.name}"').to_arrow_table())
+            a = pl.from_arrow(con.sql(f'SELECT * FROM "{d.name}"').to_arrow_table())
             b = pl.read_parquet(d / "*.parquet")
             assert isinstance(a, pl.DataFrame)
             out["rows"][d.name] = a.height

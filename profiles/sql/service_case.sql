@@ -54,7 +54,8 @@ SELECT
     CASE WHEN a.is_closed THEN 'closed' ELSE 'open' END AS status,
     a.contacts,
     a.channel_history,
-    list_distinct(a.channel_history) AS channels,
+    -- sorted: list_distinct's order is unspecified (it differed between DuckDB and Spark)
+    list_sort(list_distinct(a.channel_history)) AS channels,
     coalesce(a.agent_teams, []) AS agent_teams,
     CASE WHEN a.is_closed
          THEN round((epoch(coalesce(a.last_closed_at, a.any_closed_at, a.last_contact_at))
