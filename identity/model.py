@@ -34,19 +34,29 @@ INPUT_COLUMNS = [
     "first_is_initial", "last_name_core", "full_name", "birth_date", "email_std", "email_mailbox", "email_local",
     "email_block", "phone_e164", "mobile_e164", "phone_block", "mobile_block", "street_std",
     "house_number_std", "postcode_std", "city_std", "erp_key", "bonus_key", "birth_date_block", "postcode_block",
+    "last_name_city_block", "street_house_block",
 ]
 #: Columns with term-frequency adjustments (their TF tables are saved with the model).
 TF_COLUMNS = ["full_name", "last_name_core", "email_std", "postcode_std", "first_name_first"]
 #: Bump when :func:`splink_input` derives a column differently (the comparison SQL may be the
 #: same while its inputs changed). 2: ``first_is_initial`` only for single letters ("h p").
-#: 3: ``birth_date_block``, ``postcode_block``.
-INPUT_VERSION = 3
+#: 3: ``birth_date_block``, ``postcode_block``. 4: ``last_name_city_block``, ``street_house_block``.
+INPUT_VERSION = 4
 #: A blocking value shared by more records than this is not used for blocking (placeholder
 #: phones, family e-mails at a shop's counter); other rules still find the true pairs.
 MAX_BLOCK_VALUE_RECORDS = 30
-#: Birth date or postcode alone blocks only values shared by at most this many records (a
-#: placeholder date such as 1900-01-01, a big city's central postcode are left to other rules).
+#: Broad blocking keys (birth date alone, postcode alone, surname + town, street + number without
+#: the postcode) block only values shared by at most this many records: a placeholder date such as
+#: 1900-01-01, a big city's central postcode, "Müller in Berlin" or "Hauptstraße 1" in every town
+#: would otherwise compare every pair of a huge block (the number of pairs grows with the square
+#: of the block: at 1M persons street + number alone made ~480M pairs). Those records' true pairs
+#: are left to the tighter rules.
 MAX_BROAD_BLOCK_RECORDS = 60
+#: Broad composite keys: the capped column and the columns it joins (equal in both records).
+BROAD_COMPOSITE_BLOCKS = {
+    "last_name_city_block": ("last_name_core", "city_std"),
+    "street_house_block": ("street_std", "house_number_std"),
+}
 
 
 def _lvl(sql: str, label: str, **configure) -> ComparisonLevelCreator:
@@ -246,6 +256,9 @@ def splink_input(std: pl.DataFrame) -> pl.DataFrame:
                           ("postcode_std", "postcode_block", MAX_BROAD_BLOCK_RECORDS)):
         n = pl.len().over(src)
         df = df.with_columns(pl.when(n <= cap).then(pl.col(src)).alias(dst))
+    for dst, cols in BROAD_COMPOSITE_BLOCKS.items():
+        key = pl.concat_str(list(cols), separator="\x1f")  # null when any part is null
+        df = df.with_columns(pl.when(pl.len().over(key) <= MAX_BROAD_BLOCK_RECORDS).then(key).alias(dst))
     return df.select(INPUT_COLUMNS)
 
 

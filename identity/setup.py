@@ -45,13 +45,18 @@ PREDICTION_RULES: list[tuple[str, ...]] = [
     ("last_name_core", "birth_date"), ("first_name_first", "birth_date"), ("birth_date", "postcode_std"),
     ("last_name_core", "postcode_std"), ("first_name_first", "postcode_std"),
     # a postcode typo and a replaced birth date: the surname in the same town still finds the pair
-    ("last_name_core", "city_std"),
+    ("last_name_city_block",),
     ("street_std", "house_number_std", "postcode_std"),
     ("SWAPPED",),
     # broad rules for pairs with typos everywhere but one field (capped blocks, see splink_input)
-    ("birth_date_block",), ("postcode_block",), ("street_std", "house_number_std"),
+    ("birth_date_block",), ("postcode_block",), ("street_house_block",),
 ]
 SWAPPED_SQL = "l.first_name_std = r.last_name_core AND l.last_name_core = r.first_name_std"
+
+#: A derived prediction rule that would compare more pairs than this many per record is left out
+#: (and named in the printed set-up): one placeholder value or one huge block must not turn a
+#: resolve into hours. Tight rules on real data stay far below (at 1M persons: < 15 per record).
+MAX_RULE_PAIRS_PER_RECORD = 50
 
 #: EM training passes, in order of preference; the comparisons a rule blocks on are not
 #: estimated in that pass, so passes are chosen until every comparison was free in one.
@@ -82,8 +87,10 @@ PRIOR_RULES: list[tuple[str, ...]] = [
 #: Which comparisons a blocking column fixes (for the EM coverage check).
 COLUMN_GROUP = {c: g for g, cols in FIELD_GROUPS.items() for c in cols} | {
     "first_name_first": "name", "email_block": "email", "birth_date_block": "birth_date", "postcode_block": "address", "mobile_block": "phone", "phone_block": "phone",
-    "house_number_std": "address",
+    "house_number_std": "address", "street_house_block": "address",
 }
+#: Blocking columns that hold more than one comparison fixed.
+MULTI_GROUP_COLUMNS = {"last_name_city_block": {"name", "address"}}
 
 
 @dataclass
@@ -100,6 +107,8 @@ class ModelSetup:
     fill_rates: dict[str, dict[str, float]] = field(default_factory=dict)
     #: Which parts came from settings rather than from the data.
     overridden: list[str] = field(default_factory=list)
+    #: Derived prediction rules left out because they would compare too many pairs (rule → pairs).
+    too_broad: dict[str, int] = field(default_factory=dict)
 
     def describe(self) -> str:
         """The set-up in a few readable lines (no personal data)."""
@@ -112,6 +121,8 @@ class ModelSetup:
             f"  prediction blocking: {rules}",
             f"  training passes (until each comparison is estimated twice): {'; '.join('+'.join(r) for r in self.training_rules)}",
         ]
+        if self.too_broad:
+            lines.append("  left out, too many pairs: " + "; ".join(f"{r} ({n:,} pairs)" for r, n in self.too_broad.items()))
         if self.overridden:
             lines.append(f"  from settings: {', '.join(self.overridden)}")
         return "\n".join(lines)
@@ -146,9 +157,31 @@ def _usable(rule: tuple[str, ...], present: set[str]) -> bool:
     return all(c in present for c in cols)
 
 
+def rule_pairs(inp: pl.DataFrame, rule: tuple[str, ...] | list[str]) -> int:
+    """Pairs a blocking rule on these columns compares (records with equal, non-null values)."""
+    cols = list(rule)
+    sizes = inp.select(cols).drop_nulls().group_by(cols).len()["len"].cast(pl.Int64)
+    return int((sizes * (sizes - 1) // 2).sum())
+
+
+def _within_budget(rules: list[tuple[str, ...]], inp: pl.DataFrame) -> tuple[list[tuple[str, ...]], dict[str, int]]:
+    """The rules that compare at most :data:`MAX_RULE_PAIRS_PER_RECORD` pairs per record, and the others."""
+    budget = MAX_RULE_PAIRS_PER_RECORD * max(inp.height, 1)
+    kept: list[tuple[str, ...]] = []
+    too_broad: dict[str, int] = {}
+    for r in rules:
+        pairs = 0 if r == ("SWAPPED",) else rule_pairs(inp, r)
+        if pairs > budget:
+            too_broad["+".join(r)] = pairs
+        else:
+            kept.append(r)
+    return kept, too_broad
+
+
 def rule_groups(rule: list[str] | tuple[str, ...]) -> set[str]:
     """The comparisons a blocking rule (a list of columns) holds fixed."""
-    return {COLUMN_GROUP[c] for c in rule if c in COLUMN_GROUP}
+    groups = {COLUMN_GROUP[c] for c in rule if c in COLUMN_GROUP}
+    return groups.union(*(MULTI_GROUP_COLUMNS.get(c, set()) for c in rule))
 
 
 def derive_setup(inp: pl.DataFrame, cfg: IdentitySettings | None = None) -> ModelSetup:
@@ -164,10 +197,10 @@ def derive_setup(inp: pl.DataFrame, cfg: IdentitySettings | None = None) -> Mode
         if unknown:
             raise ValueError(f"identity.comparisons: unknown comparison(s) {unknown}; known: {list(FIELD_GROUPS)}")
         comps, overridden = list(cfg.comparisons), overridden + ["comparisons"]
-    rules: list[str | list[str]] = [SWAPPED_SQL if r == ("SWAPPED",) else list(r)
-                                    for r in PREDICTION_RULES if _usable(r, present)]
+    usable, too_broad = _within_budget([r for r in PREDICTION_RULES if _usable(r, present)], inp)
+    rules: list[str | list[str]] = [SWAPPED_SQL if r == ("SWAPPED",) else list(r) for r in usable]
     if cfg.blocking_rules:
-        rules, overridden = list(cfg.blocking_rules), overridden + ["blocking_rules"]
+        rules, overridden, too_broad = list(cfg.blocking_rules), overridden + ["blocking_rules"], {}
     # all usable passes, in preference order: training runs them until every comparison was
     # estimated twice, skipping a pass that finds too few pairs
     training = [list(r) for r in TRAINING_RULES if _usable(r, present)]
@@ -177,7 +210,7 @@ def derive_setup(inp: pl.DataFrame, cfg: IdentitySettings | None = None) -> Mode
     return ModelSetup(
         link_type="dedupe_only" if len(sources) <= 1 else "link_and_dedupe",
         sources=sources, comparisons=comps, blocking_rules=rules, training_rules=training,
-        prior_rules=prior, fill_rates=rates, overridden=overridden,
+        prior_rules=prior, fill_rates=rates, overridden=overridden, too_broad=too_broad,
     )
 
 

@@ -91,3 +91,42 @@ def test_settings_override_the_derived_set_up(tmp_path, data):
     setup = json.loads(latest_model(s).path.read_text())["cdp_setup"]
     assert setup["comparisons"] == ["name", "birth_date", "address"]
     assert setup["overridden"] == ["comparisons", "blocking_rules"]
+
+
+def _crowd(n_crowd: int, n_other: int) -> pl.DataFrame:
+    """Splink input rows: ``n_crowd`` records share one surname, town, street and number (a
+    placeholder address and a very common name), ``n_other`` records are all different."""
+    from identity.model import INPUT_COLUMNS
+    rows = [{"record_key": f"r{i}", "source_system": "crm",
+             "last_name_core": "mueller" if i < n_crowd else f"name{i}",
+             "city_std": "berlin" if i < n_crowd else f"town{i}",
+             "street_std": "hauptstr" if i < n_crowd else f"street{i}",
+             "house_number_std": "1" if i < n_crowd else str(i),
+             "first_name_std": f"first{i}", "postcode_std": f"{10000 + i}"} for i in range(n_crowd + n_other)]
+    return pl.DataFrame(rows).with_columns(
+        [pl.lit(None, pl.String).alias(c) for c in INPUT_COLUMNS
+         if c not in {"record_key", "source_system", "last_name_core", "city_std", "street_std",
+                      "house_number_std", "first_name_std", "postcode_std"}])
+
+
+def test_a_huge_block_is_not_compared_pair_by_pair():
+    """One crowded value (a placeholder address, "Müller in Berlin") would compare every pair of
+    its records: the broad composite keys leave such a block out, and a derived rule that would
+    still compare too many pairs per record is dropped and named in the printed set-up."""
+    from identity.model import MAX_BROAD_BLOCK_RECORDS, splink_input
+    from identity.setup import derive_setup, rule_pairs
+
+    std = _crowd(MAX_BROAD_BLOCK_RECORDS + 1, 40)
+    inp = splink_input(std.drop("full_name", "first_is_initial", "last_name_city_block", "street_house_block",
+                                strict=False))
+    assert inp.filter(pl.col("last_name_core") == "mueller")["last_name_city_block"].null_count() == MAX_BROAD_BLOCK_RECORDS + 1
+    assert inp.filter(pl.col("last_name_core") != "mueller")["street_house_block"].null_count() == 0
+    assert rule_pairs(inp, ["street_house_block"]) == 0
+
+    crowded = _crowd(400, 100)  # 400 records at one address in one postcode: 79,800 pairs
+    crowded = crowded.with_columns(pl.lit("10115").alias("postcode_std"))
+    setup = derive_setup(splink_input(crowded.drop("full_name", "first_is_initial", "last_name_city_block",
+                                                   "street_house_block", strict=False)))
+    assert "street_std+house_number_std+postcode_std" in setup.too_broad
+    assert ["street_std", "house_number_std", "postcode_std"] not in setup.blocking_rules
+    assert "too many pairs" in setup.describe()
