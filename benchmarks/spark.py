@@ -220,7 +220,9 @@ def main() -> None:
     result |= {"persons": args.persons, "profile": args.profile, "seed": args.seed, "commit": commit,
                "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
                "machine": f"{os.cpu_count()} cores, shared with other jobs (load {os.getloadavg()[0]:.1f} at start)",
-               "spark_master": os.environ.get("CDP_IDENTITY__SPARK_MASTER", "local[2]")}
+               "spark_master": os.environ.get("CDP_IDENTITY__SPARK_MASTER", "local[2]"),
+               # the settings are cdp.toml / CDP_* variables as for `cdp`: record the non-defaults
+               "settings_overrides": {k: v for k, v in os.environ.items() if k.startswith("CDP_")}}
     if not (args.reuse and (base / "models").is_dir()):
         shutil.rmtree(work, ignore_errors=True)
         result["prepare"] = {
@@ -233,13 +235,14 @@ def main() -> None:
     from identity.io import load_person_records
 
     result["person_records"] = load_person_records(load_settings().with_data_dir(base)).height
-    if "identity" in parts:
-        result["identity"] = run_identity(base, work, logs)
-    if "profiles" in parts:
-        result["profiles"] = run_profiles(work, logs)
     RESULTS.mkdir(exist_ok=True)
-    result_file.write_text(json.dumps(result, indent=1) + "\n")
-    print(f"wrote {result_file}")
+    for part, run in (("identity", lambda: run_identity(base, work, logs)),
+                      ("profiles", lambda: run_profiles(work, logs))):
+        if part in parts:
+            result[part] = run()
+            # written after each part: a long Spark run keeps what it measured so far
+            result_file.write_text(json.dumps(result, indent=1) + "\n")
+            print(f"wrote {result_file} ({part})", flush=True)
 
 
 if __name__ == "__main__":
