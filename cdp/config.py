@@ -149,6 +149,13 @@ class ProfileSettings:
         }
     )
     purposes: list[str] = field(default_factory=lambda: ["marketing", "profiling", "service"])
+    # Purposes that get a preferred channel (preferred_channel), each with what counts as the
+    # customer using a channel for it: "use" (their own inbound contacts 1, answered calls 0.5)
+    # or "response" (campaign messages clicked 2, opened 1, inbound contacts 0.5). Whether a
+    # contact point needs a granted consent follows the purpose's legal basis (privacy.legal_basis).
+    channel_purposes: dict[str, str] = field(
+        default_factory=lambda: {"service": "use", "marketing": "response"}
+    )
     consent_channels: list[str] = field(default_factory=lambda: ["email", "phone", "sms", "letter"])
     at_risk_after_days: int = 180
     lapsed_after_days: int = 365

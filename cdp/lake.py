@@ -15,6 +15,8 @@ from pathlib import Path
 import polars as pl
 import pyarrow.parquet as pq
 
+from cdp.schema import storage_schema, to_storage
+
 log = logging.getLogger(__name__)
 
 TEMP_PREFIX = ".tmp-"
@@ -76,7 +78,7 @@ def delivery_date(relative_path: str | Path) -> date | None:
 def write_parquet_atomic(df: pl.DataFrame, path: str | Path) -> Path:
     """Write ``df`` to ``path`` (zstd, with statistics) under :func:`atomic_path`'s rule."""
     with atomic_path(path) as tmp:
-        df.write_parquet(tmp, compression="zstd", statistics=True)
+        to_storage(df).write_parquet(tmp, compression="zstd", statistics=True)
     return Path(path)
 
 
@@ -87,7 +89,7 @@ def sink_parquet_atomic(lf: pl.LazyFrame, path: str | Path) -> int:
         The number of rows written.
     """
     with atomic_path(path) as tmp:
-        lf.sink_parquet(tmp, compression="zstd", statistics=True)
+        to_storage(lf).sink_parquet(tmp, compression="zstd", statistics=True)
     return pl.scan_parquet(path).select(pl.len()).collect().item()
 
 
@@ -182,6 +184,9 @@ def read_table(directory: str | Path, schema: pl.Schema | None = None) -> pl.Laz
         if schema is None:
             raise FileNotFoundError(f"no Parquet files under {directory}")
         return pl.DataFrame(schema=schema).lazy()
-    return pl.scan_parquet(files, hive_partitioning=False, missing_columns="insert",
-                           extra_columns="ignore" if schema is not None else "raise",
-                           schema=schema)
+    lf = pl.scan_parquet(files, hive_partitioning=False, missing_columns="insert",
+                         extra_columns="ignore" if schema is not None else "raise",
+                         schema=storage_schema(schema) if schema is not None else None)
+    # enums are stored as strings (cdp.schema.to_storage): typed again on the way in
+    enums = {n: t for n, t in (schema or {}).items() if isinstance(t, pl.Enum)}
+    return lf.with_columns(pl.col(n).cast(t) for n, t in enums.items()) if enums else lf

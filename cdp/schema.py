@@ -112,6 +112,12 @@ class CaseCategory(StrEnum):
 
 UTC_TS = pl.Datetime("us", "UTC")
 
+#: Closed vocabularies as Polars enums: a value outside them is an error, not a silent null.
+#: In Parquet and DuckDB they stay plain strings (:func:`storage_schema`), so files written
+#: before, DuckDB tables and the profile SQL see VARCHAR as always.
+DIRECTION = pl.Enum([d.value for d in Direction])
+CONSENT_STATUS = pl.Enum([s.value for s in ConsentStatus])
+
 #: Lineage columns every staged and canonical row carries.
 LINEAGE: dict[str, Dtype] = {
     "_source_file": pl.String,  # path relative to the landing directory
@@ -159,7 +165,7 @@ CONTACT_EVENT = schema(
         "person_record_key": pl.String,  # the person record it belongs to (may be unknown: null)
         "ts": UTC_TS,
         "channel": pl.String,  # Channel
-        "direction": pl.String,  # Direction
+        "direction": DIRECTION,
         "event_type": pl.String,  # EventType
         "summary": pl.String,  # subject / short human-readable description
         "outcome": pl.String,  # e.g. resolved, open, escalated, opened, clicked, no_answer
@@ -199,7 +205,7 @@ CONSENT_EVENT = schema(
         # source delivers it; ALL where the source says it covers every one (null: unknown,
         # treated like ALL but a grant then covers only the contact points of its own record)
         "contact_point": pl.String,
-        "status": pl.String,  # ConsentStatus (pending = unconfirmed double opt-in, not a grant)
+        "status": CONSENT_STATUS,  # pending = unconfirmed double opt-in, not a grant
         "ts": UTC_TS,
         "method": pl.String,  # double_opt_in, web_form, phone_call, paper_form, store, checkout ...
         "evidence": pl.String,  # consent text id / version, confirmation reference ...
@@ -228,13 +234,43 @@ def empty(schema: pl.Schema) -> pl.DataFrame:
 Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
 
 
+class VocabularyError(ValueError):
+    """A column of a closed vocabulary (:data:`DIRECTION`, :data:`CONSENT_STATUS`) holds a value
+    outside it."""
+
+
 def conform(df: Frame, schema: pl.Schema) -> Frame:
-    """Select and cast ``df`` (eager or lazy) to ``schema``: missing columns as nulls, schema order."""
+    """Select and cast ``df`` (eager or lazy) to ``schema``: missing columns as nulls, schema order.
+
+    Other casts are lenient (an unparsable value becomes null); an enum column is strict: an
+    eager frame with a value outside the vocabulary raises :class:`VocabularyError` naming the
+    column and the allowed values (never the value), a lazy one fails when it is collected.
+    """
     have = set(df.collect_schema().names())
+    if isinstance(df, pl.DataFrame):
+        for name, dtype in schema.items():
+            if isinstance(dtype, pl.Enum) and name in have:
+                bad = df.select(pl.col(name).cast(pl.String).is_in(dtype.categories.implode()).not_()
+                                .fill_null(False).sum()).item()
+                if bad:
+                    raise VocabularyError(f"column {name!r}: {bad} value(s) not one of "
+                                          f"{', '.join(dtype.categories.to_list())}")
     return df.select([
-        pl.col(name).cast(dtype, strict=False) if name in have else pl.lit(None, dtype=dtype).alias(name)
+        pl.col(name).cast(pl.String).cast(dtype, strict=True) if isinstance(dtype, pl.Enum) and name in have
+        else pl.col(name).cast(dtype, strict=False) if name in have else pl.lit(None, dtype=dtype).alias(name)
         for name, dtype in schema.items()
     ])
+
+
+def storage_schema(schema: pl.Schema) -> pl.Schema:
+    """``schema`` as stored in Parquet and DuckDB: enum columns as strings."""
+    return pl.Schema({n: pl.String() if isinstance(t, pl.Enum) else t for n, t in schema.items()})
+
+
+def to_storage(df: Frame) -> Frame:
+    """Enum columns of ``df`` cast to strings (what :mod:`cdp.lake` writes)."""
+    enums = [n for n, t in df.collect_schema().items() if isinstance(t, pl.Enum)]
+    return df.with_columns(pl.col(enums).cast(pl.String)) if enums else df
 
 
 def duckdb_ddl(table: str, schema: pl.Schema) -> str:
@@ -244,7 +280,7 @@ def duckdb_ddl(table: str, schema: pl.Schema) -> str:
 
 
 def _duck_type(dtype: Dtype) -> str:
-    if dtype == pl.String:
+    if dtype == pl.String or isinstance(dtype, pl.Enum):
         return "VARCHAR"
     if dtype == pl.Int64:
         return "BIGINT"

@@ -274,7 +274,9 @@ _PROFILE_GRAIN = {
     "cx_kpi_monthly": "one row per month: NPS, CSAT, CES, complaints per 1,000, FCR, handling time, churn",
     "cx_nps_touchpoint_monthly": "one row per month and touchpoint: NPS and CSAT",
     "customer_360": "view: one row per customer with profile, consent, channel and value",
-    "agent_profile": "view: one row per customer, what a service agent may see",
+    "agent_profile": "one row per customer, what a service agent may see (console and agent-view export)",
+    "agent_contact": "view: one row per contact, what a service agent may see of it (the console's timeline)",
+    "steward_profile": "one row per customer, what a data steward sees: golden record, sources, linkage evidence",
 }
 
 

@@ -7,11 +7,14 @@ Order of work, chosen so that a crash half-way never lets the person come back:
    name and e-mail);
 2. write the tombstone (keyed hashes only) and the minimal consent proof *first*: from now on
    ingestion and the canonical build suppress the person whatever else fails;
-3. remove their rows from the staged and quarantined Parquet (and fix the load log counts:
-   the rows move to ``rows_suppressed``), rebuild canonical, remove them from the identity
-   outputs, the model's term-frequency tables and the stewards' override files;
-4. rebuild ``data/cdp.duckdb`` (atomic swap), re-export the agent views, remove them from every
-   other export, delete export / report files that still name them;
+3. remove their rows from the staged, quarantined and canonical Parquet (and fix the load log
+   counts: the rows move to ``rows_suppressed``), from the identity outputs, the model's
+   term-frequency tables and the stewards' override files: data scrubbed in place, no stage
+   re-run here;
+4. hand the rebuild to the pipeline (``cdp forget`` passes the run ``cdp run`` runs, which
+   rebuilds canonical, identity, ``data/cdp.duckdb`` and the agent views; a library caller
+   without one gets the profile database and agent views rebuilt in-process), remove them
+   from every other export, delete export / report files that still name them;
 5. append the audit entry.
 
 The landing directory is not touched: it holds the source systems' deliveries as received;
@@ -42,13 +45,12 @@ from dsr.subject import customer_record_keys, person_records, resolve_customer
 from exports.agent_views import export_agent_views
 from identity.io import OUTPUTS, output_path
 from identity.model import splink_input
-from pipelines.canonical import build_canonical
 from pipelines.contracts import contracts_of
 from pipelines.load_log import read_load_log
 from pipelines.mapping import canonical_rows
 from privacy import identifiers as ids
 from privacy import store
-from privacy.suppression import quarantined_rows_to_drop, staged_rows_to_drop
+from privacy.suppression import canonical_drop_keys, quarantined_rows_to_drop, staged_rows_to_drop
 from profiles.build import build_profiles
 
 log = logging.getLogger(__name__)
@@ -213,9 +215,7 @@ def forget(settings: Settings, query: str, reason: str, actor: str | None = None
     # 3. lake, identity, model, overrides, restrictions
     rep.removed.update(_scrub_lake(settings, tomb, plain))
 
-    before = {t: n for t, n in _canonical_counts(settings).items()}
-    after = build_canonical(settings)
-    rep.removed.update({f"canonical.{t}": before.get(t, 0) - n for t, n in after.items()})
+    rep.removed.update(_scrub_canonical(settings, key_list))
     rep.removed.update(_scrub_identity(settings, key_list, cids))
     rep.removed["model.tf_rows"] = _scrub_tf_tables(settings, subject_std,
                                                     std_all.filter(~pl.col("record_key").is_in(key_list)))
@@ -272,11 +272,26 @@ def _consent_proof(settings: Settings, keys: list[str], tombstone_id: str) -> pl
     return ev.with_columns(pl.lit(tombstone_id).alias("tombstone_id")).select(store.CONSENT_PROOF.names())
 
 
-def _canonical_counts(settings: Settings) -> dict[str, int]:
+def _scrub_canonical(settings: Settings, keys: list[str], write: bool = True) -> dict[str, int]:
+    """Remove the person's rows from the canonical files in place: their person records and the
+    events pointing at them, and whatever else the tombstones now cover (the same rule the
+    canonical build applies, :func:`privacy.suppression.canonical_drop_keys`). The canonical
+    stage itself is not re-run here; the pipeline run after the erasure rebuilds it."""
+    tables = {t: read_table(settings.paths.canonical_table(t), schema) for t, schema in CANONICAL_TABLES.items()}
+    drop = canonical_drop_keys(settings, tables, {})
     out = {}
-    for t in ("person_records", "contact_events", "consent_events"):
-        p = settings.paths.canonical_table(t) / f"{t}.parquet"
-        out[t] = pl.scan_parquet(p).select(pl.len()).collect().item() if p.is_file() else 0
+    for t in CANONICAL_TABLES:
+        col, covered = ("record_key", drop.people) if t == "person_records" else ("person_record_key", drop.events)
+        gone = pl.concat([covered, pl.Series(keys, dtype=pl.String)]).unique()
+        out[f"canonical.{t}"] = 0
+        for f in sorted(settings.paths.canonical_table(t).rglob("*.parquet")):
+            if f.name.startswith("."):
+                continue
+            df = pl.read_parquet(f)
+            kept = df.filter(~pl.col(col).is_in(gone.implode()).fill_null(False))
+            out[f"canonical.{t}"] += df.height - kept.height
+            if write and kept.height != df.height:
+                write_parquet_atomic(kept, f)
     return out
 
 
@@ -350,6 +365,8 @@ def _scrub_identity(settings: Settings, keys: list[str], cids: list[str], write:
         keep = pl.lit(True)
         if "record_key" in df.columns:
             keep = ~hit("record_key", keys)
+        if "linked_to" in df.columns:
+            keep = keep & ~hit("linked_to", keys)
         if "record_key_l" in df.columns:
             keep = keep & ~hit("record_key_l", keys) & ~hit("record_key_r", keys)
         if "old_customer_id" in df.columns:

@@ -3,8 +3,9 @@
 Writes two flat files under ``data/exports/agent_views/`` and ``manifest.json`` beside them:
 
 * ``agent_profile.<ext>``: one row per customer, one value per cell: lists (ERP numbers, card
-  numbers, consents, source systems) joined with ``"; "``, bonus card numbers masked as in the
-  console (``•••• 0017``), phones in one display format (``+49 171 3385319``);
+  numbers, consents, source systems) joined with ``"; "``, phones in one display format
+  (``+49 171 3385319``). What is in it and how it is masked (bonus card numbers ``•••• 0017``)
+  is the view's decision, the same the console shows; this module only flattens it;
 * ``agent_contacts.<ext>``: the recent contacts, one row per customer × contact, keyed by
   ``customer_id``.
 
@@ -35,7 +36,6 @@ from cdp.lake import atomic_path, write_text_atomic
 from exports.audience import refuse_unapplied_withdrawals
 from exports.db import connect_profiles, csv_safe_select
 from exports.display import phone_display
-from privacy.hooks import agent_view_where
 
 log = logging.getLogger(__name__)
 
@@ -55,19 +55,19 @@ SELECT customer_id, salutation, title, first_name, last_name, email,
        phone_display(phone) AS phone, phone_display(mobile) AS mobile,
        street, house_number, postcode, city, country,
        nullif(array_to_string(erp_customer_numbers, '; '), '') AS erp_customer_numbers,
-       nullif(array_to_string(list_transform(bonus_card_numbers, lambda n: '•••• ' || right(n, 4)), '; '), '')
-           AS bonus_card_numbers,
+       nullif(array_to_string(bonus_card_numbers, '; '), '') AS bonus_card_numbers,
        nullif(array_to_string(sources, '; '), '') AS known_in,
        service_channel,
        CASE WHEN service_channel IN ('phone', 'sms') THEN phone_display(service_contact_point)
             ELSE service_contact_point END AS service_contact_point,
-       service_channel_reason,
+       service_channel_reason, marketing_channel, marketing_channel_reason,
        nullif(array_to_string(granted_consents, '; '), '') AS granted_consents,
        nullif(array_to_string(withdrawn_consents, '; '), '') AS withdrawn_consents,
        lifecycle_stage, customer_type, open_tickets,
        strftime(last_contact_at AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M') AS last_contact_at_utc,
        len(recent_contacts) AS recent_contacts
-FROM agent_profile{where}
+FROM agent_profile
+WHERE restricted_since IS NULL  -- Art. 18: restricted customers are not exported
 ORDER BY customer_id
 """
 
@@ -76,7 +76,7 @@ CONTACTS_SQL = """
 SELECT customer_id, row_number() OVER (PARTITION BY customer_id ORDER BY c.ts DESC) AS n,
        strftime(c.ts AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M') AS contact_at_utc,
        c.channel, c.direction, c.type, c.summary, c.outcome, c.status
-FROM (SELECT customer_id, unnest(recent_contacts) AS c FROM agent_profile{where})
+FROM (SELECT customer_id, unnest(recent_contacts) AS c FROM agent_profile WHERE restricted_since IS NULL)
 ORDER BY customer_id, n
 """
 
@@ -122,12 +122,10 @@ def export_agent_views(settings: Settings, fmt: str = "parquet") -> Path:
             raise RuntimeError(f"{settings.paths.duckdb}: view agent_profile is missing; rebuild profiles")
         con.create_function("phone_display", _phone_udf, ["varchar"], "varchar",
                             null_handling=FunctionNullHandling.SPECIAL)
-        where = agent_view_where(con)  # data protection: restricted customers are not exported
         counts, schemas = {}, {}
         # both files are renamed into place together, after both were written
         with contextlib.ExitStack() as renames:
-            for part, sql in (("profile", PROFILE_SQL), ("contacts", CONTACTS_SQL)):
-                query = sql.format(where=where)
+            for part, query in (("profile", PROFILE_SQL), ("contacts", CONTACTS_SQL)):
                 if ext == "csv":  # CSV and Excel: no formula injection through a cell
                     query = csv_safe_select(con, query)
                 rel = con.sql(query)

@@ -41,30 +41,42 @@ def components(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     return connected_components(g, directed=False)[1]
 
 
-def cluster_records(  # noqa: PLR0913 -- the stewards' and sources' constraints, all optional
-    record_keys: pl.Series,
-    edges: pl.DataFrame,
-    threshold: float,
-    must_link: pl.DataFrame | None = None,
-    cannot_link: pl.DataFrame | None = None,
-    max_cluster_size: int = 0,
-    split_thresholds: list[float] | None = None,
-    exclusive_source: pl.DataFrame | None = None,
-) -> tuple[pl.DataFrame, ClusterReport]:
+@dataclass(frozen=True)
+class ClusterConstraints:
+    """What may and may not be in one cluster, besides the edges: all optional.
+
+    Attributes:
+        must_link / cannot_link: ``record_key_l, record_key_r`` pairs from the stewards.
+        max_cluster_size: components above this are re-clustered at ``split_thresholds``.
+        split_thresholds: the stricter match thresholds tried in turn for an oversized component.
+        exclusive_source: ``record_key, source_system`` of records from duplicate-free sources:
+            two records of one such source are never in one cluster (cannot-link).
+    """
+
+    must_link: pl.DataFrame | None = None
+    cannot_link: pl.DataFrame | None = None
+    max_cluster_size: int = 0
+    split_thresholds: list[float] | None = None
+    exclusive_source: pl.DataFrame | None = None
+
+
+def cluster_records(record_keys: pl.Series, edges: pl.DataFrame, threshold: float,
+                    constraints: ClusterConstraints | None = None) -> tuple[pl.DataFrame, ClusterReport]:
     """Cluster records.
 
     Args:
         record_keys: every record (singletons included).
         edges: ``record_key_l, record_key_r, match_probability, link_method``.
         threshold: probabilistic edges below this are ignored.
-        must_link / cannot_link: ``record_key_l, record_key_r`` pairs from the stewards.
-        max_cluster_size: components above this are re-clustered at ``split_thresholds``.
-        exclusive_source: ``record_key, source_system`` of records from duplicate-free sources:
-            two records of one such source are never in one cluster (cannot-link).
+        constraints: steward overrides, the cluster size cap and duplicate-free sources.
 
     Returns:
-        ``record_key, cluster, match_probability, link_method`` (one row per record) and a report.
+        ``record_key, cluster, match_probability, link_method, linked_to`` (one row per record;
+        ``linked_to`` is the other record of the record's strongest link) and a report.
     """
+    cons = constraints or ClusterConstraints()
+    must_link, cannot_link, exclusive_source = cons.must_link, cons.cannot_link, cons.exclusive_source
+    max_cluster_size, split_thresholds = cons.max_cluster_size, cons.split_thresholds
     rep = ClusterReport()
     keys = record_keys.unique(maintain_order=True).sort()
     idx = pl.DataFrame({"record_key": keys, "i": pl.arange(0, len(keys), eager=True, dtype=pl.Int64)})
@@ -129,10 +141,12 @@ def cluster_records(  # noqa: PLR0913 -- the stewards' and sources' constraints,
     rep.edges_used = len(used)
     # per-record strongest link (for identity_link)
     kept = e.with_row_index("k").filter(pl.col("k").is_in(pl.Series(used, dtype=pl.UInt32).implode()))
-    ends = pl.concat([kept.select(pl.col("a").alias("i"), "match_probability", "link_method"),
-                      kept.select(pl.col("b").alias("i"), "match_probability", "link_method")])
+    ends = pl.concat([kept.select(pl.col("a").alias("i"), pl.col("b").alias("j"), "match_probability", "link_method"),
+                      kept.select(pl.col("b").alias("i"), pl.col("a").alias("j"), "match_probability", "link_method")])
+    # the other end (j) breaks ties, so the record an equally strong link names is stable
     best = ends.with_columns(pl.col("link_method").replace_strict(METHOD_RANK, return_dtype=pl.Int8).alias("rank")) \
-        .sort(["rank", "match_probability"], descending=True).unique("i", keep="first")
+        .sort(["rank", "match_probability", "j"], descending=[True, True, False]).unique("i", keep="first") \
+        .join(idx.rename({"record_key": "linked_to", "i": "j"}), on="j", how="left")
     out = idx.with_columns(pl.Series("cluster", labels, dtype=pl.Int64)).join(best, on="i", how="left")
     out = out.with_columns(
         pl.col("link_method").fill_null("singleton"),
@@ -140,7 +154,7 @@ def cluster_records(  # noqa: PLR0913 -- the stewards' and sources' constraints,
         .otherwise(pl.col("match_probability")).alias("match_probability"),
     )
     rep.clusters = int(out["cluster"].n_unique())
-    return out.select("record_key", "cluster", "match_probability", "link_method"), rep
+    return out.select("record_key", "cluster", "match_probability", "link_method", "linked_to"), rep
 
 
 def _split_cannot_links(a, b, prob, keep, labels, cannot, rep):

@@ -7,7 +7,6 @@ weight and probability, any veto, trusted keys and steward overrides, and their 
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -16,27 +15,11 @@ import polars as pl
 from cdp.config import Settings
 from identity import model as m
 from identity.deterministic import deterministic_edges
+from identity.evidence import level_labels
 from identity.io import load_overrides, read_output
 from identity.veto import apply_vetoes
 
 log = logging.getLogger(__name__)
-
-
-def _levels(model: m.ModelRef) -> dict[str, dict[int, str]]:
-    d = json.loads(model.path.read_text())
-    out = {}
-    for c in d["comparisons"]:
-        labels = {}
-        n = sum(1 for lv in c["comparison_levels"] if not lv.get("is_null_level"))
-        i = n - 1
-        for lv in c["comparison_levels"]:
-            if lv.get("is_null_level"):
-                labels[-1] = lv.get("label_for_charts", "null")
-            else:
-                labels[i] = lv.get("label_for_charts", lv["sql_condition"])
-                i -= 1
-        out[c["output_column_name"]] = labels
-    return out
 
 
 def _require(settings: Settings, name: str) -> pl.DataFrame:
@@ -66,7 +49,7 @@ def explain_pair(settings: Settings, rec_a: str, rec_b: str) -> dict:
     ra = db_api.register(inp.filter(pl.col("record_key") == rec_a).to_arrow(), dataset_display_name="explain_a")
     rb = db_api.register(inp.filter(pl.col("record_key") == rec_b).to_arrow(), dataset_display_name="explain_b")
     res = linker.inference.score_pair(ra, rb).as_record_list()[0]
-    levels = _levels(model)
+    levels = level_labels(model.path)
     fields = []
     for comp, labels in levels.items():
         g = res.get(f"gamma_{comp}")
@@ -118,7 +101,7 @@ def explain_customer(settings: Settings, customer_id: str) -> dict:
     keys = recs["record_key"].implode()
     edges = _require(settings, "edges").filter(pl.col("record_key_l").is_in(keys) & pl.col("record_key_r").is_in(keys))
     model = m.latest_model(settings)
-    levels = _levels(model) if model else {}
+    levels = level_labels(model.path) if model else {}
     out_edges = []
     for e in edges.iter_rows(named=True):
         row = {"record_key_l": e["record_key_l"], "record_key_r": e["record_key_r"],

@@ -13,7 +13,8 @@ from cdp.lake import read_table
 from cdp.schema import PERSON_RECORD
 from privacy.store import audit
 
-OUTPUTS = ["identity_link", "customer_id_history", "membership", "person_records_std", "edges", "runs"]
+OUTPUTS = ["identity_link", "customer_id_history", "membership", "person_records_std", "edges", "link_evidence",
+           "runs"]
 OVERRIDE_DECISIONS = {"must_link", "cannot_link"}
 
 

@@ -22,8 +22,9 @@ from cdp.lake import write_csv_atomic, write_parquet_atomic
 from cdp.schema import schema
 from cdp.standardise import standardise
 from identity import model as m
-from identity.cluster import cluster_records
+from identity.cluster import ClusterConstraints, cluster_records
 from identity.deterministic import deterministic_edges
+from identity.evidence import level_labels, link_evidence
 from identity.ids import assign_ids, format_id, id_number
 from identity.io import load_overrides, load_person_records, output_path, read_output
 from identity.setup import derive_setup
@@ -214,6 +215,8 @@ def resolve(settings: Settings, incremental: bool = False, force: bool = False,
     with _timed(timings, "write_s"):
         _write_outputs(settings, RunOutputs(std, assigned, clusters, hist, all_edges, must, prev_membership),
                        model.version, now, run_id)
+        write_parquet_atomic(link_evidence(clusters, _with_must_links(all_edges, must), level_labels(model.path)),
+                             output_path(settings, "link_evidence"))
         rep.review_pairs = write_review(settings, vetoed, assigned)
     rep.timings = {k: round(v, 3) for k, v in timings.items()}
     _append_run(settings, rep, now)
@@ -321,8 +324,8 @@ def _cluster(settings: Settings, std: pl.DataFrame, all_edges: pl.DataFrame, mus
     exclusive = std.filter(pl.col("source_system").is_in(ids.duplicate_free_sources)).select("record_key", "source_system")
 
     def run(cannot_links: pl.DataFrame):
-        return cluster_records(std["record_key"], cluster_edges, ids.match_threshold, must, cannot_links,
-                               ids.max_cluster_size, ids.split_thresholds, exclusive_source=exclusive)
+        return cluster_records(std["record_key"], cluster_edges, ids.match_threshold, ClusterConstraints(
+            must, cannot_links, ids.max_cluster_size, ids.split_thresholds, exclusive_source=exclusive))
 
     clusters, crep = run(cannot_all)
     # a steward's must-link outranks a data conflict
@@ -394,15 +397,20 @@ def _write_outputs(settings: Settings, out: RunOutputs, model_version: str, now:
 
     prev_hist = read_output(settings, "customer_id_history")
     history = pl.concat([prev_hist, hist], how="vertical_relaxed") if prev_hist is not None else hist
-    if must.height:
-        all_edges = pl.concat([all_edges, must.with_columns(pl.lit(1.0).alias("match_probability"),
-                                                            pl.lit("must_link").alias("link_method"))],
-                              how="diagonal_relaxed")
+    all_edges = _with_must_links(all_edges, must)
     write_parquet_atomic(std, output_path(settings, "person_records_std"))
     write_parquet_atomic(all_edges, output_path(settings, "edges"))
     write_parquet_atomic(history, output_path(settings, "customer_id_history"))
     write_parquet_atomic(membership, output_path(settings, "membership"))
     write_parquet_atomic(link, output_path(settings, "identity_link"))
+
+
+def _with_must_links(edges: pl.DataFrame, must: pl.DataFrame) -> pl.DataFrame:
+    """The run's edges plus the stewards' must-links (probability 1)."""
+    if not must.height:
+        return edges
+    return pl.concat([edges, must.with_columns(pl.lit(1.0).alias("match_probability"),
+                                               pl.lit("must_link").alias("link_method"))], how="diagonal_relaxed")
 
 
 REVIEW_REASONS = ("ambiguous_household",)

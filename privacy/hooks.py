@@ -4,7 +4,6 @@
   ``processing_restriction``, which the profile SQL joins (restriction of processing).
 * :func:`apply_to_profiles` — ``profiles.build.build_profiles`` after its tables are built, before
   the swap: the pseudonymised analyst tables.
-* :func:`agent_view_where` — ``exports.agent_views``: restricted customers are not exported.
 * ``pipelines.ingest`` / ``pipelines.canonical`` call :mod:`privacy.suppression`.
 """
 
@@ -17,7 +16,7 @@ import duckdb
 import polars as pl
 
 from cdp.config import Settings
-from cdp.db import has_table, scalar
+from cdp.db import scalar
 from privacy import identifiers as ids
 from privacy import store
 
@@ -98,9 +97,3 @@ def _comment_pseudo_columns(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f'COMMENT ON COLUMN pseudo."{table}"."{column}" IS {literal}')
 
 
-def agent_view_where(con: duckdb.DuckDBPyConnection) -> str:
-    """A ``WHERE`` clause that leaves restricted customers out of ``agent_profile`` exports
-    (empty for a database built before restrictions existed)."""
-    if not has_table(con, "processing_restriction"):
-        return ""
-    return " WHERE customer_id NOT IN (SELECT customer_id FROM processing_restriction)"

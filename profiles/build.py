@@ -56,7 +56,11 @@ BUILD_ORDER = [
     "person_record",
     "customer_360",
     "agent_profile",
+    "agent_contact",
+    "steward_profile",
 ]
+#: What a role sees, one table per role (built sorted by customer_id for the console's lookups).
+ROLE_TABLES = ["agent_profile", "steward_profile"]
 #: The objects the database offers analysts (documented, checked for comments).
 TABLES = [
     "customer",
@@ -74,8 +78,9 @@ TABLES = [
     "person_record",
     "profile_build",
     *cx.TABLES,
+    *ROLE_TABLES,
 ]
-VIEWS = ["customer_360", "agent_profile", *cx.VIEWS]
+VIEWS = ["customer_360", "agent_contact", *cx.VIEWS]
 
 IDENTITY_FILES = {
     "src_identity_link": "identity_link.parquet",
@@ -98,6 +103,16 @@ _HISTORY_COLUMNS = {
     "changed_at": "TIMESTAMPTZ",
     "reason": "VARCHAR",
     "run_id": "VARCHAR",
+}
+#: identity's link_evidence.parquet (identity/evidence.py): why each record was linked
+_EVIDENCE_COLUMNS = {
+    "record_key": "VARCHAR",
+    "linked_to": "VARCHAR",
+    "link_method": "VARCHAR",
+    "rule": "VARCHAR",
+    "match_probability": "DOUBLE",
+    "match_weight": "DOUBLE",
+    "fields": "STRUCT(comparison VARCHAR, level INTEGER, label VARCHAR, top_level BOOLEAN, match_weight DOUBLE)[]",
 }
 _STD_COLUMNS = {
     "record_key": "VARCHAR",
@@ -220,6 +235,8 @@ def _load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
                   _IDENTITY_LINK_COLUMNS, required=True)
     _load_parquet(con, "src_customer_id_history", paths.identity / "customer_id_history.parquet",
                   _HISTORY_COLUMNS, required=False)
+    _load_parquet(con, "src_link_evidence", paths.identity / "link_evidence.parquet",
+                  _EVIDENCE_COLUMNS, required=False)
     std = paths.identity / "person_records_std.parquet"
     if std.is_file():
         _load_parquet(con, "src_person_std", std, _STD_COLUMNS, required=True)
@@ -288,6 +305,7 @@ def _load_config(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         "SELECT pu AS purpose, ch AS channel FROM unnest(?::VARCHAR[]) t(pu), unnest(?::VARCHAR[]) u(ch)",
         [list(p.purposes), list(p.consent_channels)],
     )
+    _load_channel_purposes(con, settings)
     con.execute("CREATE TEMP TABLE cfg_channel_order (channel VARCHAR, rank INTEGER)")
     con.executemany(
         "INSERT INTO cfg_channel_order VALUES (?, ?)",
@@ -368,12 +386,36 @@ ADDRESS_KEY_MACRO = (
     "replace(lower(s), 'ß', 'ss'), 'ä', 'ae'), 'ö', 'oe'), 'ü', 'ue'), 'strasse', 'str'),"
     " '[^a-z0-9]', '', 'g'), '')")
 
+
+#: How contact history counts as using a channel for a purpose (profiles.channel_purposes).
+CHANNEL_SIGNALS = ("use", "response")
+
+
+def _load_channel_purposes(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """``cfg_channel_purpose`` (purpose, signal, needs_grant, restrictable): the purposes that get
+    a preferred channel. A contact point needs a granted consent where the purpose's legal basis
+    is consent; a restriction of processing (Art. 18) stops every purpose but a contract's."""
+    p, bases = settings.profiles, settings.privacy.legal_basis
+    rows = []
+    for pu, signal in p.channel_purposes.items():
+        if pu not in p.purposes:
+            raise ValueError(f"profiles.channel_purposes.{pu}: not one of profiles.purposes {p.purposes}")
+        if signal not in CHANNEL_SIGNALS:
+            raise ValueError(f"profiles.channel_purposes.{pu}: {signal!r} is not one of {', '.join(CHANNEL_SIGNALS)}")
+        basis = bases.get(pu, "none")
+        rows.append((pu, signal, basis == "consent", basis != "contract"))
+    con.execute("CREATE TEMP TABLE cfg_channel_purpose "
+                "(purpose VARCHAR, signal VARCHAR, needs_grant BOOLEAN, restrictable BOOLEAN)")
+    if rows:
+        con.executemany("INSERT INTO cfg_channel_purpose VALUES (?, ?, ?, ?)", rows)
+
+
 #: Where a view column without its own COMMENT takes its comment from, in order.
-_COMMENT_SOURCES = ["customer", "customer_value", "preferred_channel", "consent", "contact_history"]
+_COMMENT_SOURCES = ["customer", "customer_value", "preferred_channel", "consent", "contact_history", "agent_profile"]
 
 
 def _inherit_view_comments(con: duckdb.DuckDBPyConnection) -> None:
-    """Give view columns that pass a table column through that column's comment."""
+    """Give view (and role table) columns that pass a table column through that column's comment."""
     rows = con.execute(
         "SELECT v.table_name, v.column_name, t.comment "
         "FROM duckdb_columns() v "
@@ -381,7 +423,7 @@ def _inherit_view_comments(con: duckdb.DuckDBPyConnection) -> None:
         " AND t.table_name IN (SELECT unnest(?::VARCHAR[])) AND coalesce(t.comment, '') <> '' "
         "WHERE v.table_name IN (SELECT unnest(?::VARCHAR[])) AND coalesce(v.comment, '') = '' "
         "ORDER BY v.table_name, v.column_name, list_position(?::VARCHAR[], t.table_name)",
-        [_COMMENT_SOURCES, VIEWS, _COMMENT_SOURCES],
+        [_COMMENT_SOURCES, VIEWS + ROLE_TABLES, _COMMENT_SOURCES],
     ).fetchall()
     done: set[tuple[str, str]] = set()
     for view, column, comment in rows:

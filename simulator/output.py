@@ -101,8 +101,8 @@ def write_export(path: Path, df: pl.DataFrame, spec: FileSpec, rate: float, rng:
         for off in range(0, max(n, 1), CHUNK_ROWS):
             chunk = df.slice(off, CHUNK_ROWS)
             sel = (dirty >= off) & (dirty < off + CHUNK_ROWS)
-            data, ents = _chunk_bytes(chunk, spec, dirty[sel] - off, kinds[sel], us[sel], off, rel_file,
-                                      header=off == 0)
+            data, ents = _chunk_bytes(chunk, spec, _ChunkDefects(dirty[sel] - off, kinds[sel], us[sel]),
+                                      _ChunkPlace(off, rel_file, header=off == 0))
             if spec.fmt == "json_array" and off > 0 and data:
                 fh.write(b",")
             fh.write(data)
@@ -112,7 +112,28 @@ def write_export(path: Path, df: pl.DataFrame, spec: FileSpec, rate: float, rng:
     return entries, dirty
 
 
-def _chunk_bytes(df, spec, dirty, kinds, us, off, rel_file, header):  # noqa: PLR0913
+@dataclass(frozen=True)
+class _ChunkDefects:
+    """The defects to inject into one chunk: row indices within it, defect kinds, uniform draws."""
+
+    rows: np.ndarray
+    kinds: np.ndarray
+    draws: np.ndarray
+
+
+@dataclass(frozen=True)
+class _ChunkPlace:
+    """Where a chunk sits: its first row's offset in the file, the file (relative), and whether
+    it opens the file (writes the header)."""
+
+    offset: int
+    rel_file: str
+    header: bool
+
+
+def _chunk_bytes(df, spec, defects: _ChunkDefects, place: _ChunkPlace):
+    dirty, kinds, us = defects.rows, defects.kinds, defects.draws
+    off, rel_file, header = place.offset, place.rel_file, place.header
     entries: list[dict] = []
     line_edits: list[tuple[int, str]] = []
     col_edits: dict[str, tuple[list[int], list]] = {}
@@ -137,6 +158,7 @@ def _chunk_bytes(df, spec, dirty, kinds, us, off, rel_file, header):  # noqa: PL
             edit(column, i, "" if spec.fmt.endswith("csv") else None)
         elif kind == "negative_amount":
             column = spec.amount_col
+            assert amounts is not None  # a spec with negative_amount defects names its amount column
             v = amounts[i]
             edit(column, i, ("-" + v) if spec.amount_kind == "str" else -abs(float(v)) - 0.01)
         else:  # byte-level defects

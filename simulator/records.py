@@ -8,6 +8,8 @@ re-delivered record keeps its typos.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import polars as pl
 
@@ -177,20 +179,34 @@ def record_fields(V: pl.DataFrame, R: pl.DataFrame, P: pl.DataFrame, rng: np.ran
              "city_new", "plz_new", "street_new", "house_new", "email", "mobile", "landline",
              "habit", "change_ts", "moved", "renamed", "hard_case", "household_id", "first_alt",
              "last_alt", "first_rom", "last_old_rom", "last_new_rom", "nickname"]
-    rsel = R.select("rid", "source", "pidx", "is_dup", "is_guest", "record_id", "created")
-    psel = P.select(pcols)
+    draws = _Draws(R.select("rid", "source", "pidx", "is_dup", "is_guest", "record_id", "created"),
+                   P.select(pcols), noise, f, ints, translit_mask)
     chunks = []
     for off in range(0, V.height, FIELD_CHUNK):
-        chunks.append(_fields(V.slice(off, FIELD_CHUNK), rsel, psel, noise, f, ints, translit_mask, prof))
-    return pl.concat(chunks) if chunks else _fields(V, rsel, psel, noise, f, ints, translit_mask, prof)
+        chunks.append(_fields(V.slice(off, FIELD_CHUNK), draws, prof))
+    return pl.concat(chunks) if chunks else _fields(V, draws, prof)
 
 
-def _fields(V, rsel, psel, noise, f, ints, translit_mask, prof):  # noqa: PLR0913
+@dataclass(frozen=True)
+class _Draws:
+    """What every chunk of versions joins: the records and persons they belong to, and each
+    record's random draws (uniform ``f``, small integers ``ints``, both also as the ``noise``
+    frame's ``r_*`` / ``k_*`` columns; ``translit_mask``: records that transliterate umlauts)."""
+
+    records: pl.DataFrame
+    persons: pl.DataFrame
+    noise: pl.DataFrame
+    f: dict[str, np.ndarray]
+    ints: dict[str, np.ndarray]
+    translit_mask: np.ndarray
+
+
+def _fields(V: pl.DataFrame, draws: _Draws, prof: Profile) -> pl.DataFrame:
     c = pl.col
-    df = (V.join(rsel,
-                 on="rid", how="left", maintain_order="left")
-          .join(psel, on="pidx", how="left", maintain_order="left")
-          .join(noise, on="rid", how="left", maintain_order="left"))
+    f, ints, translit_mask = draws.f, draws.ints, draws.translit_mask
+    df = (V.join(draws.records, on="rid", how="left", maintain_order="left")
+          .join(draws.persons, on="pidx", how="left", maintain_order="left")
+          .join(draws.noise, on="rid", how="left", maintain_order="left"))
     changed = c("snap") >= c("change_ts")
     new_name = c("renamed") & changed
     # how this system split, romanised and shortened the name (docs/simulator.md, error model)

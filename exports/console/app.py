@@ -21,7 +21,7 @@ from flask import Flask, abort, g, redirect, render_template, request, url_for
 
 from cdp.config import Settings
 from exports.console import cx_page, service
-from exports.console.linkage import RECORD_NAMES, SOURCE_NAMES, confidence_words
+from exports.console.linkage import RECORD_NAMES, SOURCE_NAMES
 from exports.console.roles import Role
 from exports.display import de_date, de_money, phone_display
 
@@ -119,7 +119,7 @@ def create_app(settings: Settings, host: str | None = None) -> Flask:
     app.jinja_env.globals.update(
         role=role, CHANNEL_WORDS=CHANNEL_WORDS, REASON_WORDS=REASON_WORDS, STATE_MARK=STATE_MARK,
         STAGE_WORDS=STAGE_WORDS, CONTACT_GROUPS=service.CONTACT_GROUPS,
-        SOURCE_NAMES=SOURCE_NAMES, RECORD_NAMES=RECORD_NAMES, confidence_words=confidence_words,
+        SOURCE_NAMES=SOURCE_NAMES, RECORD_NAMES=RECORD_NAMES,
         TOUCHPOINT_WORDS=cx_page.TOUCHPOINT_WORDS)
     app.register_blueprint(cx_page.blueprint)  # /cx: customer-experience charts
 
@@ -142,7 +142,7 @@ def create_app(settings: Settings, host: str | None = None) -> Flask:
         page = _int_arg("page", 1)
         contact_type = request.args.get("type") or None
         group = request.args.get("show", service.CONTACT_GROUPS[0])
-        p = service.profile(g.cur, settings, customer_id, page, contact_type, group)
+        p = service.profile(g.cur, settings, customer_id, page, contact_type, group, role)
         if p is None:
             moved = service.survivor(g.cur, customer_id)
             if moved:
@@ -152,7 +152,7 @@ def create_app(settings: Settings, host: str | None = None) -> Flask:
         if merged and not _ID.match(merged):
             merged = None
         return render_template("profile.html", p=p, c=p["customer"], merged=merged,
-                               cx=cx_page.customer_cx(g.cur, p["customer"]["customer_id"]))
+                               cx=cx_page.customer_cx(g.cur, p["customer"]["customer_id"], role))
 
     @app.get("/healthz")
     def healthz():

@@ -16,6 +16,7 @@ import duckdb
 from flask import Blueprint, g, render_template
 
 from cdp.db import has_table
+from exports.console.roles import Role
 from exports.db import rows, sql_text
 
 blueprint = Blueprint("cx", __name__)
@@ -171,11 +172,14 @@ def dashboard(cur: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
     return {"head": head, "charts": charts, "months": months}
 
 
-def customer_cx(cur: duckdb.DuckDBPyConnection, customer_id: str) -> dict[str, Any] | None:
-    """The agent's CX summary of one customer (None when the database has no CX tables)."""
-    if not has_table(cur, "agent_experience"):
+def customer_cx(cur: duckdb.DuckDBPyConnection, customer_id: str, role: Role) -> dict[str, Any] | None:
+    """The role's CX summary of one customer (its experience view, ``agent_experience`` for
+    agents), or None when the role has none or the database has no CX tables."""
+    view = role.experience_view
+    if view is None or not has_table(cur, view):
         return None
-    found = rows(cur.execute("SELECT * FROM agent_experience WHERE customer_id = ?", [customer_id]))
+    # the view name comes from the fixed role table (roles.VIEWS), never from the request
+    found = rows(cur.execute(f"SELECT * FROM {view} WHERE customer_id = ?", [customer_id]))
     return found[0] if found else None
 
 

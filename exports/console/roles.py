@@ -1,54 +1,37 @@
-"""What each console role may see. The role is fixed when the server starts (``cdp serve --role``);
-there is no per-request switch, so a link cannot widen what an agent sees.
+"""The console's roles and the view each one reads. The role is fixed when the server starts
+(``cdp serve --role``, setting ``exports.console_role``); there is no per-request switch, so a
+link cannot widen what an agent sees.
 
-* ``agent`` (default, call centre and stores): name, current contact points and address, the ids
-  a caller quotes (customer and ERP numbers in full; bonus card numbers masked to the last 4
-  digits), birth year only, consent with its evidence, the channel to use, lifecycle stage and
-  value segment, open issues and the timeline (no amounts), the source records behind the
-  golden record (source, id, name and town) and why they were linked in words. Not shown:
-  full birth date, historic e-mails/phones/addresses, revenue/CLV, match probabilities.
-* ``steward`` (data stewards, DPO): everything above unmasked, plus all known contact data,
-  each source record's contact fields, match probabilities, revenue and CLV.
+What a role may see is decided once, in SQL (``profiles/sql``), not here or in the templates:
+
+* ``agent`` (default, call centre and stores): the ``agent_profile`` view (bonus card numbers
+  masked, no birth date or year, no revenue/CLV/RFM, no match probabilities) and the
+  ``agent_contact`` view for the timeline (no sources, amounts or ids); the agent-view export
+  reads the same view.
+* ``steward`` (data stewards, DPO): the ``steward_profile`` view (the golden record unmasked with
+  its sources, all known contact data, the source records with their linkage evidence; no
+  marketing scores, so no experience summary with its churn risk) and the whole
+  ``contact_history``.
+
+The profile page shows the fields of the role's view row that it knows how to lay out, and only
+those: a column the view drops disappears from the page.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-ROLES = ("agent", "steward")
-
-
-def mask_card(number: str | None) -> str | None:
-    """``2760100000017`` -> ``•••• 0017``."""
-    if not number:
-        return number
-    return "•••• " + number[-4:]
+#: role -> (profile view, contact view, experience view or None)
+VIEWS: dict[str, tuple[str, str, str | None]] = {
+    "agent": ("agent_profile", "agent_contact", "agent_experience"),
+    "steward": ("steward_profile", "contact_history", None),
+}
+ROLES = tuple(VIEWS)
 
 
 class Role:
-    """Field policy of one console role."""
+    """One console role: its name and the views it reads."""
 
     def __init__(self, name: str):
-        if name not in ROLES:
+        if name not in VIEWS:
             raise ValueError(f"console role {name!r}: choose one of {', '.join(ROLES)}")
         self.name = name
-        self.full = name == "steward"
-
-    def birth(self, value: Any) -> str | None:
-        """The birth date as the role may see it (agent: the year only)."""
-        if value is None:
-            return None
-        return value.isoformat() if self.full else f"{value.year} (year only)"
-
-    def card(self, number: str | None) -> str | None:
-        """A bonus card number (agent: last 4 digits)."""
-        return number if self.full else mask_card(number)
-
-    def record_id(self, source: str, record_id: str | None) -> str | None:
-        """A source record id; card numbers are masked for agents."""
-        return self.card(record_id) if source == "bonus" else record_id
-
-    def record_key(self, record_key: str) -> str:
-        """A record key ``source:id`` with the id masked as :meth:`record_id` does."""
-        source, _, rid = record_key.partition(":")
-        return f"{source}:{self.record_id(source, rid)}"
+        self.profile_view, self.contact_view, self.experience_view = VIEWS[name]

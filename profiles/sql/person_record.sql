@@ -1,75 +1,88 @@
 -- person_record: the source person records behind each customer, with how and why each was
--- linked in plain words (for the agent console and stewards). link_reason compares the record
--- with the other records of the same customer and names the details it shares with the closest
--- one, linked_to (trusted keys first), e.g. "same e-mail address, name and birth date".
--- Singletons have no reason.
+-- linked in plain words (for the agent console and stewards). The why is identity's evidence
+-- (src_link_evidence, data/lake/identity/link_evidence.parquet: the link clustering kept for the
+-- record, its rule and the level of every comparison), worded here: a trusted key ("same ERP
+-- customer number"), a steward's must-link, or the comparisons at their top level ("same e-mail
+-- address, name and birth date") and the others that counted for the link ("address: same
+-- postcode"). linked_to is the other record of that link. Singletons have no reason.
 CREATE OR REPLACE TABLE person_record AS
-WITH rec AS (
+WITH words(term, words, rank) AS (
+    -- trusted keys (identity.deterministic_keys names) and comparisons (identity/setup.py), in
+    -- the order a reason names them
+    VALUES ('erp_customer_no', 'ERP customer number', 1), ('erp_key', 'ERP customer number', 1),
+           ('bonus_card_no', 'bonus card number', 2), ('bonus_key', 'bonus card number', 2),
+           ('email', 'e-mail address', 3), ('phone', 'phone number', 4), ('name', 'name', 5),
+           ('birth_date', 'birth date', 6), ('address', 'address', 7)
+),
+rec AS (
     SELECT l.customer_id, l.record_key, l.source_system, l.source_record_id, l.link_method,
            l.match_probability, p.source_entity, p.salutation, p.title, p.first_name, p.last_name,
            p.birth_date, p.email, p.phone, p.mobile, p.street, p.house_number, p.postcode, p.city,
            p.country, p.xref_erp_customer_no, p.xref_bonus_card_no, p.created_at, p.updated_at,
-           p._load_id AS load_id,
-           s.email_std, s.phone_e164, s.mobile_e164, s.first_name_std, s.last_name_std,
-           s.street_std, s.house_number_std, s.postcode_std
+           p._load_id AS load_id
     FROM src_identity_link l
     LEFT JOIN src_person_records p USING (record_key)
-    LEFT JOIN src_person_std s USING (record_key)
     WHERE l.customer_id IS NOT NULL
 ),
-pairs AS (
-    SELECT a.record_key, b.source_system AS other_source, b.source_record_id AS other_id,
-           list_filter([
-               CASE WHEN (a.source_system = 'erp' AND b.xref_erp_customer_no = a.source_record_id)
-                      OR (b.source_system = 'erp' AND a.xref_erp_customer_no = b.source_record_id)
-                      OR a.xref_erp_customer_no = b.xref_erp_customer_no
-                    THEN 'ERP customer number' END,
-               CASE WHEN (a.source_system = 'bonus' AND b.xref_bonus_card_no = a.source_record_id)
-                      OR (b.source_system = 'bonus' AND a.xref_bonus_card_no = b.source_record_id)
-                      OR a.xref_bonus_card_no = b.xref_bonus_card_no
-                    THEN 'bonus card number' END,
-               CASE WHEN a.email_std = b.email_std THEN 'e-mail address' END,
-               CASE WHEN a.mobile_e164 IN (b.mobile_e164, b.phone_e164)
-                      OR a.phone_e164 IN (b.mobile_e164, b.phone_e164) THEN 'phone number' END,
-               CASE WHEN a.first_name_std = b.first_name_std AND a.last_name_std = b.last_name_std
-                      THEN 'name'
-                    WHEN a.first_name_std = b.last_name_std AND a.last_name_std = b.first_name_std
-                      THEN 'name (first and last name swapped)'
-                    WHEN a.last_name_std = b.last_name_std THEN 'last name' END,
-               CASE WHEN a.birth_date = b.birth_date THEN 'birth date' END,
-               CASE WHEN a.street_std = b.street_std AND a.postcode_std = b.postcode_std
-                         AND coalesce(a.house_number_std, '') = coalesce(b.house_number_std, '')
-                      THEN 'address'
-                    WHEN a.postcode_std = b.postcode_std THEN 'postcode' END
-           ], lambda x: x IS NOT NULL) AS agree
-    FROM rec a
-    JOIN rec b ON a.customer_id = b.customer_id AND a.record_key <> b.record_key
+field AS (
+    SELECT x.record_key, x.f.top_level AS top_level, x.f.label AS label, x.f.match_weight AS match_weight,
+           coalesce(w.words, replace(x.f.comparison, '_', ' ')) AS words, coalesce(w.rank, 99) AS rank
+    FROM (SELECT record_key, unnest(fields) AS f FROM src_link_evidence) x
+    LEFT JOIN words w ON w.term = x.f.comparison
 ),
-best AS (
-    SELECT *, list_has_any(agree, ['ERP customer number', 'bonus card number']) AS trusted
-    FROM pairs
-    QUALIFY row_number() OVER (
-        PARTITION BY record_key
-        ORDER BY list_has_any(agree, ['ERP customer number', 'bonus card number']) DESC,
-                 array_length(agree) DESC, other_source, other_id) = 1
+said AS (
+    -- per record: the comparisons at their top level, then the other levels that counted for it
+    SELECT record_key,
+           list({'r': 10 + rank, 'w': words}) FILTER (WHERE top_level) AS same,
+           list(words || ': ' || label ORDER BY rank, words) FILTER (WHERE NOT top_level AND match_weight > 0) AS partly
+    FROM field
+    GROUP BY record_key
+),
+rule_words AS (
+    -- the trusted key(s) of the link in words, named first
+    SELECT x.record_key, list({'r': coalesce(w.rank, 9), 'w': coalesce(w.words, replace(x.k, '_', ' '))}) AS keys
+    FROM (SELECT record_key, unnest(string_split(rule, ', ')) AS k FROM src_link_evidence) x
+    LEFT JOIN words w ON w.term = x.k
+    WHERE x.k <> 'must_link'
+    GROUP BY x.record_key
+),
+worded AS (
+    SELECT e.record_key, e.linked_to, coalesce(e.rule LIKE '%must_link%', false) AS must,
+           list_transform(list_sort(coalesce(k.keys, []) || coalesce(s.same, [])), lambda x: x.w) AS named,
+           coalesce(s.partly, []) AS partly
+    FROM src_link_evidence e
+    LEFT JOIN rule_words k USING (record_key)
+    LEFT JOIN said s USING (record_key)
+),
+agreed AS (
+    -- each detail once (a trusted key is also a comparison at its top level)
+    SELECT *, list_filter(named, lambda x, i: NOT list_contains(named[1:i - 1], x)) AS agree
+    FROM worded
 )
 SELECT r.customer_id, r.record_key, r.source_system, r.source_entity, r.source_record_id,
        r.salutation, r.title, r.first_name, r.last_name, r.birth_date, r.email, r.phone, r.mobile,
        r.street, r.house_number, r.postcode, r.city, r.country, r.xref_erp_customer_no,
        r.xref_bonus_card_no, r.created_at, r.updated_at, r.link_method, r.match_probability,
-       b.other_source || ':' || b.other_id AS linked_to,
+       w.linked_to,
        CASE
-           WHEN b.record_key IS NULL THEN NULL
-           WHEN r.link_method = 'must_link' THEN 'confirmed by a data steward'
-           WHEN array_length(b.agree) = 0 THEN 'similar details (matching model)'
-           ELSE 'same '
-               || CASE WHEN array_length(b.agree) = 1 THEN b.agree[1]
-                       ELSE array_to_string(b.agree[1:array_length(b.agree) - 1], ', ') || ' and ' || b.agree[array_length(b.agree)]
-                  END
+           WHEN w.record_key IS NULL THEN NULL
+           WHEN w.must THEN 'confirmed by a data steward'
+           WHEN len(w.agree) = 0 AND len(w.partly) = 0 THEN 'similar details (matching model)'
+           ELSE concat_ws('; ',
+               CASE WHEN len(w.agree) > 0 THEN 'same '
+                   || CASE WHEN len(w.agree) = 1 THEN w.agree[1]
+                           ELSE array_to_string(w.agree[1:len(w.agree) - 1], ', ') || ' and ' || w.agree[len(w.agree)]
+                      END END,
+               nullif(array_to_string(w.partly, '; '), ''))
        END AS link_reason,
+       CASE WHEN r.link_method <> 'probabilistic' OR r.match_probability IS NULL THEN NULL
+            WHEN r.match_probability >= 0.999 THEN 'certain'
+            WHEN r.match_probability >= 0.99 THEN 'very likely'
+            WHEN r.match_probability >= 0.95 THEN 'likely'
+            ELSE 'possible, check with the caller' END AS link_confidence,
        r.load_id
 FROM rec r
-LEFT JOIN best b USING (record_key)
+LEFT JOIN agreed w USING (record_key)
 ORDER BY r.customer_id, r.source_system, r.record_key;
 
 CREATE INDEX person_record_customer_idx ON person_record (customer_id);
@@ -99,6 +112,7 @@ COMMENT ON COLUMN person_record.created_at IS 'When the source created the recor
 COMMENT ON COLUMN person_record.updated_at IS 'When the source last changed the record.';
 COMMENT ON COLUMN person_record.link_method IS 'How identity resolution linked the record: singleton, deterministic, probabilistic, must_link.';
 COMMENT ON COLUMN person_record.match_probability IS 'Probability of the link that put the record in its cluster (1 for deterministic/singletons).';
-COMMENT ON COLUMN person_record.linked_to IS 'Record key of the other record of the customer that shares the most details with this one (NULL for a single record).';
-COMMENT ON COLUMN person_record.link_reason IS 'Why the record belongs to the customer, in plain words (the details it shares with linked_to), NULL for a single record.';
+COMMENT ON COLUMN person_record.linked_to IS 'Record key of the other record of the link that put this record in its customer (identity''s link_evidence; NULL for a single record).';
+COMMENT ON COLUMN person_record.link_reason IS 'Why the record belongs to the customer, in plain words, from identity''s evidence for the link to linked_to: the trusted key, a steward''s decision, or the comparisons that agreed (same …) and the partial agreements that counted (field: level). NULL for a single record.';
+COMMENT ON COLUMN person_record.link_confidence IS 'How sure the matching model is of a probabilistic link, in words an agent can act on (certain, very likely, likely, possible, check with the caller); NULL for other links.';
 COMMENT ON COLUMN person_record.load_id IS 'Load id of the delivery the record came from.';

@@ -1,24 +1,25 @@
--- preferred_channel: per customer and purpose (service, marketing) the channel to use and why.
+-- preferred_channel: per customer and channel purpose (profiles.channel_purposes, default
+-- service and marketing: cfg_channel_purpose) the channel to use and why.
 -- Candidates are the consent channels (cfg_channel_order) on which a person record of the
--- customer holds a contact point whose own consent allows the purpose (marketing: granted for
--- that address or number; service: not withdrawn or objected) and the purpose has a legal basis
--- for the customer (legal_basis). Among the allowed channels the stated preference
--- wins; otherwise observed use and response in contact_history (service: inbound contacts 1,
--- answered outbound calls 0.5; marketing: clicked campaign e-mails 2, opened 1, inbound contacts
+-- customer holds a contact point whose own consent allows the purpose (a purpose whose legal
+-- basis is consent, e.g. marketing: granted for that address or number; otherwise, e.g.
+-- service: not withdrawn or objected) and the purpose has a legal basis for the customer
+-- (legal_basis). Among the allowed channels the stated preference wins; otherwise observed use
+-- in contact_history (signal "use", e.g. service: inbound contacts 1, answered outbound calls
+-- 0.5; signal "response", e.g. marketing: clicked campaign e-mails 2, opened 1, inbound contacts
 -- 0.5; each contact halved every channel_half_life_days before as_of); otherwise the fallback
--- order. None allowed: channel
--- NULL and a reason.
+-- order. None allowed: channel NULL and a reason.
 CREATE OR REPLACE TABLE preferred_channel AS
 WITH params AS (SELECT * FROM profile_build),
-purposes AS (SELECT unnest(['service', 'marketing']) AS purpose),
+purposes AS (SELECT * FROM cfg_channel_purpose),
 points AS (
     -- per customer x purpose x channel the contact point to use: one a person record holds
     -- whose own consent allows the purpose (marketing: granted; service: not withdrawn or
     -- objected), the golden record's first, then the most recently decided
     SELECT customer_id, purpose, channel, contact_point
-    FROM consent
-    WHERE reachable AND purpose IN ('service', 'marketing')
-      AND CASE WHEN purpose = 'marketing' THEN is_granted ELSE state NOT IN ('withdrawn', 'objection') END
+    FROM consent JOIN purposes USING (purpose)
+    WHERE reachable
+      AND CASE WHEN needs_grant THEN is_granted ELSE state NOT IN ('withdrawn', 'objection') END
     QUALIFY row_number() OVER (PARTITION BY customer_id, purpose, channel
                                ORDER BY is_golden DESC, decided_at DESC NULLS LAST, point_key) = 1
 ),
@@ -29,8 +30,8 @@ observed AS (
         h.channel,
         sum(h.w * pow(0.5, (epoch(p.as_of) - epoch(h.ts)) / 86400.0 / p.channel_half_life_days)) AS score,
         max(h.ts) AS last_used_at
-    FROM (
-        SELECT customer_id, channel, ts, 'service' AS purpose,
+    FROM (SELECT u.*, pu.purpose FROM (
+        SELECT customer_id, channel, ts, 'use' AS signal,
                CASE
                    WHEN direction = 'inbound' THEN 1.0
                    WHEN type = 'call' AND outcome IN ('resolved', 'escalated', 'open') THEN 0.5
@@ -39,7 +40,7 @@ observed AS (
         FROM contact_history
         WHERE customer_id IS NOT NULL AND type <> 'consent_change' AND ts IS NOT NULL
         UNION ALL
-        SELECT customer_id, channel, ts, 'marketing',
+        SELECT customer_id, channel, ts, 'response',
                CASE
                    WHEN outcome = 'clicked' THEN 2.0
                    WHEN outcome = 'opened' THEN 1.0
@@ -48,7 +49,8 @@ observed AS (
                END
         FROM contact_history
         WHERE customer_id IS NOT NULL AND type <> 'consent_change' AND ts IS NOT NULL
-    ) h, params p
+    ) u
+    JOIN purposes pu USING (signal)) h, params p
     WHERE h.w > 0
     GROUP BY h.customer_id, h.purpose, h.channel
 ),
@@ -81,7 +83,7 @@ chosen AS (
 ),
 granted AS (
     SELECT customer_id, purpose, bool_or(is_granted) AS any_granted
-    FROM consent WHERE purpose IN ('service', 'marketing')
+    FROM consent JOIN purposes USING (purpose)
     GROUP BY ALL
 ),
 summary AS (
@@ -89,40 +91,43 @@ summary AS (
         c.customer_id, c.purpose,
         list(c.channel ORDER BY c.fallback_rank) FILTER (WHERE c.allowed) AS allowed_channels,
         any_value(c.stated_channel) AS stated_channel,
+        any_value(pu.needs_grant) AS needs_grant,
+        any_value(pu.restrictable) AS restrictable,
         any_value(lb.reason_code) AS basis_code,
         any_value(lb.has_basis) AS has_basis,
         bool_or(g.any_granted) AS any_granted,
         bool_or(k.customer_id IS NOT NULL) AS any_point
     FROM candidates c
+    JOIN purposes pu ON pu.purpose = c.purpose
     LEFT JOIN legal_basis lb ON lb.customer_id = c.customer_id AND lb.purpose = c.purpose
     LEFT JOIN granted g ON g.customer_id = c.customer_id AND g.purpose = c.purpose
     LEFT JOIN (SELECT DISTINCT customer_id FROM contact_point) k ON k.customer_id = c.customer_id
     GROUP BY c.customer_id, c.purpose
 )
 -- A customer whose processing is restricted (processing_restriction, Art. 18 GDPR) gets no
--- marketing channel; the service channel is unaffected.
+-- channel for a purpose other than a contract's (marketing); the service channel is unaffected.
 SELECT
     s.customer_id,
     s.purpose,
-    CASE WHEN NOT s.no_marketing THEN ch.channel END AS channel,
-    CASE WHEN NOT s.no_marketing THEN ch.contact_point END AS contact_point,
+    CASE WHEN NOT s.restricted THEN ch.channel END AS channel,
+    CASE WHEN NOT s.restricted THEN ch.contact_point END AS contact_point,
     CASE
-        WHEN s.no_marketing THEN 'processing restricted (Art. 18 GDPR)'
+        WHEN s.restricted THEN 'processing restricted (Art. 18 GDPR)'
         WHEN ch.channel IS NOT NULL AND ch.channel = s.stated_channel THEN 'stated_preference'
         WHEN ch.channel IS NOT NULL AND coalesce(ch.score, 0) > 0 THEN 'observed_use'
         WHEN ch.channel IS NOT NULL THEN 'fallback_order'
         WHEN s.basis_code = 'objection' THEN 'objection'
-        WHEN s.purpose = 'marketing' AND NOT coalesce(s.any_granted, false) THEN 'no_marketing_consent'
+        WHEN s.needs_grant AND NOT coalesce(s.any_granted, false) THEN 'no_' || s.purpose || '_consent'
         WHEN NOT coalesce(s.has_basis, false) THEN 'no_legal_basis'
-        WHEN s.purpose = 'marketing' THEN 'no_contact_point_for_consented_channel'
+        WHEN s.needs_grant THEN 'no_contact_point_for_consented_channel'
         WHEN NOT s.any_point THEN 'no_contact_point'
         ELSE 'all_channels_withdrawn'
     END AS reason,
-    CASE WHEN NOT s.no_marketing THEN round(ch.score, 3) END AS score,
-    CASE WHEN NOT s.no_marketing THEN ch.last_used_at END AS last_used_at,
+    CASE WHEN NOT s.restricted THEN round(ch.score, 3) END AS score,
+    CASE WHEN NOT s.restricted THEN ch.last_used_at END AS last_used_at,
     s.stated_channel,
     coalesce(s.allowed_channels, []) AS allowed_channels
-FROM (SELECT su.*, su.purpose = 'marketing' AND pr.customer_id IS NOT NULL AS no_marketing
+FROM (SELECT su.*, su.restrictable AND pr.customer_id IS NOT NULL AS restricted
       FROM summary su LEFT JOIN processing_restriction pr USING (customer_id)) s
 LEFT JOIN chosen ch ON ch.customer_id = s.customer_id AND ch.purpose = s.purpose AND ch.rn = 1
 ORDER BY s.customer_id, s.purpose;

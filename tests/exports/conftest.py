@@ -26,6 +26,7 @@ import pytest
 from cdp.config import Settings
 from cdp.lake import write_parquet_atomic
 from cdp.schema import CONSENT_EVENT, CONTACT_EVENT, PERSON_RECORD, conform
+from identity.evidence import level_labels, link_evidence
 
 XSS_NAME = "<script>alert(1)</script>"
 
@@ -176,6 +177,14 @@ def write_fixture(data_dir: Path) -> Settings:
         for comp, labels in levels.items()]}
     (paths.models / "identity").mkdir(parents=True, exist_ok=True)
     (paths.models / "identity" / "model_v1.json").write_text(json.dumps(model))
+    # the evidence identity writes for the one link (identity/evidence.py)
+    clusters = pl.DataFrame(links).select(
+        "record_key", pl.col("customer_id").alias("cluster"), "link_method", "match_probability",
+        pl.col("record_key").replace_strict({"crm:CRM-1": "shop:S-1", "shop:S-1": "crm:CRM-1"}, default=None)
+        .alias("linked_to"))
+    write_parquet_atomic(link_evidence(clusters, pl.DataFrame(EDGES),
+                                       level_labels(paths.models / "identity" / "model_v1.json")),
+                         paths.identity / "link_evidence.parquet")
     build_profiles(settings)
     return settings
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import duckdb
 import pytest
 from typer.testing import CliRunner
 
@@ -61,7 +62,7 @@ def test_profile_shows_channel_consent_timeline_and_open_ticket(client):
     assert "30 service contacts" in html and "page 1 of 2" in html
     records = html[html.index('id="records"'):]
     # why the CRM contact belongs here, in words, naming the record it was linked to
-    assert "same e-mail address</strong> as the shop account <span class=\"mono\">S-1" in records
+    assert "same e-mail address, name and address</strong> as the shop account <span class=\"mono\">S-1" in records
     assert "matching model: very likely" in records
 
 
@@ -102,21 +103,65 @@ def test_retired_id_redirects_to_survivor(client):
     assert "was merged into" in client.get(resp.headers["Location"]).get_data(as_text=True)
 
 
-def test_agent_view_masks_birth_date_and_card(client):
+def test_agent_sees_no_birth_date_or_year_and_no_match_probability(client):
     html = client.get("/customer/C000000001").get_data(as_text=True)
-    assert "1980 (year only)" in html and "01.04.1980" not in html and "1980-04-01" not in html
+    assert "1980" not in html and "Born" not in html  # agent_profile has no birth date (nor year)
     assert "0.998" not in html  # no match probabilities for agents
+    assert "matching model: very likely" in html  # ... but how sure, in words
+
+
+def _steward_page(settings, customer_id: str = "C000000001") -> str:
+    settings.exports.console_role = "steward"
+    try:
+        app = create_app(settings)
+        html = app.test_client().get(f"/customer/{customer_id}").get_data(as_text=True)
+        app.extensions["cdp_console"].close()
+    finally:
+        settings.exports.console_role = "agent"
+    return html
 
 
 def test_steward_view_shows_more(built):
-    built.exports.console_role = "steward"
+    html = _steward_page(built)
+    assert "01.04.1980" in html and "0.9980" in html  # birth date and match probability
+    assert 'title="value segment (RFM)"' not in html and "CLV" not in html  # no marketing scores
+
+
+def _fields(html: str) -> set[str]:
+    return set(re.findall(r'data-field="([a-z_]+)"', html))
+
+
+def _columns(settings, view: str) -> set[str]:
+    con = duckdb.connect(str(settings.paths.duckdb), read_only=True)
     try:
-        app = create_app(built)
-        html = app.test_client().get("/customer/C000000001").get_data(as_text=True)
-        app.extensions["cdp_console"].close()
+        return {r[0] for r in con.execute(f"DESCRIBE {view}").fetchall()}
     finally:
-        built.exports.console_role = "agent"
-    assert "1980-04-01" in html and "0.9980" in html
+        con.close()
+
+
+@pytest.mark.parametrize("customer_id", ["C000000001", "C000000002", "C000000004"])
+def test_agent_page_shows_exactly_the_agent_profile_fields(client, built, customer_id):
+    html = client.get(f"/customer/{customer_id}").get_data(as_text=True)
+    assert _fields(html) == _columns(built, "agent_profile")
+
+
+def test_steward_page_shows_exactly_the_steward_profile_fields(built):
+    assert _fields(_steward_page(built)) == _columns(built, "steward_profile")
+
+
+def test_a_column_the_view_drops_leaves_the_page(fresh):
+    """The page follows the view: drop e-mail and address from agent_profile and they are gone."""
+    con = duckdb.connect(str(fresh.paths.duckdb))
+    for column in ("email", "street", "house_number"):
+        con.execute(f"ALTER TABLE agent_profile DROP COLUMN {column}")
+    con.close()
+    app = create_app(fresh)
+    html = app.test_client().get("/customer/C000000004").get_data(as_text=True)
+    app.extensions["cdp_console"].close()
+    fields = _fields(html)
+    assert "postcode" in fields and not {"email", "street", "house_number"} & fields
+    golden = html[html.index('id="golden"'):html.index("</section>", html.index('id="golden"'))]
+    assert "Dorfweg" not in golden and "<dt>E-mail</dt>" not in golden and "01067" in golden
 
 
 def test_names_are_escaped_and_no_script_can_run(client):

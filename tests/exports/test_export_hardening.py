@@ -24,9 +24,10 @@ def _cells(path) -> list[str]:
 
 def test_csv_cells_that_would_be_formulas_are_escaped(fresh):
     with duckdb.connect(str(fresh.paths.duckdb)) as con:
-        con.execute("UPDATE customer SET first_name = ?, last_name = ?, email = ? WHERE customer_id = 'C000000002'",
-                    list(HOSTILE.values()))
-        con.execute("UPDATE customer SET last_name = ? WHERE customer_id = 'C000000001'", ["-2\tx"])
+        for table in ("customer", "agent_profile"):  # the audience reads customer, the agent views agent_profile
+            con.execute(f"UPDATE {table} SET first_name = ?, last_name = ?, email = ? "
+                        "WHERE customer_id = 'C000000002'", list(HOSTILE.values()))
+            con.execute(f"UPDATE {table} SET last_name = ? WHERE customer_id = 'C000000001'", ["-2\tx"])
     export_agent_views(fresh, fmt="csv")
     audience = export_audience(fresh, "marketing", out=fresh.paths.exports / "a.csv")
     for path in (fresh.paths.exports / "agent_views" / "agent_profile.csv", audience.path):

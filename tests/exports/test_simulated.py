@@ -159,3 +159,23 @@ def test_readme_commands_work_as_typed_after_a_demo(sim, tmp_path, monkeypatch, 
     res = CliRunner().invoke(app, ["--data-dir", str(sim.data_dir), *args])
     assert res.exit_code == 0, f"{command}: {res.output[-500:]}"
     assert "error" not in res.output.lower()
+
+
+def test_console_and_agent_view_export_show_the_same_masked_cards(sim):
+    """Both read agent_profile: the console's card chips are the export's cells, never a full number."""
+    from exports.agent_views import export_agent_views
+
+    df = pl.read_parquet(export_agent_views(sim, "parquet")).filter(pl.col("bonus_card_numbers").is_not_null())
+    con = duckdb.connect(str(sim.paths.duckdb), read_only=True)
+    full = dict(con.execute("SELECT customer_id, bonus_card_numbers FROM customer").fetchall())
+    con.close()
+    sim.exports.console_role = "agent"
+    app = create_app(sim)
+    try:
+        for cid, cards in df.select("customer_id", "bonus_card_numbers").head(5).iter_rows():
+            html = app.test_client().get(f"/customer/{cid}").get_data(as_text=True)
+            shown = re.findall(r'<span class="chip">Card ([^<]+)</span>', html)
+            assert shown and "; ".join(shown) == cards
+            assert not any(n in html for n in full[cid])
+    finally:
+        app.extensions["cdp_console"].close()

@@ -3,7 +3,7 @@ import polars as pl
 from cdp.config import IdentitySettings
 from cdp.schema import PERSON_RECORD, conform
 from cdp.standardise import standardise
-from identity.cluster import cluster_records
+from identity.cluster import ClusterConstraints, cluster_records
 from identity.deterministic import deterministic_edges
 
 
@@ -28,7 +28,7 @@ def test_edges_above_threshold_form_clusters():
 def test_cannot_link_splits_a_chain_at_its_weakest_edge():
     edges = _edges([("a:1", "a:2", 0.99), ("a:2", "a:3", 0.91), ("a:3", "a:4", 0.999)])
     cannot = pl.DataFrame({"record_key_l": ["a:1"], "record_key_r": ["a:4"]})
-    out, rep = cluster_records(KEYS, edges, 0.9, cannot_link=cannot)
+    out, rep = cluster_records(KEYS, edges, 0.9, ClusterConstraints(cannot_link=cannot))
     assert _groups(out) == [["a:1", "a:2"], ["a:3", "a:4"], ["a:5"]]
     assert rep.cannot_link_edges_dropped == 1
 
@@ -36,14 +36,14 @@ def test_cannot_link_splits_a_chain_at_its_weakest_edge():
 def test_must_link_outranks_model_and_survives_cannot_path_cutting():
     edges = _edges([("a:1", "a:2", 0.2)])
     must = pl.DataFrame({"record_key_l": ["a:1"], "record_key_r": ["a:2"]})
-    out, _ = cluster_records(KEYS, edges, 0.9, must_link=must)
+    out, _ = cluster_records(KEYS, edges, 0.9, ClusterConstraints(must_link=must))
     assert ["a:1", "a:2"] in _groups(out)
     assert out.filter(pl.col("record_key") == "a:1")["link_method"][0] == "must_link"
 
 
 def test_oversized_cluster_is_reclustered_at_stricter_threshold():
     edges = _edges([("a:1", "a:2", 0.9999), ("a:2", "a:3", 0.95), ("a:3", "a:4", 0.9999), ("a:4", "a:5", 0.9999)])
-    out, _ = cluster_records(KEYS, edges, 0.9, max_cluster_size=3, split_thresholds=[0.99])
+    out, _ = cluster_records(KEYS, edges, 0.9, ClusterConstraints(max_cluster_size=3, split_thresholds=[0.99]))
     assert _groups(out) == [["a:1", "a:2"], ["a:3", "a:4", "a:5"]]
 
 

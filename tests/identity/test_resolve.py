@@ -84,6 +84,37 @@ def test_cannot_link_override_splits_and_must_link_merges(settings, data):
     assert m[ka] == m[kb] and m[a] != m[b]
 
 
+def test_link_evidence_names_the_link_that_put_each_record_in_its_customer(settings, data):
+    link = _link(settings)
+    ev = pl.read_parquet(settings.paths.identity / "link_evidence.parquet")
+    sizes = link.group_by("customer_id").len()
+    linked = link.join(sizes.filter(pl.col("len") > 1), on="customer_id", how="semi")
+    # one row per record of a multi-record customer, naming a record of the same customer
+    assert sorted(ev["record_key"].to_list()) == sorted(linked["record_key"].to_list())
+    cid = dict(link.select("record_key", "customer_id").iter_rows())
+    assert all(cid[r] == cid[o] and r != o for r, o in ev.select("record_key", "linked_to").iter_rows())
+    # the same method and probability identity_link holds; a key link names its key
+    both = ev.join(link, on="record_key", suffix="_link")
+    assert (both["link_method"] == both["link_method_link"]).all()
+    assert (both["match_probability"] - both["match_probability_link"]).abs().max() < 1e-9
+    keyed = ev.filter(pl.col("link_method") == "deterministic")
+    assert keyed.height and keyed["rule"].is_not_null().all()
+    scored = ev.filter(pl.col("link_method") == "probabilistic").select(pl.col("fields").explode()).unnest("fields")
+    assert scored.height and scored["label"].is_not_null().all() and scored["top_level"].any()
+
+
+def test_a_must_link_is_the_evidence_of_its_records(settings, data):
+    link = _link(settings)
+    singles = link.group_by("customer_id").len().filter(pl.col("len") == 1)["customer_id"].sort().to_list()
+    ka, kb = (link.filter(pl.col("customer_id") == c)["record_key"][0] for c in singles[:2])
+    settings.paths.overrides.mkdir(parents=True, exist_ok=True)
+    (settings.paths.overrides / "steward.csv").write_text(f"record_a,record_b,decision\n{ka},{kb},must_link\n")
+    resolve(settings, records=data[0], force=True)
+    ev = pl.read_parquet(settings.paths.identity / "link_evidence.parquet").filter(pl.col("record_key").is_in([ka, kb]))
+    assert sorted(ev["linked_to"].to_list()) == sorted([ka, kb])
+    assert ev["rule"].str.contains("must_link").all()
+
+
 def test_bad_override_file_names_file_and_row(settings, data):
     from identity.io import OverrideError
 

@@ -64,3 +64,31 @@ def test_contact_point_without_consented_channel_gives_a_reason(fixture_settings
     con = duckdb.connect(str(fixture_settings.paths.duckdb), read_only=True)
     assert _pref(con, "C000000001", "marketing")[:3] == (None, None, "no_marketing_consent")
     con.close()
+
+
+def test_channel_purposes_come_from_the_settings(fixture_settings):
+    """A purpose configured for channels gets one (profiling here, use-based: its basis is
+    legitimate interest, so a contact point only must not be withdrawn); one not configured none."""
+    import pytest
+
+    fixture_settings.profiles.channel_purposes = {"service": "use", "profiling": "use"}
+    build_profiles(fixture_settings)
+    con = duckdb.connect(str(fixture_settings.paths.duckdb), read_only=True)
+    try:
+        purposes = {r[0] for r in con.execute("SELECT DISTINCT purpose FROM preferred_channel").fetchall()}
+        service = con.execute("SELECT customer_id, channel FROM preferred_channel WHERE purpose = 'service' "
+                              "ORDER BY 1").fetchall()
+    finally:
+        con.close()
+    assert purposes == {"service", "profiling"}
+    fixture_settings.profiles.channel_purposes = {"service": "use", "marketing": "response"}
+    build_profiles(fixture_settings)
+    con = duckdb.connect(str(fixture_settings.paths.duckdb), read_only=True)
+    try:
+        assert con.execute("SELECT customer_id, channel FROM preferred_channel WHERE purpose = 'service' "
+                           "ORDER BY 1").fetchall() == service  # the other purposes do not change it
+    finally:
+        con.close()
+    fixture_settings.profiles.channel_purposes = {"newsletter": "response"}
+    with pytest.raises(ValueError, match="profiles.channel_purposes.newsletter"):
+        build_profiles(fixture_settings)
