@@ -32,6 +32,7 @@ import polars as pl
 import sqlglot
 
 from cdp.config import Settings
+from cdp.logs import current_log_file
 from cdp.schema import Dtype, schema
 from identity import model as m
 from identity.model import edge_columns
@@ -77,9 +78,31 @@ def spark_session(settings: Settings):
         # local mode: a few shuffle partitions per core, not the cluster default of 200
         # (each partition costs a task, which dominates on one machine)
         builder = builder.config("spark.sql.shuffle.partitions", str(2 * int(cores.group(1))))
+    _start_jvm(settings, builder)
     _SESSION = builder.getOrCreate()
     _SESSION.sparkContext.setLogLevel("ERROR")
     return _SESSION
+
+
+def _start_jvm(settings: Settings, builder) -> None:
+    """Start Spark's JVM with its stdout and stderr in the CDP log file, not on the terminal.
+
+    The JVM prints its start-up banner and warnings (log4j profile, hostname, native libraries,
+    UI port) before any log level applies; they go to the command's log file (or
+    ``<data_dir>/logs/spark.log``). Errors reach the user as the Python exception they raise.
+    """
+    from pyspark import SparkConf, SparkContext
+    from pyspark.java_gateway import launch_gateway
+
+    if SparkContext._gateway is not None:
+        return
+    target = current_log_file() or Path(settings.data_dir) / "logs" / "spark.log"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    conf = SparkConf()
+    for key, value in builder._options.items():
+        conf.set(key, value)
+    with open(target, "ab") as out:  # the child keeps its own copy of the descriptor
+        SparkContext._ensure_initialized(gateway=launch_gateway(conf, {"stdout": out, "stderr": out}))
 
 
 def stop_spark() -> None:

@@ -427,11 +427,15 @@ def _load_privacy_config(con: duckdb.DuckDBPyConnection, settings: Settings) -> 
         rows.append((o["subject"].strip().lower(), o["purpose"], o.get("source"), o.get("type")))
     if rows:
         con.executemany("INSERT INTO cfg_objection_subject VALUES (?, ?, ?, ?)", rows)
-    # one address key for person records and consent events: folded, letters and digits only
-    con.execute(
-        "CREATE TEMP MACRO address_key(s) AS nullif(regexp_replace(replace(replace(replace(replace("
-        "replace(lower(s), 'ß', 'ss'), 'ä', 'ae'), 'ö', 'oe'), 'ü', 'ue'), 'strasse', 'str'),"
-        " '[^a-z0-9]', '', 'g'), '')")
+    con.execute(ADDRESS_KEY_MACRO)
+
+
+#: One address key for person records and consent events: folded, letters and digits only
+#: (a macro the profile SQL calls; the Spark engine expands it inline).
+ADDRESS_KEY_MACRO = (
+    "CREATE TEMP MACRO address_key(s) AS nullif(regexp_replace(replace(replace(replace(replace("
+    "replace(lower(s), 'ß', 'ss'), 'ä', 'ae'), 'ö', 'oe'), 'ü', 'ue'), 'strasse', 'str'),"
+    " '[^a-z0-9]', '', 'g'), '')")
 
 
 #: How contact history counts as using a channel for a purpose (profiles.channel_purposes).

@@ -8,20 +8,36 @@ import typer
 
 from profiles.build import build_profiles
 from profiles.lookup import find_customers, read_profile
+from profiles.spark import build_profiles_spark
+
+#: Profile engines: the builder and where it writes. Spark writes Parquet beside the DuckDB file,
+#: which stays what the console, exports and analysts read.
+ENGINES = {
+    "duckdb": (build_profiles, lambda s: s.paths.duckdb),
+    "spark": (build_profiles_spark, lambda s: s.paths.root / "spark" / "profiles"),
+}
 
 
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to the ``cdp`` app. Import heavy modules inside the commands."""
 
     @app.command("build-profiles")
-    def build_profiles_cmd(ctx: typer.Context) -> None:
+    def build_profiles_cmd(
+        ctx: typer.Context,
+        engine: str = typer.Option(None, "--engine", help="duckdb (data/cdp.duckdb, the serving store) or "
+                                   "spark (the same SQL on Spark SQL, Parquet in data/spark/profiles/); "
+                                   "default: profiles.engine"),
+    ) -> None:
         """Build data/cdp.duckdb (golden record, contacts, consent, channel, value) and swap it in."""
         from rich.console import Console
         from rich.table import Table
 
-
-        counts = build_profiles(ctx.obj)
-        table = Table(title=f"profiles → {ctx.obj.paths.duckdb}")
+        engine = engine or ctx.obj.profiles.engine
+        if engine not in ENGINES:
+            raise typer.BadParameter(f"engine {engine!r} is not known; use one of {', '.join(ENGINES)}")
+        builder, target = ENGINES[engine]
+        counts = builder(ctx.obj)
+        table = Table(title=f"profiles → {target(ctx.obj)}")
         table.add_column("table")
         table.add_column("rows", justify="right")
         for name, n in counts.items():

@@ -12,9 +12,12 @@ CREATE OR REPLACE TABLE cx_kpi_monthly AS
 WITH params AS (SELECT p.as_of, p.lapsed_after_days, c.cx_kpi_months FROM profile_build p, cfg_cx c),
 months AS (
     SELECT CAST(m AS DATE) AS month, CAST(m + INTERVAL 1 MONTH AS DATE) AS month_end
-    FROM params,
-         range(date_trunc('month', params.as_of) - to_months(params.cx_kpi_months - 1),
-               date_trunc('month', params.as_of) + INTERVAL 1 MONTH, INTERVAL 1 MONTH) t(m)
+    FROM (
+        -- unnest(generate_series(…)) rather than the range() table function: Spark SQL reads it too
+        SELECT unnest(generate_series(date_trunc('month', as_of) - to_months(cx_kpi_months - 1),
+                                      date_trunc('month', as_of), INTERVAL 1 MONTH)) AS m
+        FROM params
+    )
 ),
 fb AS (
     SELECT date_trunc('month', answered_at)::DATE AS month,
@@ -34,7 +37,8 @@ opened AS (
 closed AS (
     SELECT date_trunc('month', closed_at)::DATE AS month, count(*) AS cases_closed,
            round(avg(first_contact_resolution::INTEGER), 3) AS fcr_rate,
-           round(median(handling_hours), 1) AS median_handling_hours,
+           -- rounded as a decimal, half up: the same on DuckDB and Spark SQL (9.95 → 10.0)
+           CAST(round(CAST(median(handling_hours) AS DECIMAL(18, 6)), 1) AS DOUBLE) AS median_handling_hours,
            -- summed as decimals: the same result whatever order the cases are read in
            round(avg(handling_hours::DECIMAL(18, 1)), 1) AS avg_handling_hours
     FROM service_case WHERE closed_at IS NOT NULL GROUP BY 1
@@ -60,7 +64,7 @@ churned AS (
     -- a purchase followed by no other for lapsed_after_days (and the gap is over by as_of)
     SELECT date_trunc('month', g.d)::DATE AS month, count(DISTINCT g.customer_id) AS churned
     FROM gaps g, params p
-    WHERE coalesce(g.next_d, CAST(p.as_of AS DATE)) - g.d > p.lapsed_after_days
+    WHERE date_diff('day', g.d, coalesce(g.next_d, CAST(p.as_of AS DATE))) > p.lapsed_after_days
     GROUP BY 1
 ),
 active_base AS (

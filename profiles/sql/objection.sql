@@ -22,12 +22,15 @@ WITH recorded AS (
 )
 SELECT
     r.*,
-    NOT EXISTS (
-        SELECT 1 FROM consent_event g
-        WHERE g.customer_id = r.customer_id AND g.purpose = r.purpose AND g.status = 'granted'
-          AND g.ts > r.objected_at
-    ) AS active
+    -- no grant after the objection (a join rather than a correlated NOT EXISTS, which Spark SQL
+    -- fails to plan here; the same result on both engines)
+    coalesce(g.last_granted_at <= r.objected_at, true) AS active
 FROM recorded r
+LEFT JOIN (
+    SELECT customer_id, purpose, max(ts) AS last_granted_at
+    FROM consent_event WHERE status = 'granted'
+    GROUP BY customer_id, purpose
+) g ON g.customer_id = r.customer_id AND g.purpose = r.purpose
 ORDER BY r.customer_id, r.purpose, r.objected_at;
 
 COMMENT ON TABLE objection IS 'Every objection (Art. 21 GDPR) from any source: consent events with status objection and contacts the source types as one (privacy settings objection_subjects, e.g. a letter "Widerspruch Werbung"). An objection suppresses the purpose on every channel and contact point.';

@@ -54,11 +54,13 @@ SELECT
     CASE WHEN a.is_closed THEN 'closed' ELSE 'open' END AS status,
     a.contacts,
     a.channel_history,
-    list_distinct(a.channel_history) AS channels,
+    -- sorted: list_distinct's order is unspecified (it differed between DuckDB and Spark)
+    list_sort(list_distinct(a.channel_history)) AS channels,
     coalesce(a.agent_teams, []) AS agent_teams,
+    -- rounded as a decimal, half up (3 h 39 min = 3.65 → 3.7), the same on DuckDB and Spark SQL
     CASE WHEN a.is_closed
-         THEN round((epoch(coalesce(a.last_closed_at, a.any_closed_at, a.last_contact_at))
-                     - epoch(a.opened_at)) / 3600.0, 1) END AS handling_hours,
+         THEN CAST(round(CAST((epoch(coalesce(a.last_closed_at, a.any_closed_at, a.last_contact_at))
+                     - epoch(a.opened_at)) / 3600.0 AS DECIMAL(18, 6)), 1) AS DOUBLE) END AS handling_hours,
     CASE WHEN NOT a.is_closed
          THEN CAST(floor((epoch(p.as_of) - epoch(a.opened_at)) / 86400) AS INTEGER) END AS age_days,
     (a.is_closed AND a.contacts = 1 AND NOT a.reopened) AS first_contact_resolution,
