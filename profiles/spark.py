@@ -72,13 +72,25 @@ class SparkSqlError(RuntimeError):
 #: DuckDB functions sqlglot leaves as they are → Spark's function of the same meaning.
 _FUNCTIONS = {
     "arg_max_null": "max_by",  # arg_max that keeps a NULL value: Spark's max_by keeps NULLs
+    "epoch_us": "unix_micros",  # microseconds since 1970 of a timestamp
 }
 
 
 def to_spark(node: exp.Expression, macros: dict[str, tuple[list[str], exp.Expression]]) -> str:
     """One DuckDB expression or query as Spark SQL, with DuckDB macros expanded inline."""
 
-    def translate(n: exp.Expression) -> exp.Expression:
+    def translate(n: exp.Expression) -> exp.Expr:
+        if isinstance(n, exp.ArgMin) and n.args.get("count") is not None:
+            # DuckDB's min_by(value, key, n): the values of the n smallest keys, smallest first;
+            # Spark has no top-n aggregate: sort the (key, value) structs and keep n (structs
+            # compare field by field on both engines)
+            pairs = sqlglot.parse_one(
+                f"array_sort(collect_list(named_struct('k', {n.expression.transform(translate).sql('spark')}, "
+                f"'v', {n.this.transform(translate).sql('spark')})), "
+                "(_l, _r) -> CASE WHEN _l.k < _r.k THEN -1 WHEN _l.k > _r.k THEN 1 ELSE 0 END)", read="spark")
+            values = sqlglot.parse_one(f"transform({pairs.sql('spark')}, _s -> _s.v)", read="spark")
+            # n may be a subquery: kept outside the lambda (Spark refuses subqueries in one)
+            return exp.Anonymous(this="slice", expressions=[values, exp.Literal.number(1), n.args["count"].copy()])
         if isinstance(n, exp.ArgMax | exp.ArgMin):
             # DuckDB's arg_max skips rows whose value is NULL, Spark's max_by keeps them:
             # order those rows by NULL, which max_by/min_by skip
@@ -93,7 +105,8 @@ def to_spark(node: exp.Expression, macros: dict[str, tuple[list[str], exp.Expres
             lo, hi = n.expressions[0].this, n.expressions[0].expression
             length = exp.Add(this=exp.Sub(this=exp.Paren(this=hi.copy()), expression=exp.Paren(this=lo.copy())),
                              expression=exp.Literal.number(1))
-            return exp.Anonymous(this="slice", expressions=[n.this.copy(), lo.copy(), length])
+            # (the sliced list is translated here: a replaced node's children are not revisited)
+            return exp.Anonymous(this="slice", expressions=[n.this.copy().transform(translate), lo.copy(), length])
         if isinstance(n, exp.TimeToUnix):
             # DuckDB's epoch(ts) keeps the fraction of a second; Spark's unix_timestamp drops it
             return exp.Div(this=exp.Anonymous(this="unix_micros", expressions=[n.this.copy()]),

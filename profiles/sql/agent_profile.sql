@@ -94,9 +94,10 @@ LEFT JOIN (
     -- "now" is the build's as_of (the latest event in the data), as in the analysts' queries
     SELECT customer_id, count(*) AS open_tickets,
            list({'ts': ts, 'channel': channel, 'summary': summary,
-                 'age_days': date_diff('day', ts, (SELECT max(as_of) FROM profile_build))}
+                 'age_days': date_diff('day', ts, b.as_of)}
                 ORDER BY ts DESC NULLS LAST, contact_id) AS open_ticket_list
     FROM contact_history
+    CROSS JOIN (SELECT max(as_of) AS as_of FROM profile_build) b  -- a join, not a subquery: Spark runs it too
     WHERE customer_id IS NOT NULL AND type = 'ticket' AND coalesce(status, 'open') = 'open'
     GROUP BY customer_id
 ) ot ON ot.customer_id = t.customer_id

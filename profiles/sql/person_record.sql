@@ -46,18 +46,21 @@ rule_words AS (
     WHERE x.k <> 'must_link'
     GROUP BY x.record_key
 ),
-worded AS (
-    SELECT e.record_key, e.linked_to, coalesce(e.rule LIKE '%must_link%', false) AS must,
-           list_transform(list_sort(coalesce(k.keys, []) || coalesce(s.same, [])), lambda x: x.w) AS named,
-           coalesce(s.partly, []) AS partly
-    FROM src_link_evidence e
-    LEFT JOIN rule_words k USING (record_key)
-    LEFT JOIN said s USING (record_key)
+named AS (
+    -- each detail once (a trusted key is also a comparison at its top level), at its first place
+    SELECT x.record_key, x.d.w AS w, min(x.d.r) AS r
+    FROM (SELECT record_key, unnest(coalesce(k.keys, []) || coalesce(s.same, [])) AS d
+          FROM src_link_evidence
+          LEFT JOIN rule_words k USING (record_key)
+          LEFT JOIN said s USING (record_key)) x
+    GROUP BY x.record_key, x.d.w
 ),
 agreed AS (
-    -- each detail once (a trusted key is also a comparison at its top level)
-    SELECT *, list_filter(named, lambda x, i: NOT list_contains(named[1:i - 1], x)) AS agree
-    FROM worded
+    SELECT e.record_key, e.linked_to, coalesce(e.rule LIKE '%must_link%', false) AS must,
+           coalesce(n.agree, []) AS agree, coalesce(s.partly, []) AS partly
+    FROM src_link_evidence e
+    LEFT JOIN (SELECT record_key, list(w ORDER BY r, w) AS agree FROM named GROUP BY record_key) n USING (record_key)
+    LEFT JOIN said s USING (record_key)
 )
 SELECT r.customer_id, r.record_key, r.source_system, r.source_entity, r.source_record_id,
        r.salutation, r.title, r.first_name, r.last_name, r.birth_date, r.email, r.phone, r.mobile,
@@ -67,11 +70,12 @@ SELECT r.customer_id, r.record_key, r.source_system, r.source_entity, r.source_r
        CASE
            WHEN w.record_key IS NULL THEN NULL
            WHEN w.must THEN 'confirmed by a data steward'
-           WHEN len(w.agree) = 0 AND len(w.partly) = 0 THEN 'similar details (matching model)'
+           WHEN array_length(w.agree) = 0 AND array_length(w.partly) = 0 THEN 'similar details (matching model)'
            ELSE concat_ws('; ',
-               CASE WHEN len(w.agree) > 0 THEN 'same '
-                   || CASE WHEN len(w.agree) = 1 THEN w.agree[1]
-                           ELSE array_to_string(w.agree[1:len(w.agree) - 1], ', ') || ' and ' || w.agree[len(w.agree)]
+               CASE WHEN array_length(w.agree) > 0 THEN 'same '
+                   || CASE WHEN array_length(w.agree) = 1 THEN w.agree[1]
+                           ELSE array_to_string(w.agree[1:array_length(w.agree) - 1], ', ') || ' and '
+                                || w.agree[array_length(w.agree)]
                       END END,
                nullif(array_to_string(w.partly, '; '), ''))
        END AS link_reason,
