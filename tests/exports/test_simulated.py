@@ -15,6 +15,7 @@ from cdp.config import Settings
 from cli.main import app
 from exports.audience import export_audience
 from exports.console.app import create_app
+from tests.simulated import run_cli_steps
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -22,12 +23,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory) -> Settings:
     data = tmp_path_factory.mktemp("sim") / "data"
-    runner = CliRunner()
-    for args in (["generate", "--persons", "300", "--seed", "5"], ["ingest"], ["resolve"], ["build-profiles"]):
-        res = runner.invoke(app, ["--data-dir", str(data), *args])
-        if res.exit_code != 0:
-            pytest.skip(f"upstream `cdp {args[0]}` failed (exit {res.exit_code}): {res.output[-300:]}")
-    return Settings().with_data_dir(data)
+    return run_cli_steps(data, 300, 5, ("ingest", "resolve", "build-profiles"))
 
 
 def _events_from_the_lake(settings: Settings, purpose: str) -> pl.DataFrame:

@@ -25,6 +25,7 @@ from identity import model as m
 from identity.identify import Identifier, query_record
 from identity.identify_index import index_dir
 from identity.io import load_person_records
+from tests.simulated import run_cli_steps
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -32,12 +33,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory) -> Settings:
     data = tmp_path_factory.mktemp("identify") / "data"
-    runner = CliRunner()
-    for args in (["generate", "--persons", "300", "--seed", "5"], ["ingest"], ["resolve"], ["build-profiles"]):
-        res = runner.invoke(app, ["--data-dir", str(data), *args])
-        if res.exit_code != 0:
-            pytest.skip(f"upstream `cdp {args[0]}` failed (exit {res.exit_code}): {res.output[-300:]}")
-    return Settings().with_data_dir(data)
+    return run_cli_steps(data, 300, 5, ("ingest", "resolve", "build-profiles"))
 
 
 @pytest.fixture(scope="module")

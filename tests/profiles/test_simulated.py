@@ -9,15 +9,14 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 import pytest
-from typer.testing import CliRunner
 
 from cdp.config import ProfileSettings, Settings
 from cdp.lake import read_table
 from cdp.schema import CONSENT_EVENT, CONTACT_EVENT
-from cli.main import app
 from profiles.build import build_profiles
 from profiles.cx_eval import evaluate_churn
 from profiles.lookup import find_customers
+from tests.simulated import run_cli_steps
 
 from .consent_oracle import expected_states
 from .test_analyst_queries import BLOCKS
@@ -28,12 +27,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory) -> Settings:
     data = tmp_path_factory.mktemp("sim") / "data"
-    runner = CliRunner()
-    for args in (["generate", "--persons", "300", "--seed", "7"], ["ingest"], ["resolve"]):
-        res = runner.invoke(app, ["--data-dir", str(data), *args])
-        if res.exit_code != 0:
-            pytest.skip(f"upstream `cdp {args[0]}` failed (exit {res.exit_code}): {res.output[-300:]}")
-    settings = Settings().with_data_dir(data)
+    settings = run_cli_steps(data, 300, 7, ("ingest", "resolve"))
     build_profiles(settings)
     return settings
 
