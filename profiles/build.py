@@ -24,6 +24,8 @@ import re
 import shutil
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from importlib import resources
@@ -138,6 +140,34 @@ def sql_text(name: str) -> str:
     return resources.files("profiles").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
 
 
+@contextmanager
+def building_database(settings: Settings, copy_current: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to a new profile database beside ``data/cdp.duckdb`` (a copy of the current
+    one with ``copy_current``), swapped in when the block ends without an error; on an error the
+    current database stays as it was and the new one is removed."""
+    target = settings.paths.duckdb
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.building-{uuid.uuid4().hex}")
+    try:
+        if copy_current:
+            shutil.copyfile(target, tmp)
+        con = duckdb.connect(str(tmp))
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            con.execute("SET enable_progress_bar = false")
+            _limit_memory(con, settings, tmp)
+            yield con
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        swap_database(tmp, target)
+    finally:
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            if leftover.exists():
+                leftover.unlink()
+        shutil.rmtree(tmp.with_name(tmp.name + ".spill"), ignore_errors=True)
+
+
 def build_profiles(settings: Settings) -> dict[str, int]:
     """Build every profile table into a new DuckDB file and swap it over ``data/cdp.duckdb``.
 
@@ -155,48 +185,31 @@ def build_profiles(settings: Settings) -> dict[str, int]:
     link_file = paths.identity / IDENTITY_FILES["src_identity_link"]
     if not link_file.is_file():
         raise FileNotFoundError(f"{link_file}: identity_link is missing; run `cdp resolve` first")
-    target = paths.duckdb
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.building-{uuid.uuid4().hex}")
     started = time.perf_counter()
-    try:
-        con = duckdb.connect(str(tmp))
-        try:
-            con.execute("SET TimeZone = 'UTC'")
-            con.execute("SET enable_progress_bar = false")
-            _limit_memory(con, settings, tmp)
-            _load_inputs(con, settings)
-            _load_config(con, settings, as_of_of_sources(con, settings))
-            # Data protection: restriction of processing is an input the profile SQL joins.
-            restriction_table(con, settings)
-            for name in BUILD_ORDER:
-                t0 = time.perf_counter()
-                con.execute(sql_text(name))
-                log.info("built %s in %.1f s", name, time.perf_counter() - t0)
-            # Data protection: the pseudonymised analyst tables.
-            apply_to_profiles(con, settings)
-            # Customer experience last: churn risk only where customer_value's profiling gate lets scores through.
-            cx.build_customer_experience(con, settings, sql_text)
-            _inherit_view_comments(con)
-            _check_comments(con)
-            counts = _counts(con)
-            write_build_state(con, settings)
-            con.execute("CHECKPOINT")
-        finally:
-            con.close()
-        swap_database(tmp, target)
-    finally:
-        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-            if leftover.exists():
-                leftover.unlink()
-        shutil.rmtree(tmp.with_name(tmp.name + ".spill"), ignore_errors=True)
+    with building_database(settings) as con:
+        _load_inputs(con, settings)
+        _load_config(con, settings, as_of_of_sources(con, settings))
+        # Data protection: restriction of processing is an input the profile SQL joins.
+        restriction_table(con, settings)
+        for name in BUILD_ORDER:
+            t0 = time.perf_counter()
+            con.execute(sql_text(name))
+            log.info("built %s in %.1f s", name, time.perf_counter() - t0)
+        # Data protection: the pseudonymised analyst tables.
+        apply_to_profiles(con, settings)
+        # Customer experience last: churn risk only where customer_value's profiling gate lets scores through.
+        cx.build_customer_experience(con, settings, sql_text)
+        _inherit_view_comments(con)
+        _check_comments(con)
+        counts = _counts(con)
+        write_build_state(con, settings)
     log.info(
         "profiles: %d customers, %d contacts, %d consent events in %.1f s -> %s",
         counts["customer"],
         counts["contact_history"],
         counts["consent_event"],
         time.perf_counter() - started,
-        target,
+        paths.duckdb,
     )
     return counts
 

@@ -26,16 +26,13 @@ The result is the database a full build over the same canonical and identity out
 from __future__ import annotations
 
 import logging
-import shutil
 import time
-import uuid
 from pathlib import Path
 
 import duckdb
 
 from cdp.config import Settings
 from cdp.db import scalar
-from cdp.lake import swap_database
 from cdp.schema import CANONICAL_TABLES, duckdb_ddl
 from privacy.hooks import apply_to_profiles, pseudo_rows, restriction_table
 from profiles import build, cx
@@ -50,12 +47,12 @@ from profiles.build import (
     _capped_as_of,
     _check_comments,
     _counts,
-    _limit_memory,
     _load_config,
     _load_parquet,
     _parquet_files,
     _standardise_consent_points,
     build_fingerprint,
+    building_database,
 )
 
 log = logging.getLogger(__name__)
@@ -120,30 +117,12 @@ def update_profiles(settings: Settings) -> dict[str, int | float | str]:
     ok, why = incremental_status(settings)
     if not ok:
         raise NotIncremental(why)
-    paths = settings.paths
-    target = paths.duckdb
-    tmp = target.with_name(f".{target.name}.building-{uuid.uuid4().hex}")
     started = time.perf_counter()
-    try:
-        shutil.copyfile(target, tmp)
-        con = duckdb.connect(str(tmp))
-        try:
-            con.execute("SET TimeZone = 'UTC'")
-            con.execute("SET enable_progress_bar = false")
-            _limit_memory(con, settings, tmp)
-            stats = _apply(con, settings)
-            _check_comments(con)
-            counts: dict[str, int | float | str] = dict(_counts(con))
-            counts.update(stats)
-            con.execute("CHECKPOINT")
-        finally:
-            con.close()
-        swap_database(tmp, target)
-    finally:
-        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-            if leftover.exists():
-                leftover.unlink()
-        shutil.rmtree(tmp.with_name(tmp.name + ".spill"), ignore_errors=True)
+    with building_database(settings, copy_current=True) as con:
+        stats = _apply(con, settings)
+        _check_comments(con)
+        counts: dict[str, int | float | str] = dict(_counts(con))
+        counts.update(stats)
     log.info("profiles (delta): %s customers affected, %s in scope, %.1f s", counts.get("delta_customers_affected"),
              counts.get("delta_customers_in_scope"), time.perf_counter() - started)
     return counts
