@@ -134,6 +134,9 @@ class ProfileSettings:
     # DuckDB's memory cap for the profile build; beyond it DuckDB spills to a temp directory
     # beside the database (1M persons: 6GB → 265 s / 6.4 GB peak, no cap → 191 s / 16.4 GB).
     duckdb_memory_limit: str = "8GB"
+    # Customers per step when building the role tables (agent_profile, steward_profile): at 1M
+    # persons they did not fit in 8 GB in one step. 0: all customers in one step.
+    role_table_chunk: int = 200_000
     # Engine of `cdp build-profiles`: "duckdb" builds data/cdp.duckdb (the serving store every
     # reader uses); "spark" runs the same profile SQL on Spark SQL (identity.spark_master) and
     # writes Parquet to <data dir>/spark/profiles/<table>/ (profiles/spark.py).

@@ -152,7 +152,10 @@ class _ProgressHandler(logging.Handler):
         elif kind == dg.DagsterEventType.STEP_FAILURE:
             err = event.event_specific_data.error
             cause = err.cause.message.strip() if err and err.cause else (err.message.strip() if err else "")
-            self.echo(f"  ✗ {_STAGE.get(step, step)} failed: {cause.splitlines()[-1] if cause else ''}")
+            # the first line names the error (DuckDB's out-of-memory message ends in a link to
+            # its tuning guide, which alone told the user nothing)
+            first = next((line for line in cause.splitlines() if line.strip()), "")
+            self.echo(f"  ✗ {_STAGE.get(step, step)} failed: {first}")
 
 
 def _progress_logger(echo: Echo, status: Callable[[str], None] | None = None) -> dg.LoggerDefinition:

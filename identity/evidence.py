@@ -61,31 +61,40 @@ def link_evidence(clusters: pl.DataFrame, edges: pl.DataFrame, labels: dict[str,
         pl.max_horizontal("record_key", "linked_to").alias("record_key_r"),
     )
     pair = ["record_key_l", "record_key_r"]
+    wanted = linked.select(pair).unique()
     rules = (edges.filter(pl.col("link_method").is_in(["deterministic", "must_link"]))
+             .join(wanted, on=pair, how="semi")
              .with_columns(pl.when(pl.col("link_method") == "must_link").then(pl.lit("must_link"))
                            .otherwise(pl.col("rule")).alias("rule"))
              .group_by(pair).agg(pl.col("rule").drop_nulls().unique().sort().str.join(", ")))
     comps = [c for c in labels if f"gamma_{c}" in edges.columns]
-    scored = edges.filter(pl.col("link_method") == "probabilistic").unique(pair, keep="first")
-    fields = [
-        pl.struct(
-            pl.lit(c).alias("comparison"),
-            pl.col(f"gamma_{c}").cast(pl.Int32).alias("level"),
-            pl.col(f"gamma_{c}").cast(pl.Int32).replace_strict(labels[c], default=None, return_dtype=pl.String)
-            .alias("label"),
-            (pl.col(f"gamma_{c}") == max(labels[c])).alias("top_level"),
-            (pl.col(f"mw_{c}").cast(pl.Float64) if f"mw_{c}" in edges.columns else pl.lit(None, pl.Float64))
-            .alias("match_weight"),
-        )
-        for c in comps
+    # only the edges clustering kept (about one per linked record, not every scored pair: at 1M
+    # persons 3.5M edges, and the per-field rows below are the costly part)
+    scored = (edges.filter(pl.col("link_method") == "probabilistic").join(wanted, on=pair, how="semi")
+              .unique(pair, keep="first")
+              .with_columns((pl.col("match_weight").cast(pl.Float64) if "match_weight" in edges.columns
+                             else pl.lit(None, pl.Float64)).alias("scored_weight")))
+    # one row per pair and comparison that has a level, in comparison order, then one list per pair
+    per_field = [
+        scored.select(
+            *pair, pl.lit(i, pl.Int32).alias("_order"),
+            pl.struct(
+                pl.lit(c).alias("comparison"),
+                pl.col(f"gamma_{c}").cast(pl.Int32).alias("level"),
+                pl.col(f"gamma_{c}").cast(pl.Int32).replace_strict(labels[c], default=None, return_dtype=pl.String)
+                .alias("label"),
+                (pl.col(f"gamma_{c}") == max(labels[c])).alias("top_level"),
+                (pl.col(f"mw_{c}").cast(pl.Float64) if f"mw_{c}" in edges.columns else pl.lit(None, pl.Float64))
+                .alias("match_weight"),
+            ).alias("field"),
+        ).filter(pl.col("field").struct.field("level").is_not_null())
+        for i, c in enumerate(comps)
     ]
-    scored = scored.select(
-        *pair,
-        (pl.col("match_weight").cast(pl.Float64) if "match_weight" in edges.columns
-         else pl.lit(None, pl.Float64)).alias("scored_weight"),
-        pl.concat_list(fields).list.eval(pl.element().filter(pl.element().struct.field("level").is_not_null()))
-        .alias("fields") if fields else pl.lit(None, pl.List(FIELD)).alias("fields"),
-    )
+    fields = (pl.concat(per_field).sort([*pair, "_order"]).group_by(pair, maintain_order=True)
+              .agg(pl.col("field").alias("fields")) if per_field
+              else pl.DataFrame(schema={"record_key_l": pl.String, "record_key_r": pl.String,
+                                        "fields": pl.List(FIELD)}))
+    scored = scored.select(*pair, "scored_weight").join(fields, on=pair, how="left")
     out = (linked.join(rules, on=pair, how="left").join(scored, on=pair, how="left")
            .with_columns(pl.col("scored_weight").alias("match_weight"),
                          pl.col("fields").fill_null(pl.lit([], pl.List(FIELD)))))

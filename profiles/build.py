@@ -193,7 +193,7 @@ def build_profiles(settings: Settings) -> dict[str, int]:
         restriction_table(con, settings)
         for name in BUILD_ORDER:
             t0 = time.perf_counter()
-            con.execute(sql_text(name))
+            build_table(con, settings, name)
             log.info("built %s in %.1f s", name, time.perf_counter() - t0)
         # Data protection: the pseudonymised analyst tables.
         apply_to_profiles(con, settings)
@@ -212,6 +212,69 @@ def build_profiles(settings: Settings) -> dict[str, int]:
         paths.duckdb,
     )
     return counts
+
+
+#: The role tables hold one list-heavy row per customer; built over every customer at once their
+#: aggregates outgrow the memory cap (agent_profile ran out of 8 GB at 1M persons), so they are
+#: built ``profiles.role_table_chunk`` customers at a time, in customer_id order.
+CHUNKED = set(ROLE_TABLES)
+#: What the role tables read per customer, and the column naming the customer: during a chunk each
+#: is shadowed by a temp view of the chunk's customers (a table not listed is read whole, which is
+#: still right, as every join is on the customer).
+PER_CUSTOMER_INPUTS = {
+    "customer": "customer_id",
+    "customer_value": "customer_id",
+    "preferred_channel": "customer_id",
+    "consent": "customer_id",
+    "objection": "customer_id",
+    "contact_history": "customer_id",
+    "processing_restriction": "customer_id",
+    "customer_id_history": "new_customer_id",
+    "person_record": "customer_id",
+    "agent_profile": "customer_id",
+}
+
+
+def build_table(con: duckdb.DuckDBPyConnection, settings: Settings, name: str) -> None:
+    """Run ``profiles/sql/<name>.sql``; a role table in ranges of customers (:data:`CHUNKED`)."""
+    chunk = settings.profiles.role_table_chunk
+    if name not in CHUNKED or chunk <= 0:
+        con.execute(sql_text(name))
+        return
+    starts = [r[0] for r in con.execute(
+        "SELECT customer_id FROM (SELECT customer_id, row_number() OVER (ORDER BY customer_id) - 1 AS i "
+        "FROM customer) WHERE i % ? = 0 ORDER BY customer_id", [chunk]).fetchall()]
+    if len(starts) <= 1:
+        con.execute(sql_text(name))
+        return
+    where = '"{}"."{}"'.format(*con.execute("SELECT current_database(), current_schema()").fetchone() or ("", ""))
+    inputs = [(t, c) for t, c in PER_CUSTOMER_INPUTS.items()
+              if t != name and scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? "
+                                           "AND database_name = current_database()", [t])]
+    parts = f"{name}__parts"
+    try:
+        for i, lo in enumerate(starts):
+            hi = starts[i + 1] if i + 1 < len(starts) else None
+            for table, col in inputs:
+                # customer ids are the CDP's own keys, quoted as literals (a view takes no parameters)
+                cond = f"{col} >= {_literal(lo)}" + (f" AND {col} < {_literal(hi)}" if hi is not None else "")
+                con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT * FROM {where}.{table} WHERE {cond}")
+            con.execute(sql_text(name))
+            if i == 0:
+                con.execute(f"DROP TABLE IF EXISTS {parts}")
+                con.execute(f"ALTER TABLE {name} RENAME TO {parts}")  # keeps the table's comments
+            else:
+                con.execute(f"INSERT INTO {parts} SELECT * FROM {name}")
+                con.execute(f"DROP TABLE {name}")
+    finally:
+        for table, _ in inputs:
+            con.execute(f"DROP VIEW IF EXISTS temp.main.{table}")
+    con.execute(f"DROP TABLE IF EXISTS {name}")
+    con.execute(f"ALTER TABLE {parts} RENAME TO {name}")
+
+
+def _literal(value: str) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 #: Schema of the build's own bookkeeping (not an analyst table): the settings fingerprint and

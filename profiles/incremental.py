@@ -363,7 +363,7 @@ def _recompute(con: duckdb.DuckDBPyConnection, settings: Settings, main: str) ->
     # materialised per-role tables over customer_360 (as_of-dependent columns): over everyone
     for name in ("agent_profile", "agent_contact", "steward_profile"):
         if name in build.BUILD_ORDER:
-            step(name, lambda name=name: con.execute(build.sql_text(name)))
+            step(name, lambda name=name: build.build_table(con, settings, name))
     build._inherit_view_comments(con)  # their pass-through columns carry the tables' comments
     step("cx_summaries", lambda: cx.build_cx_summaries(con, settings, build.sql_text))
     restricted_changed = scalar(con, f"""SELECT count(*) FROM (

@@ -85,3 +85,36 @@ def test_counts_are_returned_per_table(fixture_settings):
     assert counts["consent"] == 3 * 20
     assert counts["preferred_channel"] == 4 * 2
     assert counts["contact_history"] == 18 + 8
+
+
+def test_role_tables_built_in_customer_ranges_equal_one_step_build(tmp_path):
+    """At 1M persons agent_profile did not fit the memory cap in one step; built a few customers
+    at a time, every table (role tables included, with their comments) is the one-step build's,
+    and the role tables stay sorted by customer for the console's point lookups."""
+    import dataclasses
+    import shutil
+
+    import duckdb
+
+    from profiles.build import build_profiles
+    from profiles.compare import compare_databases
+
+    from .conftest import write_fixture
+
+    whole = write_fixture(tmp_path / "whole")
+    whole = dataclasses.replace(whole, profiles=dataclasses.replace(whole.profiles, role_table_chunk=0))
+    build_profiles(whole)
+    chunked = write_fixture(tmp_path / "chunked")
+    chunked = dataclasses.replace(chunked, profiles=dataclasses.replace(chunked.profiles, role_table_chunk=1))
+    build_profiles(chunked)
+    _, differences = compare_databases(str(whole.paths.duckdb), str(chunked.paths.duckdb))
+    assert differences == []
+    with duckdb.connect(str(chunked.paths.duckdb), read_only=True) as con:
+        customers = con.execute("SELECT count(*) FROM customer").fetchone()[0]
+        assert customers >= 3  # one range per customer
+        for table in ("agent_profile", "steward_profile"):
+            ids = [r[0] for r in con.execute(f"SELECT customer_id FROM {table}").fetchall()]
+            assert ids == sorted(ids) and len(ids) == customers
+            assert con.execute("SELECT comment FROM duckdb_tables() WHERE table_name = ?", [table]).fetchone()[0]
+        assert not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE '%__parts'").fetchone()[0]
+    shutil.rmtree(tmp_path)
