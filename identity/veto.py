@@ -7,8 +7,11 @@ steward's cannot-link (weakest edges on paths between them are dropped). First n
 disagree and birth dates years apart veto only a pair whose records both carry an e-mail or a
 phone (a household may share them, or they are two persons' own: :func:`shared_contact`); otherwise they are evidence the model weighs (comparison
 levels with estimated m/u): ``benchmarks/identity_public.py`` found every unconditional such
-veto wrong on FEBRL3/FEBRL4. Soft vetoes (:data:`SOFT_VETOES`) only keep a pair from linking
-on its own: too little evidence, or a household with two persons of one name.
+veto wrong on FEBRL3/FEBRL4. Which contact variants (the same local part at another provider,
+a similar address, two mobiles) are two persons' own rather than one person's is read off the
+data's labelled pairs each run (:func:`contact_check`). Soft vetoes (:data:`SOFT_VETOES`) only
+keep a pair from linking on its own: too little evidence, or a household with two persons of one
+name.
 """
 
 from __future__ import annotations
