@@ -87,7 +87,7 @@ def run_ours(data_dir: Path) -> dict:
     return {"train_s": round(train_s, 2), "resolve_s": round(resolve_s, 2), "stages": rep.timings,
             "incremental_noop_s": round(inc_s, 2), "incremental_churn": rep2.churn,
             "customers": rep.customers, "peak_rss_mb": round(_rss_mb()), "metrics": evaluate(s),
-            "vetoes_on_every_pair": rep.vetoes_on_every_pair,
+            "vetoes_on_every_pair": rep.vetoes_on_every_pair, "distinct_contact_levels": rep.distinct_contact_levels,
             "vetoes": veto_accuracy(s.paths.identity, truth, s.identity.match_threshold)}
 
 

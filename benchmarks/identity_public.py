@@ -126,6 +126,9 @@ def run_ours(dataset: str, raw: pl.DataFrame) -> dict:
         "metrics": evaluate_frames(every, t)["pairwise"],
         "metrics_passed_records": evaluate_frames(link, t)["pairwise"],
         "vetoes": veto_accuracy(ident, t, Settings().identity.match_threshold),
+        # the labelled checks: first-name / birth-date vetoes on every pair, contact variants as two persons'
+        "vetoes_on_every_pair": run.get("vetoes_on_every_pair"),
+        "distinct_contact_levels": run.get("distinct_contact_levels"),
     }
 
 

@@ -495,7 +495,7 @@ class Identifier:
         # without a contact on both sides the SQL can only find sen./jun. (both suffixes set):
         # with none on the query's side every pair would come out NULL, so it is not run
         if not edges_in["shared_contact"].any() and std["name_suffix"][0] is None:
-            return self._soft_vetoes(edges, both, None)
+            return self._soft_vetoes(edges, both, None, ctx.index.distinct_contact_levels)
         cur = self._con.cursor()
         try:
             cur.register("edges", edges_in.to_arrow())
@@ -505,14 +505,15 @@ class Identifier:
                                 orient="row")
         finally:
             cur.close()
-        return self._soft_vetoes(edges, both, hard)
+        return self._soft_vetoes(edges, both, hard, ctx.index.distinct_contact_levels)
 
-    def _soft_vetoes(self, edges: pl.DataFrame, both: pl.DataFrame, hard: pl.DataFrame | None) -> dict[str, str]:
+    def _soft_vetoes(self, edges: pl.DataFrame, both: pl.DataFrame, hard: pl.DataFrame | None,
+                     distinct: list[str]) -> dict[str, str]:
         """identity.veto's evidence and household vetoes after the SQL ones (``hard``; None: none)."""
         ids = self.settings.identity
         e = edges.join(hard, on=["record_key_l", "record_key_r"], how="left") if hard is not None else \
             edges.with_columns(pl.lit(None, pl.String).alias("veto"))
-        e = evidence_vetoes(e, ids)
+        e = evidence_vetoes(e, ids, distinct)
         # the household veto only touches pairs whose one strong piece of evidence is the address
         other = [c for c in INDEPENDENT_EVIDENCE if c != "gamma_address"]
         weak = e.filter(pl.col("veto").is_null() & ~pl.any_horizontal(

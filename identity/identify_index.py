@@ -191,10 +191,13 @@ def build_index(settings: Settings, model: m.ModelRef) -> dict:
     runs = pl.read_parquet(output_path(settings, "runs")) if output_path(settings, "runs").is_file() else None
     always = bool(runs["vetoes_on_every_pair"][-1]) if runs is not None and "vetoes_on_every_pair" in runs.columns \
         and runs.height else False
+    distinct = (runs["distinct_contact_levels"][-1] or "") if runs is not None and "distinct_contact_levels" in runs.columns \
+        and runs.height else ""
     meta = {"inputs": inputs, "records": recs.height,
             "rules": [{"name": r.name, "columns": r.columns, "query_columns": r.query_columns, "file": i,
                        "keys": sizes.get(r.name)} for i, r in enumerate(rules)],
-            "vetoes_on_every_pair": always, "built_s": round(time.perf_counter() - t0, 3)}
+            "vetoes_on_every_pair": always, "distinct_contact_levels": [k for k in distinct.split(",") if k],
+            "built_s": round(time.perf_counter() - t0, 3)}
     (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
     old = d.with_name(d.name + ".old")
     if old.exists():
@@ -241,6 +244,7 @@ class CandidateIndex:
                                         np.load(f, mmap_mode="r"),
                                         np.load(d / f"rule_{r['file']}_row.npy", mmap_mode="r")))
         self.vetoes_on_every_pair = bool(self.meta.get("vetoes_on_every_pair"))
+        self.distinct_contact_levels: list[str] = list(self.meta.get("distinct_contact_levels") or [])
 
     def candidate_rows(self, query: pl.DataFrame, max_block: int) -> tuple[np.ndarray, dict[str, int]]:
         """Row ids of base records sharing a blocking key with the one-row ``query`` (its Splink

@@ -227,8 +227,13 @@ def comparisons(names: list[str] | None = None) -> list:
 
 #: The e-mail comparison's "exact", "same mailbox" (Gmail's dots) and "same but for a +tag" gammas.
 EMAIL_EXACT, EMAIL_MAILBOX, EMAIL_TAG = 6, 5, 4
+#: The e-mail comparison's variant levels: "same local part, other domain", "same local part plus
+#: a number", "similar".
+EMAIL_OTHER_DOMAIN, EMAIL_NUMBERED, EMAIL_SIMILAR = 3, 2, 1
 #: "Both present and different" gammas: e-mail else level, phone "different mobiles" or else.
 EMAIL_DIFFERENT, PHONE_DIFFERENT_MAX = 0, 1
+#: The phone comparison's "both have a mobile, different" gamma.
+PHONE_TWO_MOBILES = 1
 #: Gamma values that count as evidence independent of the name (see :func:`comparisons`):
 #: birth date exact or one typo, e-mail exact, same mailbox or +tag variant, same mobile or landline, same
 #: street + number (+ postcode or a postcode typo), a shared ERP / bonus key.

@@ -30,7 +30,14 @@ from identity.io import load_overrides, load_person_records, output_path, read_o
 from identity.setup import derive_setup
 from identity.spark import predict_edges_spark
 from identity.train import train
-from identity.veto import SOFT_VETOES, apply_vetoes, conflict_pairs, labelled_check
+from identity.veto import (
+    CONTACT_VARIANT_LEVELS,
+    SOFT_VETOES,
+    apply_vetoes,
+    conflict_pairs,
+    contact_check,
+    labelled_check,
+)
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +81,9 @@ class ResolveReport:
     #: first-name / birth-date vetoes on every pair (key-linked pairs showed them right) or only
     #: where both records carry contacts
     vetoes_on_every_pair: bool = False
+    #: contact variant levels (``comparison:gamma``, comma-separated) that labelled pairs showed
+    #: to be two persons' own here (:func:`identity.veto.contact_check`)
+    distinct_contact_levels: str = ""
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -193,7 +203,12 @@ def resolve(settings: Settings, incremental: bool = False, force: bool = False,
                  check["pairs"], check["first_names_differ"], check["birth_dates_differ"],
                  "applied to every pair" if check["always"] else "applied where both records carry contacts")
         rep.vetoes_on_every_pair = check["always"]
-        prob, vetoed, hard_vetoed = _vetoed(prob, std, settings.identity, check["always"])
+        contacts = contact_check(prob, std)
+        log.info("contact variants checked on key-linked pairs (%s with both; %s): %s count as two persons' own",
+                 contacts["pairs"], contacts["levels"],
+                 [CONTACT_VARIANT_LEVELS[k] for k in contacts["distinct"]] or "none")
+        rep.distinct_contact_levels = ",".join(contacts["distinct"])
+        prob, vetoed, hard_vetoed = _vetoed(prob, std, settings.identity, check["always"], contacts["distinct"])
     rep.vetoed_edges = vetoed.height
     with _timed(timings, "cluster_s"):
         must, cannot = load_overrides(settings)
@@ -305,9 +320,10 @@ def _scored_pairs(settings: Settings, std: pl.DataFrame, model: m.ModelRef, mode
         pl.lit("probabilistic").alias("link_method"), pl.lit(None, pl.String).alias("rule"))
 
 
-def _vetoed(prob: pl.DataFrame, std: pl.DataFrame, ids, always: bool) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+def _vetoed(prob: pl.DataFrame, std: pl.DataFrame, ids, always: bool,
+            distinct: list[str]) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Edges with their veto, the vetoed matches, and those of them that are cannot-links."""
-    prob = apply_vetoes(prob.drop("veto", strict=False), std, ids, always)
+    prob = apply_vetoes(prob.drop("veto", strict=False), std, ids, always, distinct)
     vetoed = prob.filter(pl.col("veto").is_not_null() & (pl.col("match_probability") >= ids.match_threshold))
     # soft vetoes only withhold the link; the others are cannot-links for clustering
     return prob, vetoed, vetoed.filter(~pl.col("veto").is_in(SOFT_VETOES))

@@ -7,8 +7,11 @@ steward's cannot-link (weakest edges on paths between them are dropped). First n
 disagree and birth dates years apart veto only a pair whose records both carry an e-mail or a
 phone (a household may share them, or they are two persons' own: :func:`shared_contact`); otherwise they are evidence the model weighs (comparison
 levels with estimated m/u): ``benchmarks/identity_public.py`` found every unconditional such
-veto wrong on FEBRL3/FEBRL4. Soft vetoes (:data:`SOFT_VETOES`) only keep a pair from linking
-on its own: too little evidence, or a household with two persons of one name.
+veto wrong on FEBRL3/FEBRL4. Which contact variants (the same local part at another provider,
+a similar address, two mobiles) are two persons' own rather than one person's is read off the
+data's labelled pairs each run (:func:`contact_check`). Soft vetoes (:data:`SOFT_VETOES`) only
+keep a pair from linking on its own: too little evidence, or a household with two persons of one
+name.
 """
 
 from __future__ import annotations
@@ -24,9 +27,13 @@ from identity.cluster import components
 from identity.model import (
     EMAIL_DIFFERENT,
     EMAIL_EXACT,
+    EMAIL_NUMBERED,
+    EMAIL_OTHER_DOMAIN,
+    EMAIL_SIMILAR,
     EMAIL_TAG,
     INDEPENDENT_EVIDENCE,
     PHONE_DIFFERENT_MAX,
+    PHONE_TWO_MOBILES,
 )
 
 VETO_SQL = resources.files("identity").joinpath("sql/veto.sql").read_text()
@@ -52,6 +59,12 @@ LABEL_KEYS = ("erp_key", "bonus_key")
 #: Fewer labelled pairs than this say nothing; a share of them above :data:`LABEL_MAX_DISAGREE`
 #: with first names or birth dates that disagree means such values get replaced in this data.
 LABEL_MIN_PAIRS, LABEL_MAX_DISAGREE = 100, 0.02
+#: A contact variant level that more than this share of labelled pairs with that contact on both
+#: sides show is one person's variant in this data (:func:`contact_check`): the rule it enables is
+#: a cannot-link, so its bar is below the first-name check's (at 10k persons the simulator's
+#: numbered second accounts show on 1.2 % (realistic) and 4.3 % (hard) of labelled pairs, the
+#: other variants on none).
+LABEL_VARIANT_MAX_SHARE = 0.005
 #: Key-linked pairs count as labelled only when their surnames are at least this similar.
 LABEL_SURNAME_JW = 0.9
 
@@ -108,6 +121,57 @@ def labelled_check(std: pl.DataFrame, cfg: IdentitySettings) -> dict:
     return out
 
 
+#: Contact levels of two different addresses / numbers that may still be one person's: an e-mail
+#: at another provider with the same local part, a numbered second account, a similar address;
+#: two different mobile numbers (``comparison:gamma`` of :func:`identity.model.comparisons`).
+CONTACT_VARIANT_LEVELS = {f"email:{EMAIL_OTHER_DOMAIN}": "e-mail: same local part, other domain",
+                          f"email:{EMAIL_NUMBERED}": "e-mail: same local part plus a number",
+                          f"email:{EMAIL_SIMILAR}": "e-mail: similar",
+                          f"phone:{PHONE_TWO_MOBILES}": "phone: both have a mobile, different"}
+
+
+def contact_check(edges: pl.DataFrame, std: pl.DataFrame) -> dict:
+    """Check on labelled pairs which contact variants one person's two records show.
+
+    Labelled pairs are the scored pairs that share an ERP number or bonus card value, with
+    surnames at least :data:`LABEL_SURNAME_JW` similar (as in :func:`labelled_check`). For each
+    variant level of :data:`CONTACT_VARIANT_LEVELS`: among the labelled pairs with that contact
+    on both sides (at least :data:`LABEL_MIN_PAIRS`), a level that at most
+    :data:`LABEL_VARIANT_MAX_SHARE` of them show is not how one person's contacts differ in this data:
+    there it counts as two persons' own mailboxes / numbers (``contacts_disagree``,
+    :func:`evidence_vetoes`). Where people use one local part at several providers or change
+    their mobile number, the labelled pairs show it and the level stays a possible variant.
+
+    Returns ``{"pairs": {comparison: labelled pairs with it on both sides}, "levels": {label:
+    labelled pairs at that level}, "distinct": ["comparison:gamma", ...]}``.
+    """
+    out: dict = {"pairs": {}, "levels": {}, "distinct": []}
+    comps = sorted({k.split(":")[0] for k in CONTACT_VARIANT_LEVELS})
+    need = {f"gamma_{c}" for c in comps} | {"gamma_erp_key", "gamma_bonus_key"}
+    if edges.height == 0 or not need <= set(edges.columns):
+        return out
+    e = edges.filter((pl.col("gamma_erp_key") == 1) | (pl.col("gamma_bonus_key") == 1))
+    con = duckdb.connect()
+    try:
+        con.register("e", e.select("record_key_l", "record_key_r", *[f"gamma_{c}" for c in comps]).to_arrow())
+        con.register("n", std.select("record_key", "last_name_core").to_arrow())
+        lab = frame(con.sql("SELECT e.* FROM e JOIN n l ON l.record_key = e.record_key_l "
+                            "JOIN n r ON r.record_key = e.record_key_r "
+                            "WHERE jaro_winkler_similarity(l.last_name_core, r.last_name_core) >= $jw",
+                            params={"jw": LABEL_SURNAME_JW}))
+    finally:
+        con.close()
+    for c in comps:
+        out["pairs"][c] = int((lab[f"gamma_{c}"].fill_null(-1) >= 0).sum())
+    for key, label in CONTACT_VARIANT_LEVELS.items():
+        c, g = key.split(":")
+        n, k = out["pairs"][c], int((lab[f"gamma_{c}"] == int(g)).sum())
+        out["levels"][label] = k
+        if n >= LABEL_MIN_PAIRS and k <= LABEL_VARIANT_MAX_SHARE * n:
+            out["distinct"].append(key)
+    return out
+
+
 def vetoes(edges: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySettings, always: bool = False) -> pl.DataFrame:
     """``record_key_l, record_key_r, veto`` (veto null when the pair is not contradicted).
 
@@ -140,7 +204,8 @@ MAX_HOUSEHOLD_GROUP = 60
 HOUSEHOLD_NAME_JW = 0.9
 
 
-def evidence_vetoes(edges: pl.DataFrame, cfg: IdentitySettings | None = None) -> pl.DataFrame:
+def evidence_vetoes(edges: pl.DataFrame, cfg: IdentitySettings | None = None,
+                    distinct: list[str] | tuple[str, ...] = ()) -> pl.DataFrame:
     """Vetoes from the comparison levels of scored pairs (``gamma_*`` columns).
 
     ``name_only_evidence`` (soft): nothing but the name (and a name-built e-mail, the city)
@@ -149,7 +214,9 @@ def evidence_vetoes(edges: pl.DataFrame, cfg: IdentitySettings | None = None) ->
     ``+tag``, Gmail-dot, other-provider or second-account variant), no phone agrees (with
     ``cfg.veto_differing_emails`` off: both phones present and different), the birth dates do
     not agree and no trusted key is shared — the household pattern of a parent and child with
-    one name.
+    one name. ``distinct``: contact variant levels that this data's labelled pairs showed to be
+    no variant of one person's (:func:`contact_check`) count as two persons' own: e-mail levels
+    as two mailboxes; two different mobiles as two persons' numbers when no e-mail agrees either.
     """
 
     need = set(INDEPENDENT_EVIDENCE)
@@ -159,7 +226,10 @@ def evidence_vetoes(edges: pl.DataFrame, cfg: IdentitySettings | None = None) ->
     cfg = cfg or IdentitySettings()
     phone_ok = (pl.col("gamma_phone") <= PHONE_DIFFERENT_MAX if cfg.veto_differing_emails
                 else pl.col("gamma_phone").is_between(0, PHONE_DIFFERENT_MAX))
-    contacts = ((pl.col("gamma_email") == EMAIL_DIFFERENT) & phone_ok
+    email_two = pl.col("gamma_email").is_in([EMAIL_DIFFERENT] + [int(k.split(":")[1]) for k in distinct
+                                                                 if k.startswith("email:")])
+    mobiles_two = pl.lit(f"phone:{PHONE_TWO_MOBILES}" in distinct) & (pl.col("gamma_phone") == PHONE_TWO_MOBILES)
+    contacts = (((email_two & phone_ok) | (mobiles_two & (email_two | (pl.col("gamma_email").fill_null(-1) < 0))))
                 & (pl.col("gamma_birth_date") < INDEPENDENT_EVIDENCE["gamma_birth_date"])
                 & (pl.col("gamma_erp_key") < 1) & (pl.col("gamma_bonus_key") < 1))
     return edges.with_columns(
@@ -327,10 +397,12 @@ def conflict_pairs(clusters: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySetti
     return out
 
 
-def apply_vetoes(edges: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySettings, always: bool = False) -> pl.DataFrame:
-    """``edges`` with a ``veto`` column (``always``: see :func:`vetoes`)."""
+def apply_vetoes(edges: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySettings, always: bool = False,
+                 distinct: list[str] | tuple[str, ...] = ()) -> pl.DataFrame:
+    """``edges`` with a ``veto`` column (``always``: see :func:`vetoes`; ``distinct``: see
+    :func:`evidence_vetoes`)."""
     if edges.height == 0:
         return edges.with_columns(pl.lit(None, pl.String).alias("veto"))
     v = vetoes(edges, std, cfg, always)
-    e = evidence_vetoes(edges.join(v, on=["record_key_l", "record_key_r"], how="left"), cfg)
+    e = evidence_vetoes(edges.join(v, on=["record_key_l", "record_key_r"], how="left"), cfg, distinct)
     return household_vetoes(e, std, cfg)

@@ -4,7 +4,8 @@ Every reader returns one row per data record with ``_row_number`` (1-based, see 
 ``_raw`` (the record's text), one String column per contract field (trimmed, empty = null; list
 fields as lists), ``_extra`` (unexpected columns / keys as a JSON object string) and
 ``_read_error`` (the rule a row broke while being read: ``row:encoding``,
-``row:malformed_json``, ``row:field_count``). File-level problems raise :class:`FileRejected`.
+``row:malformed_json``, ``row:field_count``, ``row:quote``, ``row:truncated``: a last record
+without a line break that is not whole). File-level problems raise :class:`FileRejected`.
 
 Readers are polars/DuckDB native: no Python loops over rows. Big files are read in batches
 (:func:`iter_chunks` splits the raw bytes at line boundaries; :func:`read_raw` reads one
@@ -288,6 +289,11 @@ def _lines(utf8: bytes, con: duckdb.DuckDBPyConnection, first_line: int = 1) -> 
                               pl.col("_line").cast(pl.Int64))
 
 
+def _last_line_ended(utf8: bytes) -> bool:
+    """The last non-blank line has a line break after it (blanks after it make no record)."""
+    return not utf8[utf8.rfind(b"\n") + 1:].strip()
+
+
 def _clean(expr: pl.Expr) -> pl.Expr:
     s = expr.str.strip_chars()
     return pl.when(s == "").then(None).otherwise(s)
@@ -378,9 +384,10 @@ def _read_csv(utf8: bytes, con: duckdb.DuckDBPyConnection, where: str, entity: E
     header = [c.strip() for c in header_df.columns]
     ncols = len(header)
     records = _csv_records(lines.slice(1), entity, ncols, whole, where)
-    # A file (or last chunk) that stops without a line break was cut off: its last record is
-    # not trusted to be complete, whatever its fields look like.
-    truncated = records.height > 0 and not utf8.endswith(b"\n")
+    # A file (or last chunk) may stop without a line break after its last record: valid CSV
+    # (RFC 4180), and what many exports write. That record was cut off only when it is not
+    # whole: a quote that never closes, or fewer fields than the header (see below).
+    unterminated = records.height > 0 and not _last_line_ended(utf8)
     records = records.with_row_index("_row_number", offset=1).with_columns(pl.col("_row_number").cast(pl.Int64))
     ok = records.filter(~pl.col("_quote"))
     parsed = _parse_records(header_line, ok["_raw"].to_list(), entity)
@@ -421,10 +428,12 @@ def _read_csv(utf8: bytes, con: duckdb.DuckDBPyConnection, where: str, entity: E
     fields = parsed.select(**cols, _extra=extra_expr, _unparsed="_unparsed")
     fields = pl.concat([ok.select("_row_number"), fields], how="horizontal")
     out = records.join(fields, on="_row_number", how="left")
-    ragged = _unquoted(pl.col("_raw"), entity.quote or '"').str.count_matches(entity.delimiter, literal=True) \
-        != ncols - 1
+    fields_seen = _unquoted(pl.col("_raw"), entity.quote or '"').str.count_matches(entity.delimiter, literal=True) + 1
+    ragged = fields_seen != ncols
     last = pl.col("_row_number") == records.height
-    read_error = (pl.when(pl.lit(truncated) & last).then(pl.lit("row:truncated"))
+    # the unterminated last record stops inside a quoted value or before the header's last field
+    cut = pl.lit(unterminated) & last & (pl.col("_quote") | pl.col("_unparsed").fill_null(True) | (fields_seen < ncols))
+    read_error = (pl.when(cut).then(pl.lit("row:truncated"))
                   .when(pl.col("_quote") | pl.col("_unparsed").fill_null(True)).then(pl.lit("row:quote"))
                   .when(ragged).then(pl.lit("row:field_count"))
                   .otherwise(None).cast(pl.String))
@@ -529,7 +538,16 @@ def _extract_json(df: pl.DataFrame, con: duckdb.DuckDBPyConnection, where: str, 
 def _read_jsonl(utf8: bytes, con: duckdb.DuckDBPyConnection, where: str, entity: Entity,
                 first_line: int = 1) -> RawFile:
     lines = _lines(utf8, con, first_line).filter(pl.col("_raw").str.strip_chars() != "").rename({"_line": "_row_number"})
-    return _extract_json(lines.select("_row_number", "_raw"), con, where, entity)
+    raw = _extract_json(lines.select("_row_number", "_raw"), con, where, entity)
+    if lines.height and not _last_line_ended(utf8) and not con.execute(
+            "SELECT json_valid(?)", [lines["_raw"][-1]]).fetchall()[0][0]:
+        # a last line without a line break is a whole record when it is valid JSON; one that is
+        # not stops where the file was cut off
+        last = pl.col("_row_number") == lines["_row_number"][-1]
+        raw.frame = raw.frame.with_columns(
+            pl.when(last & (pl.col("_read_error") == "row:malformed_json")).then(pl.lit("row:truncated"))
+            .otherwise(pl.col("_read_error")).alias("_read_error"))
+    return raw
 
 
 def _read_json_array(utf8: bytes, con: duckdb.DuckDBPyConnection, where: str, entity: Entity) -> RawFile:

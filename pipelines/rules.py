@@ -203,7 +203,7 @@ def row_read_rules() -> dict[str, str]:
         "row:malformed_json": "row is not a valid JSON object",
         "row:field_count": "row has a different number of fields than the header",
         "row:quote": "row has a quote that never closes (its fields cannot be told apart)",
-        "row:truncated": "the file ends inside this row (no line break after it): the row may be cut off",
+        "row:truncated": "the file ends inside this row (no line break after it, and a quote open, fields missing or the JSON unfinished): the row was cut off",
     }
 
 

@@ -218,3 +218,44 @@ def test_a_wrong_cross_reference_is_not_a_labelled_pair():
                          last_name=f"Fremd{i}" if wrong else f"Name{i}", xref_erp_customer_no=str(1000 + i)))
     check = labelled_check(_records(rows), CFG)
     assert check["pairs"] == 120 and check["first_names_differ"] == 0 and check["always"]
+
+
+def test_a_contact_variant_counts_as_two_persons_own_only_where_labelled_pairs_never_show_it():
+    """Parent and child of one name build one local part at two providers
+    (``kevin.mueller@gmx.de`` / ``@yahoo.de``) and each has an own mobile. Whether such a pair is
+    one person's two addresses / numbers or two persons' own is read off the pairs a trusted key
+    labels: where no labelled person shows it, it separates like two different mailboxes; where
+    people do use one local part at several providers, the labelled pairs show it and it stays a
+    possible variant of one person's."""
+    from identity.model import EMAIL_NUMBERED, EMAIL_OTHER_DOMAIN, PHONE_TWO_MOBILES
+    from identity.veto import contact_check, evidence_vetoes
+
+    rows, labelled = [], []
+    for i in range(120):
+        rows += [_rec(f"erp:{1000 + i}", first_name="Kevin", last_name=f"Name{i}"),
+                 _rec(f"crm:C{i}", first_name="Kevin", last_name=f"Name{i}")]
+        labelled.append({**_edge(f"crm:C{i}", f"erp:{1000 + i}", email=EMAIL_NUMBERED if i < 10 else 6, phone=3),
+                         "gamma_erp_key": 1})
+    std = _records(rows)
+    check = contact_check(pl.DataFrame(labelled), std)
+    assert check["pairs"] == {"email": 120, "phone": 120}
+    # 10 of 120 labelled persons have a numbered second account: that stays one person's variant
+    assert sorted(check["distinct"]) == ["email:1", "email:3", "phone:1"]
+    household = pl.DataFrame([{**_edge("shop:1", "shop:2", email=EMAIL_OTHER_DOMAIN), "veto": None}])
+    assert evidence_vetoes(household, CFG, check["distinct"])["veto"][0] == "contacts_disagree"
+    assert evidence_vetoes(household, CFG)["veto"][0] is None  # without the check: a variant
+    # ... unless a phone agrees as well
+    assert evidence_vetoes(household.with_columns(gamma_phone=pl.lit(3)), CFG, check["distinct"])["veto"][0] is None
+    numbered = household.with_columns(gamma_email=pl.lit(EMAIL_NUMBERED))
+    assert evidence_vetoes(numbered, CFG, check["distinct"])["veto"][0] is None
+    # two own mobiles, no e-mail on one side: two persons; with one shared e-mail: a household's
+    mobiles = household.with_columns(gamma_email=pl.lit(-1), gamma_phone=pl.lit(PHONE_TWO_MOBILES))
+    assert evidence_vetoes(mobiles, CFG, check["distinct"])["veto"][0] == "contacts_disagree"
+    assert evidence_vetoes(mobiles, CFG)["veto"][0] is None
+    assert evidence_vetoes(mobiles.with_columns(gamma_email=pl.lit(6)), CFG, check["distinct"])["veto"][0] is None
+
+    # data where persons use one local part at two providers: the labelled pairs show it
+    shown = [{**e, "gamma_email": EMAIL_OTHER_DOMAIN} if i % 10 == 0 else e for i, e in enumerate(labelled)]
+    assert "email:3" not in contact_check(pl.DataFrame(shown), std)["distinct"]
+    # too few labelled pairs (FEBRL: no keys, no e-mails) say nothing
+    assert contact_check(pl.DataFrame(labelled[:50]), std)["distinct"] == []
