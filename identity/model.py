@@ -72,14 +72,24 @@ UMLAUT_COLUMNS = {"first_name_std": "first_name_uml", "last_name_core": "last_na
                   "first_name_first": "first_name_first_uml"}
 
 
+def _within_one_edit(a: str, b: str) -> str:
+    """SQL: Damerau-Levenshtein distance of ``a`` and ``b`` at most 1, with two cheap tests first
+    that every such pair passes (the distance itself is by far the costliest function of the
+    comparisons, evaluated for millions of candidate pairs): the lengths differ by at most one,
+    and one edit leaves the first or the last letter as it was unless a name is two letters or
+    shorter. Same result as the distance alone."""
+    return (f"(abs(length({a}) - length({b})) <= 1 AND (least(length({a}), length({b})) <= 2 OR "
+            f"{a}[1] = {b}[1] OR {a}[-1] = {b}[-1]) AND damerau_levenshtein({a}, {b}) <= 1)")
+
+
 def _one_edit(col: str) -> str:
     """SQL: ``col`` (a folded name) at most one edit apart in the two records, an umlaut counting as
     one letter ("öfrieder" → "oefrieder" / "frieder" is one edit). The umlaut forms are input
     columns, null where a name holds no ``ae/oe/ue``: where both are null the second test is the
     first one again and is skipped."""
     u = UMLAUT_COLUMNS[col]
-    return (f"(damerau_levenshtein({col}_l, {col}_r) <= 1 OR (({u}_l IS NOT NULL OR {u}_r IS NOT NULL) AND "
-            f"damerau_levenshtein(coalesce({u}_l, {col}_l), coalesce({u}_r, {col}_r)) <= 1))")
+    return (f"({_within_one_edit(f'{col}_l', f'{col}_r')} OR (({u}_l IS NOT NULL OR {u}_r IS NOT NULL) AND "
+            f"{_within_one_edit(f'coalesce({u}_l, {col}_l)', f'coalesce({u}_r, {col}_r)')}))")
 
 
 def _numbered(a: str, b: str) -> str:
@@ -144,7 +154,10 @@ def comparisons(names: list[str] | None = None) -> list:
         comparison_levels=[
             cll.NullLevel("birth_date"),
             _lvl("birth_date_l = birth_date_r", "exact"),
-            _lvl("damerau_levenshtein(strftime(birth_date_l, '%Y%m%d'), strftime(birth_date_r, '%Y%m%d')) <= 1",
+            # two dates one typo or transposition apart as YYYYMMDD (same length: a substitution or a
+            # swap of neighbours) keep the year or the day: that cheap test first, the same result
+            _lvl("(year(birth_date_l) = year(birth_date_r) OR day(birth_date_l) = day(birth_date_r)) AND "
+                 "damerau_levenshtein(strftime(birth_date_l, '%Y%m%d'), strftime(birth_date_r, '%Y%m%d')) <= 1",
                  "one digit typo or transposition"),
             _lvl("day(birth_date_l) = month(birth_date_r) AND month(birth_date_l) = day(birth_date_r) "
                  "AND year(birth_date_l) = year(birth_date_r)", "day and month swapped"),
@@ -184,6 +197,7 @@ def comparisons(names: list[str] | None = None) -> list:
             cll.ElseLevel(),
         ],
     )
+    pc_typo = _within_one_edit("postcode_std_l", "postcode_std_r")
     address = cl.CustomComparison(
         output_column_name="address",
         comparison_levels=[
@@ -195,9 +209,9 @@ def comparisons(names: list[str] | None = None) -> list:
                  "(house_number_std_l = house_number_std_r OR house_number_std_l IS NULL OR "
                  "house_number_std_r IS NULL)", "same postcode, street similar"),
             _lvl("street_std_l = street_std_r AND house_number_std_l = house_number_std_r AND "
-                 "(city_std_l = city_std_r OR damerau_levenshtein(postcode_std_l, postcode_std_r) <= 1)",
+                 f"(city_std_l = city_std_r OR {pc_typo})",
                  "same street and number, postcode typo or same city"),
-            _lvl(f"house_number_std_l = house_number_std_r AND (damerau_levenshtein(postcode_std_l, postcode_std_r) <= 1 "
+            _lvl(f"house_number_std_l = house_number_std_r AND ({pc_typo} "
                  f"OR {jw}(street_std_l, street_std_r) >= 0.88)", "same number, postcode or street one typo off"),
             # a house number typo or a move within the street: weaker than the number agreeing, far
             # rarer between two people than the postcode alone
@@ -205,7 +219,7 @@ def comparisons(names: list[str] | None = None) -> list:
                  "same postcode and street, number differs"),
             # the same street with a typo somewhere in the rest (postcode digits, city spelling) and
             # the number differing or missing: far rarer between two people than no agreement at all
-            _lvl(f"{jw}(street_std_l, street_std_r) >= 0.88 AND (damerau_levenshtein(postcode_std_l, postcode_std_r) <= 1 "
+            _lvl(f"{jw}(street_std_l, street_std_r) >= 0.88 AND ({pc_typo} "
                  f"OR {jw}(city_std_l, city_std_r) >= 0.9)", "street similar, postcode one typo or city similar"),
             _lvl("postcode_std_l = postcode_std_r", "same postcode",
                  tf_adjustment_column="postcode_std", tf_adjustment_weight=0.5),
