@@ -198,20 +198,24 @@ AND (l.postcode_std = r.postcode_std
 """
 
 
-def _household_pairs(g: pl.DataFrame, cfg: IdentitySettings) -> pl.DataFrame:
+def _household_pairs(g: pl.DataFrame, cfg: IdentitySettings,
+                     on: duckdb.DuckDBPyConnection | None = None) -> pl.DataFrame:
     """Index pairs ``i < j`` of records with one name (typos, swapped first/last) at one address.
 
     One query per block (:data:`HOUSEHOLD_BLOCKS`), the condition applied inside the block's
     join, so only one block's hash table and the matching pairs are held at a time (1M persons:
-    ~23 M candidate pairs, 2.5 M kept).
+    ~23 M candidate pairs, 2.5 M kept). ``on``: run on a cursor of this connection (``cdp
+    identify``, a few dozen records: a new connection costs more than the queries), else on a
+    new connection with the identity settings' threads and memory limit.
     """
-    con = duckdb.connect()
+    con = on.cursor() if on is not None else duckdb.connect()
     try:
-        if cfg.duckdb_threads:
-            con.execute(f"SET threads = {int(cfg.duckdb_threads)}")
-        if cfg.duckdb_memory_limit:
-            con.execute("SET memory_limit = ?", [cfg.duckdb_memory_limit])
-        con.execute("SET preserve_insertion_order = false")
+        if on is None:
+            if cfg.duckdb_threads:
+                con.execute(f"SET threads = {int(cfg.duckdb_threads)}")
+            if cfg.duckdb_memory_limit:
+                con.execute("SET memory_limit = ?", [cfg.duckdb_memory_limit])
+            con.execute("SET preserve_insertion_order = false")
         cols = sorted({c for b in HOUSEHOLD_BLOCKS for c in b} - {"name_pair"} | {"city_std"})
         con.register("recs", g.select("i", *cols).to_arrow())
         con.execute("CREATE TEMP TABLE hh AS SELECT *, least(first_name_first, last_name_core) || ' ' || "
@@ -230,7 +234,8 @@ def _household_pairs(g: pl.DataFrame, cfg: IdentitySettings) -> pl.DataFrame:
         con.close()
 
 
-def ambiguous_groups(std: pl.DataFrame, cfg: IdentitySettings, distinct: pl.DataFrame | None = None) -> pl.DataFrame:
+def ambiguous_groups(std: pl.DataFrame, cfg: IdentitySettings, distinct: pl.DataFrame | None = None,
+                     on: duckdb.DuckDBPyConnection | None = None) -> pl.DataFrame:
     """``record_key, household_group`` of records whose name-at-address group holds several persons.
 
     Records with one name at one address — allowing a typo in either name, swapped first and
@@ -240,7 +245,8 @@ def ambiguous_groups(std: pl.DataFrame, cfg: IdentitySettings, distinct: pl.Data
     records of one duplicate-free source (``duplicate_free_sources``: their own master data
     holds two customers of that name there), or a pair of ``distinct`` (``record_key_l,
     record_key_r`` known to be two persons, e.g. each with an own mailbox: ``contacts_disagree``).
-    Then name + address say nothing about which of them a record without a birth date belongs to. (Two different ERP numbers or bonus cards
+    Then name + address say nothing about which of them a record without a birth date belongs to
+    (``on``: see :func:`_household_pairs`). (Two different ERP numbers or bonus cards
     claimed in the group are no such sign: at 100k hard 99 % of the pairs it would have held
     apart were one person with a stale or wrong cross-reference.)
     """
@@ -253,7 +259,7 @@ def ambiguous_groups(std: pl.DataFrame, cfg: IdentitySettings, distinct: pl.Data
          .with_row_index("i"))
     if g.height == 0:
         return empty
-    pairs = _household_pairs(g, cfg)
+    pairs = _household_pairs(g, cfg, on)
     if pairs.height == 0:
         return empty
     comp = components(g.height, pairs["i"].to_numpy(), pairs["j"].to_numpy())
@@ -278,16 +284,18 @@ def ambiguous_groups(std: pl.DataFrame, cfg: IdentitySettings, distinct: pl.Data
     return g.join(many, on="household_group", how="semi").select("record_key", "household_group")
 
 
-def household_vetoes(edges: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySettings) -> pl.DataFrame:
+def household_vetoes(edges: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySettings,
+                     on: duckdb.DuckDBPyConnection | None = None) -> pl.DataFrame:
     """Soft veto ``ambiguous_household`` on scored pairs touching an :func:`ambiguous_groups`
     record whose only evidence is name + address (no birth date, e-mail, phone or trusted key
-    agrees): with two persons of that name there, such a pair could be either of them."""
+    agrees): with two persons of that name there, such a pair could be either of them (``on``:
+    see :func:`_household_pairs`)."""
 
     need = [c for c in INDEPENDENT_EVIDENCE if c != "gamma_address"]
     if edges.height == 0 or not cfg.ambiguous_household_veto or not set(need) <= set(edges.columns):
         return edges
     # two records of a group that are two persons by their own contacts show the household has two
-    grp = ambiguous_groups(std, cfg, edges.filter(pl.col("veto") == "contacts_disagree"))
+    grp = ambiguous_groups(std, cfg, edges.filter(pl.col("veto") == "contacts_disagree"), on)
     if grp.height == 0:
         return edges
     e = (edges.join(grp.rename({"record_key": "record_key_l", "household_group": "_gl"}), on="record_key_l", how="left")
