@@ -44,9 +44,16 @@ from identity import model as m
 from identity.identify_index import CandidateIndex, index_dir, open_index, tf_columns
 from identity.io import output_path
 from identity.model import INDEPENDENT_EVIDENCE
+from identity.veto import (
+    HOUSEHOLD_COLUMNS,
+    VETO_SQL,
+    evidence_vetoes,
+    household_pairs_sql,
+    household_vetoes,
+    shared_contact,
+)
 from identity.veto import MACROS_SQL as VETO_MACROS_SQL
 from identity.veto import STD_COLS as VETO_STD_COLS
-from identity.veto import VETO_SQL, evidence_vetoes, household_vetoes, shared_contact
 from privacy import store
 from privacy.identifiers import hashes_of, keyed_hash
 
@@ -287,9 +294,10 @@ class Identifier:
                 "$birth_year_gap", repr(float(ids.veto_birth_year_gap)))
             q0, c0 = _score_input(index.records.head(0), index.records.head(0), tf)
             tables = {"__q": q0, "__c": c0, "edges": _EDGES_SCHEMA.clear(),
-                      "std": pl.DataFrame(schema={c: (pl.Date if c == "birth_date" else pl.String) for c in VETO_STD_COLS})}
+                      "std": pl.DataFrame(schema={c: (pl.Date if c == "birth_date" else pl.String) for c in VETO_STD_COLS}),
+                      "recs": pl.DataFrame(schema={"i": pl.UInt32, **dict.fromkeys(HOUSEHOLD_COLUMNS, pl.String)})}
             ctx = _Context(index, scored, _Privacy.load(self.settings), tf, _retired(self.settings),
-                           {"gammas": scored.sql, "vetoes": veto_sql}, tables)
+                           {"gammas": scored.sql, "vetoes": veto_sql, "household": household_pairs_sql()}, tables)
             self._state = (self._stamp(), ctx)
             for ses in self._sessions:  # planned for the model and settings before
                 ses.close()
@@ -511,7 +519,7 @@ class Identifier:
         weak = e.filter(pl.col("veto").is_null() & ~pl.any_horizontal(
             [pl.col(c).fill_null(-1) >= INDEPENDENT_EVIDENCE[c] for c in other]))
         if weak.height:
-            e = household_vetoes(e, both, ids, on=ses.con)
+            e = household_vetoes(e, both, ids, lambda recs: pl.DataFrame(ses.run("household", {"recs": recs}).fetchnumpy()))
         return {k: r for k, r in e.select("record_key_r", "veto").iter_rows() if r is not None}
 
     def _evidence(self, ctx: _Context, r: dict[str, Any]) -> list[dict[str, Any]]:
