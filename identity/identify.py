@@ -6,7 +6,8 @@ candidates are the base records sharing a blocking key of the model's prediction
 (:mod:`identity.identify_index`), and each candidate pair is scored with the saved Splink model:
 
 * the comparison levels (gammas) are Splink's own CASE expressions of the saved model JSON,
-  evaluated by DuckDB on the query × candidates (a few dozen rows);
+  evaluated by DuckDB on the query × candidates (a few dozen rows), as a statement prepared once
+  per pooled connection (:class:`_Session`: planning it cost more than running it);
 * the match weight is the model's prior plus each level's weight log2(m/u) and the
   term-frequency adjustment of the saved TF tables, as Splink's predict computes it (numpy);
 * batch resolution's vetoes (``identity.veto``: first names or birth dates that contradict,
@@ -250,7 +251,8 @@ def _birth_date(v: Any) -> date:
 class Identifier:
     """Answers identify queries for one data directory; reopens when identity or privacy changed.
 
-    Thread-safe: each call uses its own DuckDB cursor; reopening happens under a lock.
+    Thread-safe: each call takes a DuckDB connection of its own from a pool (the statements
+prepared on it); reopening happens under a lock and empties the pool.
     """
 
     def __init__(self, settings: Settings):
