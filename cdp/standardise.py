@@ -31,6 +31,7 @@ Folding rules (documented because they decide matches):
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
 import phonenumbers
 import polars as pl
@@ -242,11 +243,12 @@ def city_std(col: str = "city") -> pl.Expr:
     return _squash(e)
 
 
-def birth_date_std(col: str = "birth_date") -> pl.Expr:
-    """Birth date; placeholder dates (1900-01-01, 1970-01-01 …) and future dates become null."""
+def birth_date_std(col: str = "birth_date", today: date | None = None) -> pl.Expr:
+    """Birth date; placeholder dates (1900-01-01, 1970-01-01 …) and dates after ``today``
+    (default: the day it is called) become null."""
     placeholders = pl.Series(PLACEHOLDER_BIRTH_DATES).str.to_date().implode()
     d = pl.col(col)
-    bad = d.is_in(placeholders) | (d > pl.lit(date.today())) | (d.dt.year() < 1900)
+    bad = d.is_in(placeholders) | (d > pl.lit(today or date.today())) | (d.dt.year() < 1900)
     return pl.when(bad).then(None).otherwise(d)
 
 
@@ -261,9 +263,6 @@ MOBILE_PREFIX = r"^\+491[567]"
 
 def _per_unique(df: pl.DataFrame, cols: list[str], exprs: list[pl.Expr]) -> pl.DataFrame:
     """Evaluate ``exprs`` once per distinct value of ``cols`` and join the results back."""
-    if df.height <= 1:  # one record (``cdp identify``): nothing to share; the lazy engine
-        # evaluates a sub-expression used several times once (street: 11 -> 5 ms)
-        return df.lazy().with_columns(exprs).collect()
     u = df.select(cols).unique().with_columns(exprs)
     return df.join(u, on=cols, how="left", nulls_equal=True, maintain_order="left")
 
@@ -301,45 +300,99 @@ def standardise(records: pl.DataFrame, region: str = "DE", cache: pl.DataFrame |
     return out
 
 
-def _standardise(records: pl.DataFrame, region: str) -> pl.DataFrame:
-    df = records.with_columns(
+def _phones(df: pl.DataFrame, region: str) -> pl.DataFrame:
+    """``phone_e164`` and ``mobile_e164`` (Python's ``phonenumbers`` for the unusual ones)."""
+    df = df.with_columns(
         pl.col("phone").str.strip_chars(), pl.col("mobile").str.strip_chars()
     )
     phone, mobile = phones_to_e164(df["phone"], region), phones_to_e164(df["mobile"], region)
     # a German mobile number delivered in the landline field matches as a mobile
     moved = phone.str.contains(MOBILE_PREFIX).fill_null(False) & mobile.is_null()
-    df = df.with_columns(
+    return df.with_columns(
         pl.when(moved).then(None).otherwise(phone).alias("phone_e164"),
         pl.when(moved).then(phone).otherwise(mobile).alias("mobile_e164"),
     )
-    df = _per_unique(df, ["first_name"], [first_name_std().alias("first_name_std")])
-    df = _per_unique(df, ["last_name"], [last_name_std().alias("last_name_std"), name_suffix().alias("name_suffix")])
+
+
+@lru_cache(maxsize=1)
+def _steps(today: date) -> tuple[tuple[tuple[str, ...], tuple[pl.Expr, ...]], ...]:
+    """The text rules after the phones, in order: (input columns, expressions). A step with
+    input columns runs once per distinct value of them (:func:`_per_unique`); built once a day
+    (``birth_date_std`` compares with today), so a server does not rebuild ~200 expressions
+    per record."""
     # first and last name swapped at entry: "Krüger sen." in the first-name field
     first_suffix = pl.col("first_name_std").str.extract(FIRST_NAME_SUFFIX_PATTERN, 1)
-    df = df.with_columns(
-        pl.coalesce("name_suffix", first_suffix.replace(SUFFIX_NAMES)).alias("name_suffix"),
-        _squash(pl.col("first_name_std").str.replace(FIRST_NAME_SUFFIX_PATTERN, "")).alias("first_name_std"),
-    )
-    df = _per_unique(df, ["email"], [email_std().alias("email_std")])
-    df = _per_unique(df, ["street", "house_number"], street_parts())
-    df = _per_unique(df, ["postcode", "country"], [postcode_std().alias("postcode_std")])
-    df = _per_unique(df, ["city"], [city_std().alias("city_std")])
-    df = df.with_columns(birth_date_std().alias("birth_date"))
-    df = df.with_columns(
-        pl.col("first_name_std").str.split(" ").list.first().alias("first_name_first"),
-        first_name_initials(pl.col("first_name_std")).alias("first_name_initials"),
-        last_name_core(pl.col("last_name_std")).alias("last_name_core"),
-        # local part without any +tag: fuzzy evidence only (email_std keeps documented rules)
-        pl.col("email_std").str.extract(r"^([^@+]+)", 1).alias("email_local"),
-        email_mailbox(pl.col("email_std")).alias("email_mailbox"),
-        # one column per trusted key: the id a record *is* or *claims* in that system
-        pl.when(pl.col("source_system") == "erp").then(pl.col("source_record_id"))
-        .otherwise(pl.col("xref_erp_customer_no").str.strip_chars()).alias("erp_key"),
-        pl.when(pl.col("source_system") == "bonus").then(pl.col("source_record_id"))
-        .otherwise(pl.col("xref_bonus_card_no").str.replace_all(r"\s", "")).alias("bonus_key"),
-    )
-    out = df.select([c for c in STD_COLUMNS if c != "record_hash"])
-    return out.with_columns(
-        pl.struct([c for c in STD_COLUMNS if c not in ("record_key", "record_hash", "raw_hash")]).hash(seed=7)
-        .cast(pl.String).alias("record_hash")
-    )
+    steps: list[tuple[list[str], list[pl.Expr]]] = [
+        (["first_name"], [first_name_std().alias("first_name_std")]),
+        (["last_name"], [last_name_std().alias("last_name_std"), name_suffix().alias("name_suffix")]),
+        ([], [pl.coalesce("name_suffix", first_suffix.replace(SUFFIX_NAMES)).alias("name_suffix"),
+              _squash(pl.col("first_name_std").str.replace(FIRST_NAME_SUFFIX_PATTERN, "")).alias("first_name_std")]),
+        (["email"], [email_std().alias("email_std")]),
+        (["street", "house_number"], street_parts()),
+        (["postcode", "country"], [postcode_std().alias("postcode_std")]),
+        (["city"], [city_std().alias("city_std")]),
+        ([], [birth_date_std(today=today).alias("birth_date")]),
+        ([], [
+            pl.col("first_name_std").str.split(" ").list.first().alias("first_name_first"),
+            first_name_initials(pl.col("first_name_std")).alias("first_name_initials"),
+            last_name_core(pl.col("last_name_std")).alias("last_name_core"),
+            # local part without any +tag: fuzzy evidence only (email_std keeps documented rules)
+            pl.col("email_std").str.extract(r"^([^@+]+)", 1).alias("email_local"),
+            email_mailbox(pl.col("email_std")).alias("email_mailbox"),
+            # one column per trusted key: the id a record *is* or *claims* in that system
+            pl.when(pl.col("source_system") == "erp").then(pl.col("source_record_id"))
+            .otherwise(pl.col("xref_erp_customer_no").str.strip_chars()).alias("erp_key"),
+            pl.when(pl.col("source_system") == "bonus").then(pl.col("source_record_id"))
+            .otherwise(pl.col("xref_bonus_card_no").str.replace_all(r"\s", "")).alias("bonus_key"),
+        ]),
+        ([], [pl.struct([c for c in STD_COLUMNS if c not in ("record_key", "record_hash", "raw_hash")]).hash(seed=7)
+              .cast(pl.String).alias("record_hash")]),
+    ]
+    return tuple((tuple(c), tuple(e)) for c, e in steps)
+
+
+def _standardise(records: pl.DataFrame, region: str) -> pl.DataFrame:
+    df = _phones(records, region)
+    steps = _steps(date.today())
+    if df.height == 1:
+        return _standardise_one(df, steps)
+    for cols, exprs in steps:
+        df = _per_unique(df, list(cols), list(exprs)) if cols else df.with_columns(exprs)
+    return df.select(STD_COLUMNS)
+
+
+#: One record at a time (``cdp identify``): the outputs of each per-value step are remembered for
+#: this many distinct inputs (first names, postcodes, cities, streets repeat across callers).
+ONE_RECORD_CACHE_SIZE = 200_000
+_one_record_cache: dict[tuple, tuple] = {}
+
+
+def _standardise_one(df: pl.DataFrame, steps: tuple[tuple[tuple[str, ...], tuple[pl.Expr, ...]], ...]) -> pl.DataFrame:
+    """One record in one lazy plan instead of a collect per step (the engine evaluates a
+    sub-expression used several times once); a per-value step whose input was seen before
+    gives its remembered outputs. Its cost is mostly the regular expressions, compiled per
+    evaluation (~10 ms for all steps on one row)."""
+    row = df.row(0, named=True)
+    lf = df.lazy()
+    missed: list[tuple[tuple, list[str]]] = []
+    for i, (cols, exprs) in enumerate(steps):
+        if not cols:
+            lf = lf.with_columns(exprs)
+            continue
+        names = [e.meta.output_name() for e in exprs]
+        key = (i, *(row[c] for c in cols))
+        hit = _one_record_cache.get(key)
+        if hit is not None:
+            lf = lf.with_columns(pl.lit(v, pl.String).alias(n) for n, v in zip(names, hit, strict=True))
+        else:
+            kept = [f"__step{i}_{n}" for n in names]  # before a later step changes them
+            lf = lf.with_columns(exprs).with_columns(pl.col(n).alias(k) for n, k in zip(names, kept, strict=True))
+            missed.append((key, kept))
+    out = lf.select(*STD_COLUMNS, *[k for _key, kept in missed for k in kept]).collect()
+    if missed:
+        if len(_one_record_cache) > ONE_RECORD_CACHE_SIZE:
+            _one_record_cache.clear()
+        r = out.row(0, named=True)
+        for key, kept in missed:
+            _one_record_cache[key] = tuple(r[k] for k in kept)
+    return out.select(STD_COLUMNS)

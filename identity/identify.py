@@ -6,7 +6,8 @@ candidates are the base records sharing a blocking key of the model's prediction
 (:mod:`identity.identify_index`), and each candidate pair is scored with the saved Splink model:
 
 * the comparison levels (gammas) are Splink's own CASE expressions of the saved model JSON,
-  evaluated by DuckDB on the query × candidates (a few dozen rows);
+  evaluated by DuckDB on the query × candidates (a few dozen rows), as a statement prepared once
+  per pooled connection (:class:`_Session`: planning it cost more than running it);
 * the match weight is the model's prior plus each level's weight log2(m/u) and the
   term-frequency adjustment of the saved TF tables, as Splink's predict computes it (numpy);
 * batch resolution's vetoes (``identity.veto``: first names or birth dates that contradict,
@@ -26,6 +27,8 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -42,9 +45,16 @@ from identity import model as m
 from identity.identify_index import CandidateIndex, index_dir, open_index, tf_columns
 from identity.io import output_path
 from identity.model import INDEPENDENT_EVIDENCE
+from identity.veto import (
+    HOUSEHOLD_COLUMNS,
+    VETO_SQL,
+    evidence_vetoes,
+    household_pairs_sql,
+    household_vetoes,
+    shared_contact,
+)
 from identity.veto import MACROS_SQL as VETO_MACROS_SQL
 from identity.veto import STD_COLS as VETO_STD_COLS
-from identity.veto import VETO_SQL, evidence_vetoes, household_vetoes, shared_contact
 from privacy import store
 from privacy.identifiers import hashes_of, keyed_hash
 
@@ -241,20 +251,15 @@ def _birth_date(v: Any) -> date:
 class Identifier:
     """Answers identify queries for one data directory; reopens when identity or privacy changed.
 
-    Thread-safe: each call uses its own DuckDB cursor; reopening happens under a lock.
+    Thread-safe: each call takes a DuckDB connection of its own from a pool (the statements
+prepared on it); reopening happens under a lock and empties the pool.
     """
 
     def __init__(self, settings: Settings):
         self.settings = settings
         self._lock = threading.Lock()
         self._state: tuple | None = None
-        self._con = duckdb.connect()
-        self._con.execute("SET threads = 1")
-        self._con.execute("PRAGMA disable_optimizer")
-        self._generation = 0
-        self._con.execute("SET enable_progress_bar = false")
-        # the veto macros, in this in-memory database so that every cursor sees them
-        self._con.execute(VETO_MACROS_SQL.replace("TEMP MACRO", "MACRO"))
+        self._sessions: list[_Session] = []
 
     # -- state ---------------------------------------------------------------------------------
     def _stamp(self) -> tuple:
@@ -285,33 +290,39 @@ class Identifier:
                 raise FileNotFoundError("no trained identity model: run `cdp resolve` (or `cdp run`) first")
             index = open_index(self.settings, ref)
             scored = ScoredModel.load(ref)
-            self._generation += 1
-            view = f"identify_gammas_{self._generation}"
-            # a view over the per-query tables __q and __c, which each cursor registers for itself
-            empty = _score_input(index.records.head(0), index.records.head(0), _tf_lookup(ref))
-            self._con.register("__q", empty[0].to_arrow())
-            self._con.register("__c", empty[1].to_arrow())
-            self._con.execute(f"CREATE OR REPLACE VIEW {view} AS {scored.sql}")
-            self._con.unregister("__q")
-            self._con.unregister("__c")
-            self._veto_view()
-            ctx = _Context(index, scored, _Privacy.load(self.settings), _tf_lookup(ref), _retired(self.settings), view)
+            tf = _tf_lookup(ref)
+            ids = self.settings.identity
+            veto_sql = VETO_SQL.replace("$first_name_jw", repr(float(ids.veto_first_name_jw))).replace(
+                "$birth_year_gap", repr(float(ids.veto_birth_year_gap)))
+            q0, c0 = _score_input(index.records.head(0), index.records.head(0), tf)
+            tables = {"__q": q0, "__c": c0, "edges": _EDGES_SCHEMA.clear(),
+                      "std": pl.DataFrame(schema={c: (pl.Date if c == "birth_date" else pl.String) for c in VETO_STD_COLS}),
+                      "recs": pl.DataFrame(schema={"i": pl.UInt32, **dict.fromkeys(HOUSEHOLD_COLUMNS, pl.String)})}
+            ctx = _Context(index, scored, _Privacy.load(self.settings), tf, _retired(self.settings),
+                           {"gammas": scored.sql, "vetoes": veto_sql, "household": household_pairs_sql()}, tables)
             self._state = (self._stamp(), ctx)
+            for ses in self._sessions:  # planned for the model and settings before
+                ses.close()
+            self._sessions = []
             return ctx
 
-    def _veto_view(self) -> None:
-        """``identify_vetoes``: identity.veto's SQL as a view over the per-query tables ``edges``
-        and ``std`` (its two thresholds are settings, written in as numbers)."""
-        ids = self.settings.identity
-        sql = VETO_SQL.replace("$first_name_jw", repr(float(ids.veto_first_name_jw))).replace(
-            "$birth_year_gap", repr(float(ids.veto_birth_year_gap)))
-        edges = pl.DataFrame(schema={"record_key_l": pl.String, "record_key_r": pl.String, "shared_contact": pl.Boolean})
-        std = pl.DataFrame(schema={c: (pl.Date if c == "birth_date" else pl.String) for c in VETO_STD_COLS})
-        self._con.register("edges", edges.to_arrow())
-        self._con.register("std", std.to_arrow())
-        self._con.execute(f"CREATE OR REPLACE VIEW identify_vetoes AS {sql}")
-        self._con.unregister("edges")
-        self._con.unregister("std")
+    @contextmanager
+    def _session(self, ctx: _Context) -> Iterator[_Session]:
+        """A DuckDB connection of the pool with the context's statements prepared, for one query."""
+        with self._lock:
+            ses = self._sessions.pop() if self._sessions else None
+        if ses is None or ses.ctx is not ctx:
+            if ses is not None:
+                ses.close()
+            ses = _Session(ctx)
+        try:
+            yield ses
+        finally:
+            with self._lock:
+                if self._state is not None and self._state[1] is ses.ctx:
+                    self._sessions.append(ses)
+                else:
+                    ses.close()
 
     def warm(self) -> dict[str, Any]:
         """Open (and if needed build) the index now; counts only."""
@@ -346,9 +357,10 @@ class Identifier:
         key_hits = self._trusted_keys(ctx, std, fields)
         t_block = time.perf_counter()
         rows = rows[:MAX_CANDIDATES]
-        scored = self._score(ctx, q, rows) if len(rows) else None
-        t_score = time.perf_counter()
-        cands = self._candidates(ctx, std, scored, key_hits, floor)
+        with self._session(ctx) as ses:
+            scored = self._score(ctx, q, rows, ses) if len(rows) else None
+            t_score = time.perf_counter()
+            cands = self._candidates(ctx, std, scored, key_hits, floor, ses)
         cands = ctx.privacy.keep(self.settings, cands)
         cands.sort(key=lambda c: (-c.match_probability, -(c.match_weight or 99.0), c.customer_id))
         t_end = time.perf_counter()
@@ -402,21 +414,17 @@ class Identifier:
                 out.setdefault(c, (rk, names.get(col, key.get("name", col))))
         return out
 
-    def _score(self, ctx: _Context, q: pl.DataFrame, rows: np.ndarray) -> pl.DataFrame:
+    def _score(self, ctx: _Context, q: pl.DataFrame, rows: np.ndarray, ses: _Session | None = None) -> pl.DataFrame:
         """Gammas (Splink's CASE expressions on DuckDB) and match weights for query × candidates."""
         cand = ctx.index.records[rows.tolist()]
         q = q.with_columns(pl.lit(ctx.tf(c, q[c][0]) if q.height else None, pl.Float64).alias(f"tf_{c}")
                            for c in ctx.tf.columns)
         q_in, c_in = _score_input(q, cand, ctx.tf)
-        cur = self._con.cursor()
-        try:
-            cur.register("__q", q_in.to_arrow())
-            cur.register("__c", c_in.to_arrow())
-            # the view holds Splink's SQL parsed once; planning a few dozen rows needs no optimizer
-            # (21 -> 8 ms CPU per query)
-            gam = pl.DataFrame(cur.execute(f"SELECT * FROM {ctx.view}").fetchnumpy())
-        finally:
-            cur.close()
+        if ses is None:
+            with self._session(ctx) as own:
+                gam = pl.DataFrame(own.run("gammas", {"__q": q_in, "__c": c_in}).fetchnumpy())
+        else:
+            gam = pl.DataFrame(ses.run("gammas", {"__q": q_in, "__c": c_in}).fetchnumpy())
         gam = gam.rename({"record_key_r": "record_key"})
         cand = cand.join(gam, on="record_key", how="left", maintain_order="left")
         total = np.full(cand.height, ctx.model.prior_weight)
@@ -444,7 +452,7 @@ class Identifier:
                                  pl.Series("match_weight", total), pl.Series("match_probability", prob))
 
     def _candidates(self, ctx: _Context, std: pl.DataFrame, scored: pl.DataFrame | None,
-                    key_hits: dict[str, tuple[str, str]], floor: float) -> list[Candidate]:
+                    key_hits: dict[str, tuple[str, str]], floor: float, ses: _Session) -> list[Candidate]:
         ids = self.settings.identity
         out: dict[str, Candidate] = {}
         for cid, (rk, key) in key_hits.items():
@@ -457,7 +465,7 @@ class Identifier:
                 .unique("customer_id", keep="first", maintain_order=True))
         if not best.height:
             return list(out.values())
-        vetoes = self._vetoes(ctx, std, best, scored)
+        vetoes = self._vetoes(std, best, scored, ses)
         for r in best.iter_rows(named=True):
             ev = self._evidence(ctx, r)
             if r["customer_id"] in out:
@@ -473,7 +481,7 @@ class Identifier:
                                               decision, "model", r["record_key"], ev, veto)
         return list(out.values())
 
-    def _vetoes(self, ctx: _Context, std: pl.DataFrame, best: pl.DataFrame, scored: pl.DataFrame) -> dict[str, str]:
+    def _vetoes(self, std: pl.DataFrame, best: pl.DataFrame, scored: pl.DataFrame, ses: _Session) -> dict[str, str]:
         """Batch resolution's vetoes on the pairs that would link (record key → reason); the
         household context is the query and every scored candidate."""
         ids = self.settings.identity
@@ -487,7 +495,7 @@ class Identifier:
                 "last_name_core", "postcode_std", "street_std", "house_number_std", "city_std", "birth_date",
                 "name_suffix", "erp_key", "bonus_key"]
         both = pl.concat([std.select(cols), scored.select(cols)], how="vertical_relaxed")
-        always = ctx.index.vetoes_on_every_pair
+        always = ses.ctx.index.vetoes_on_every_pair
         # identity.veto.vetoes' SQL on this connection (its macros loaded once), then the
         # evidence and household vetoes as batch applies them (identity.veto.apply_vetoes)
         contact = pl.lit(True).alias("shared_contact") if always else shared_contact(edges)
@@ -495,31 +503,25 @@ class Identifier:
         # without a contact on both sides the SQL can only find sen./jun. (both suffixes set):
         # with none on the query's side every pair would come out NULL, so it is not run
         if not edges_in["shared_contact"].any() and std["name_suffix"][0] is None:
-            return self._soft_vetoes(edges, both, None, ctx.index.distinct_contact_levels)
-        cur = self._con.cursor()
-        try:
-            cur.register("edges", edges_in.to_arrow())
-            cur.register("std", both.select(VETO_STD_COLS).to_arrow())
-            hard = pl.DataFrame(cur.execute("SELECT * FROM identify_vetoes").fetchall(),
-                                schema={"record_key_l": pl.String, "record_key_r": pl.String, "veto": pl.String},
-                                orient="row")
-        finally:
-            cur.close()
-        return self._soft_vetoes(edges, both, hard, ctx.index.distinct_contact_levels)
+            return self._soft_vetoes(edges, both, None, ses)
+        hard = pl.DataFrame(ses.run("vetoes", {"edges": edges_in, "std": both.select(VETO_STD_COLS)}).fetchall(),
+                            schema={"record_key_l": pl.String, "record_key_r": pl.String, "veto": pl.String},
+                            orient="row")
+        return self._soft_vetoes(edges, both, hard, ses)
 
     def _soft_vetoes(self, edges: pl.DataFrame, both: pl.DataFrame, hard: pl.DataFrame | None,
-                     distinct: list[str]) -> dict[str, str]:
+                     ses: _Session) -> dict[str, str]:
         """identity.veto's evidence and household vetoes after the SQL ones (``hard``; None: none)."""
         ids = self.settings.identity
         e = edges.join(hard, on=["record_key_l", "record_key_r"], how="left") if hard is not None else \
             edges.with_columns(pl.lit(None, pl.String).alias("veto"))
-        e = evidence_vetoes(e, ids, distinct)
+        e = evidence_vetoes(e, ids, ses.ctx.index.distinct_contact_levels)
         # the household veto only touches pairs whose one strong piece of evidence is the address
         other = [c for c in INDEPENDENT_EVIDENCE if c != "gamma_address"]
         weak = e.filter(pl.col("veto").is_null() & ~pl.any_horizontal(
             [pl.col(c).fill_null(-1) >= INDEPENDENT_EVIDENCE[c] for c in other]))
         if weak.height:
-            e = household_vetoes(e, both, ids)
+            e = household_vetoes(e, both, ids, lambda recs: pl.DataFrame(ses.run("household", {"recs": recs}).fetchnumpy()))
         return {k: r for k, r in e.select("record_key_r", "veto").iter_rows() if r is not None}
 
     def _evidence(self, ctx: _Context, r: dict[str, Any]) -> list[dict[str, Any]]:
@@ -626,7 +628,48 @@ class _Context:
     privacy: _Privacy
     tf: _TfLookup
     retired: dict[str, str]
-    view: str
+    #: statement name -> SQL over the tables below (prepared once per session)
+    statements: dict[str, str]
+    #: the per-query input tables (empty frames give their schema)
+    tables: dict[str, pl.DataFrame]
+
+
+_EDGES_SCHEMA = pl.DataFrame(schema={"record_key_l": pl.String, "record_key_r": pl.String, "shared_contact": pl.Boolean})
+
+
+class _Session:
+    """One DuckDB connection holding the per-query input tables and the context's statements,
+    prepared once: Splink's comparison SQL takes ~10 ms to plan and ~2 ms to run on a few
+    dozen pairs, so a query fills the tables and executes the plan (a table's rows change, its
+    definition does not: the plan stays valid)."""
+
+    def __init__(self, ctx: _Context):
+        self.ctx = ctx
+        self.con = duckdb.connect()
+        self.con.execute("SET threads = 1")
+        self.con.execute("SET enable_progress_bar = false")
+        # a plan for a few dozen rows needs no optimizer (it made Splink's SQL ~4x slower to run)
+        self.con.execute("PRAGMA disable_optimizer")
+        self.con.execute(VETO_MACROS_SQL)
+        for name, frame in ctx.tables.items():
+            self.con.register("__input", frame.to_arrow())
+            self.con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM __input')
+            self.con.unregister("__input")
+        for name, sql in ctx.statements.items():
+            self.con.execute(f"PREPARE {name} AS {sql}")
+
+    def run(self, statement: str, inputs: dict[str, pl.DataFrame]) -> duckdb.DuckDBPyConnection:
+        """Fill the input tables with ``inputs`` and execute the prepared ``statement`` (fetch
+        its result from the returned connection)."""
+        for name, frame in inputs.items():
+            self.con.execute(f'DELETE FROM "{name}"')
+            # read by DuckDB's scan of this local variable: cheaper than registering it
+            query_input = frame.to_arrow()  # noqa: F841
+            self.con.execute(f'INSERT INTO "{name}" BY NAME SELECT * FROM query_input')
+        return self.con.execute(f"EXECUTE {statement}")
+
+    def close(self) -> None:
+        self.con.close()
 
 
 def identify(settings: Settings, fields: dict[str, Any], limit: int = 5,

@@ -223,6 +223,13 @@ class RuleIndex:
     hashes: np.ndarray
     rows: np.ndarray
 
+    def span(self, h: int) -> tuple[int, int]:
+        """Where the key hash ``h`` sits in :attr:`hashes` (``lo == hi``: no record has it)."""
+        # as the array's own type: numpy would convert the whole array to compare it with a
+        # Python int above 2**63 (8 ms per rule at 2.3 M records, instead of microseconds)
+        key = self.hashes.dtype.type(h)
+        return int(self.hashes.searchsorted(key, side="left")), int(self.hashes.searchsorted(key, side="right"))
+
 
 class CandidateIndex:
     """The opened index: records (memory-mapped Arrow) and one sorted hash array per rule."""
@@ -258,8 +265,7 @@ class CandidateIndex:
         for ri, h in zip(usable, keys, strict=True):
             if h is None:
                 continue
-            lo = int(np.searchsorted(ri.hashes, h, side="left"))
-            hi = int(np.searchsorted(ri.hashes, h, side="right"))
+            lo, hi = ri.span(h)
             if hi == lo:
                 continue
             per_rule[ri.rule.name] = hi - lo
@@ -273,9 +279,7 @@ class CandidateIndex:
         """Row ids whose ``column`` equals ``value``: the rule indexing exactly that column, else a scan."""
         for ri in self.rules:
             if ri.rule.query_columns == [column]:
-                h = pl.DataFrame({column: [value]}).select(key_hash([column])).item()
-                lo = int(np.searchsorted(ri.hashes, h, side="left"))
-                hi = int(np.searchsorted(ri.hashes, h, side="right"))
+                lo, hi = ri.span(pl.DataFrame({column: [value]}).select(key_hash([column])).item())
                 rows = np.asarray(ri.rows[lo:hi])
                 return rows[(self.records[column].gather(rows) == value).to_numpy()] if len(rows) else rows
         return self.records.with_row_index("_row").filter(pl.col(column) == value).get_column("_row").to_numpy()

@@ -288,22 +288,22 @@ def splink_settings(setup: ModelSetup) -> SettingsCreator:
 
 def splink_input(std: pl.DataFrame) -> pl.DataFrame:
     """person_records_std → the Splink input table (adds blocking helper columns)."""
-    df = std.with_columns(
+    # every new column reads only std's columns: one pass (one record for ``cdp identify``)
+    exprs = [
         pl.col("first_name_std").str.contains(r"^[a-z]( [a-z])*$").fill_null(False).alias("first_is_initial"),
         pl.concat_str(["first_name_std", "last_name_core"], separator=" ").alias("full_name"),
         *[umlaut_form(pl.col(c)).alias(u) for c, u in UMLAUT_COLUMNS.items()],
-    )
+    ]
     for src, dst, cap in (("email_std", "email_block", MAX_BLOCK_VALUE_RECORDS),
                           ("phone_e164", "phone_block", MAX_BLOCK_VALUE_RECORDS),
                           ("mobile_e164", "mobile_block", MAX_BLOCK_VALUE_RECORDS),
                           ("birth_date", "birth_date_block", MAX_BROAD_BLOCK_RECORDS),
                           ("postcode_std", "postcode_block", MAX_BROAD_BLOCK_RECORDS)):
-        n = pl.len().over(src)
-        df = df.with_columns(pl.when(n <= cap).then(pl.col(src)).alias(dst))
+        exprs.append(pl.when(pl.len().over(src) <= cap).then(pl.col(src)).alias(dst))
     for dst, cols in BROAD_COMPOSITE_BLOCKS.items():
         key = pl.concat_str(list(cols), separator="\x1f")  # null when any part is null
-        df = df.with_columns(pl.when(pl.len().over(key) <= MAX_BROAD_BLOCK_RECORDS).then(key).alias(dst))
-    return df.select(INPUT_COLUMNS)
+        exprs.append(pl.when(pl.len().over(key) <= MAX_BROAD_BLOCK_RECORDS).then(key).alias(dst))
+    return std.lazy().with_columns(exprs).select(INPUT_COLUMNS).collect()
 
 
 def duckdb_api(settings: Settings) -> DuckDBAPI:

@@ -16,6 +16,7 @@ name.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import resources
 
 import duckdb
@@ -268,13 +269,43 @@ AND (l.postcode_std = r.postcode_std
 """
 
 
-def _household_pairs(g: pl.DataFrame, cfg: IdentitySettings) -> pl.DataFrame:
+#: The columns the household blocks and :data:`HOUSEHOLD_PAIR_CONDITION` read (besides ``i``).
+HOUSEHOLD_COLUMNS = sorted({c for b in HOUSEHOLD_BLOCKS for c in b} - {"name_pair"} | {"city_std"})
+#: ``hh``: the records of ``recs`` with their name pair (first and last name in either order).
+HOUSEHOLD_TABLE_SQL = ("SELECT *, least(first_name_first, last_name_core) || ' ' || "
+                       "greatest(first_name_first, last_name_core) AS name_pair FROM recs")
+
+
+def _household_block_sql(block: tuple[str, ...]) -> str:
+    key = ", ".join(block)
+    notnull = " AND ".join(f"{c} IS NOT NULL" for c in block)
+    return (f"SELECT l.i, r.i AS j FROM (SELECT * FROM hh WHERE {notnull} "
+            f"QUALIFY count(*) OVER (PARTITION BY {key}) BETWEEN 2 AND {MAX_HOUSEHOLD_GROUP}) l "
+            f"JOIN hh r USING ({key}) WHERE l.i < r.i AND {HOUSEHOLD_PAIR_CONDITION}")
+
+
+def household_pairs_sql() -> str:
+    """Every block's pairs in one statement over a table ``recs`` (``i`` and
+    :data:`HOUSEHOLD_COLUMNS`), the threshold written in: for ``cdp identify``, which prepares
+    it once and runs it on a few dozen records (duplicate pairs possible)."""
+    blocks = " UNION ALL ".join(f"({_household_block_sql(b)})" for b in HOUSEHOLD_BLOCKS)
+    return f"WITH hh AS ({HOUSEHOLD_TABLE_SQL}) {blocks}".replace("$jw", repr(float(HOUSEHOLD_NAME_JW)))
+
+
+#: Runs :func:`household_pairs_sql` on the ``recs`` frame given (``i``, ``j``).
+PairsOf = Callable[[pl.DataFrame], pl.DataFrame]
+
+
+def _household_pairs(g: pl.DataFrame, cfg: IdentitySettings, pairs_of: PairsOf | None = None) -> pl.DataFrame:
     """Index pairs ``i < j`` of records with one name (typos, swapped first/last) at one address.
 
     One query per block (:data:`HOUSEHOLD_BLOCKS`), the condition applied inside the block's
     join, so only one block's hash table and the matching pairs are held at a time (1M persons:
-    ~23 M candidate pairs, 2.5 M kept).
+    ~23 M candidate pairs, 2.5 M kept). ``pairs_of``: all blocks at once by that function
+    instead (``cdp identify``: a few dozen records, a prepared statement).
     """
+    if pairs_of is not None:
+        return pairs_of(g.select("i", *HOUSEHOLD_COLUMNS)).unique()
     con = duckdb.connect()
     try:
         if cfg.duckdb_threads:
@@ -282,25 +313,18 @@ def _household_pairs(g: pl.DataFrame, cfg: IdentitySettings) -> pl.DataFrame:
         if cfg.duckdb_memory_limit:
             con.execute("SET memory_limit = ?", [cfg.duckdb_memory_limit])
         con.execute("SET preserve_insertion_order = false")
-        cols = sorted({c for b in HOUSEHOLD_BLOCKS for c in b} - {"name_pair"} | {"city_std"})
-        con.register("recs", g.select("i", *cols).to_arrow())
-        con.execute("CREATE TEMP TABLE hh AS SELECT *, least(first_name_first, last_name_core) || ' ' || "
-                    "greatest(first_name_first, last_name_core) AS name_pair FROM recs")
+        con.register("recs", g.select("i", *HOUSEHOLD_COLUMNS).to_arrow())
+        con.execute(f"CREATE TEMP TABLE hh AS {HOUSEHOLD_TABLE_SQL}")
         con.unregister("recs")
-        out = []
-        for block in HOUSEHOLD_BLOCKS:
-            key = ", ".join(block)
-            notnull = " AND ".join(f"{c} IS NOT NULL" for c in block)
-            sql = (f"SELECT l.i, r.i AS j FROM (SELECT * FROM hh WHERE {notnull} "
-                   f"QUALIFY count(*) OVER (PARTITION BY {key}) BETWEEN 2 AND {MAX_HOUSEHOLD_GROUP}) l "
-                   f"JOIN hh r USING ({key}) WHERE l.i < r.i AND {HOUSEHOLD_PAIR_CONDITION}")
-            out.append(frame(con.sql(sql, params={"jw": HOUSEHOLD_NAME_JW})))
+        out = [frame(con.sql(_household_block_sql(block), params={"jw": HOUSEHOLD_NAME_JW}))
+               for block in HOUSEHOLD_BLOCKS]
         return pl.concat(out).unique()
     finally:
         con.close()
 
 
-def ambiguous_groups(std: pl.DataFrame, cfg: IdentitySettings, distinct: pl.DataFrame | None = None) -> pl.DataFrame:
+def ambiguous_groups(std: pl.DataFrame, cfg: IdentitySettings, distinct: pl.DataFrame | None = None,
+                     pairs_of: PairsOf | None = None) -> pl.DataFrame:
     """``record_key, household_group`` of records whose name-at-address group holds several persons.
 
     Records with one name at one address — allowing a typo in either name, swapped first and
@@ -310,7 +334,8 @@ def ambiguous_groups(std: pl.DataFrame, cfg: IdentitySettings, distinct: pl.Data
     records of one duplicate-free source (``duplicate_free_sources``: their own master data
     holds two customers of that name there), or a pair of ``distinct`` (``record_key_l,
     record_key_r`` known to be two persons, e.g. each with an own mailbox: ``contacts_disagree``).
-    Then name + address say nothing about which of them a record without a birth date belongs to. (Two different ERP numbers or bonus cards
+    Then name + address say nothing about which of them a record without a birth date belongs to
+    (``pairs_of``: see :func:`_household_pairs`). (Two different ERP numbers or bonus cards
     claimed in the group are no such sign: at 100k hard 99 % of the pairs it would have held
     apart were one person with a stale or wrong cross-reference.)
     """
@@ -323,7 +348,7 @@ def ambiguous_groups(std: pl.DataFrame, cfg: IdentitySettings, distinct: pl.Data
          .with_row_index("i"))
     if g.height == 0:
         return empty
-    pairs = _household_pairs(g, cfg)
+    pairs = _household_pairs(g, cfg, pairs_of)
     if pairs.height == 0:
         return empty
     comp = components(g.height, pairs["i"].to_numpy(), pairs["j"].to_numpy())
@@ -348,16 +373,18 @@ def ambiguous_groups(std: pl.DataFrame, cfg: IdentitySettings, distinct: pl.Data
     return g.join(many, on="household_group", how="semi").select("record_key", "household_group")
 
 
-def household_vetoes(edges: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySettings) -> pl.DataFrame:
+def household_vetoes(edges: pl.DataFrame, std: pl.DataFrame, cfg: IdentitySettings,
+                     pairs_of: PairsOf | None = None) -> pl.DataFrame:
     """Soft veto ``ambiguous_household`` on scored pairs touching an :func:`ambiguous_groups`
     record whose only evidence is name + address (no birth date, e-mail, phone or trusted key
-    agrees): with two persons of that name there, such a pair could be either of them."""
+    agrees): with two persons of that name there, such a pair could be either of them
+    (``pairs_of``: see :func:`_household_pairs`)."""
 
     need = [c for c in INDEPENDENT_EVIDENCE if c != "gamma_address"]
     if edges.height == 0 or not cfg.ambiguous_household_veto or not set(need) <= set(edges.columns):
         return edges
     # two records of a group that are two persons by their own contacts show the household has two
-    grp = ambiguous_groups(std, cfg, edges.filter(pl.col("veto") == "contacts_disagree"))
+    grp = ambiguous_groups(std, cfg, edges.filter(pl.col("veto") == "contacts_disagree"), pairs_of)
     if grp.height == 0:
         return edges
     e = (edges.join(grp.rename({"record_key": "record_key_l", "household_group": "_gl"}), on="record_key_l", how="left")
