@@ -80,7 +80,7 @@ def _value(v: Any) -> Any:
     return getattr(v, "value", v)
 
 
-_STAGE = {"canonical_records": "canonical", "identity_resolution": "identity",
+_STAGE = {"canonical_records": "canonical", "identity_resolution": "identity", "identity__guest_retention": "retention",
           "profile_database": "profiles", "agent_views": "exports", "exports__agent_views": "exports",
           "reports__record_of_processing": "reports"}
 
@@ -104,6 +104,10 @@ def step_line(step: str, materialized: dict[str, dict[str, Any]], seconds: float
                    if link.get("model_trained") and "training_seconds" in link else
                    f", model {link.get('model_version')}")
         text = f"{rows.get('identity_link') or 0:,} records → {rows.get('customers') or 0:,} customers{trained}"
+    elif stage == "retention":
+        meta = next(iter(materialized.values()), {})
+        text = (f"{int(meta.get('expired', 0) or 0):,} expired guest checkouts, "
+                f"{int(meta.get('dagster/row_count', 0) or 0):,} new retention tombstones")
     elif stage == "profiles":
         text = (f"{len(rows)} tables and views: {rows.get('customer') or 0:,} customers, "
                 f"{rows.get('contact_history') or 0:,} contacts, {rows.get('consent') or 0:,} consent rows")
@@ -303,6 +307,21 @@ def rebuild(settings: Settings) -> RunSummary:
     if not summary.success:
         raise RuntimeError(f"the pipeline run after the change failed (run {summary.run_id}): "
                            "see `make dagster`; the change itself is recorded")
+    return summary
+
+
+def refresh(settings: Settings) -> RunSummary:
+    """The pipeline run before a request reads the profile database (``cdp sar`` when
+    deliveries are not processed yet or the database is stale): the same job as ``cdp run``,
+    a daily delta where the database can take one.
+
+    Raises:
+        RuntimeError: when a step or a blocking check failed.
+    """
+    summary = run_pipeline(settings, echo=lambda _line: None)
+    if not summary.success:
+        raise RuntimeError(f"the pipeline run before the request failed (run {summary.run_id}): "
+                           "see `make dagster`")
     return summary
 
 

@@ -32,7 +32,9 @@ def test_a_clean_run_materialises_everything_and_reports_counts(settings, monkey
     # one progress line per stage (per source for ingest), not per asset or partition
     assert sum(line.strip().startswith("✓ sources/erp ") for line in lines) == 1
     assert sum(line.strip().startswith("✓ profiles ") for line in lines) == 1
-    assert len(lines) == 2 + 5 + 5, "\n".join(lines)  # header, path, 5 sources, canonical/identity/profiles/exports/reports
+    # header, path, 5 sources, canonical/identity/retention/profiles/exports/reports
+    assert len(lines) == 2 + 5 + 6, "\n".join(lines)
+    assert any(line.strip().startswith("✓ retention ") and "expired guest checkouts" in line for line in lines)
     assert lines[1].startswith("cdp run: full rebuild: no profile database yet"), lines[1]
     # the load dates that exist are the partitions, registered on the instance `dagster dev` shows
     from dagster_project.run import dagster_instance
