@@ -212,6 +212,24 @@ def remove_leftovers(settings: Settings) -> list[str]:
     return sorted(removed)
 
 
+def temp_dirs(settings: Settings) -> set[Path]:
+    """``<data dir>/tmp`` and every directory below it (spill and scratch space of the stages)."""
+    tmp = settings.paths.root / "tmp"
+    return {tmp, *(p for p in tmp.rglob("*") if p.is_dir())} if tmp.is_dir() else set()
+
+
+def remove_new_temp_dirs(settings: Settings, before: set[Path]) -> list[Path]:
+    """Remove the empty temp directories that appeared since ``before`` (deepest first), e.g.
+    ``tmp/duckdb-identity`` that identity's DuckDB spills into; returns the removed ones. A
+    directory that still holds a file is left alone."""
+    removed = []
+    for d in sorted(temp_dirs(settings) - before, key=lambda p: len(p.parts), reverse=True):
+        if d.is_dir() and not any(d.iterdir()):
+            d.rmdir()
+            removed.append(d)
+    return removed
+
+
 def recover_dead_runs(instance: dg.DagsterInstance) -> list[str]:
     """Mark runs of killed `cdp run` processes as failed and free the pool slots they hold.
 
@@ -285,6 +303,7 @@ def run_pipeline(settings: Settings, *, incremental: bool = False, force: bool =
         echo(f"cdp run: load date {span}, data dir {settings.paths.root}")
         delta, why = daily_delta(settings, full)
         echo(f"cdp run: {'daily delta' if delta else 'full rebuild'}: {why}")
+        before = temp_dirs(settings)
         with dagster_instance(settings) as instance:
             for note in recover_dead_runs(instance):
                 echo(f"cdp run: {note}")
@@ -292,6 +311,8 @@ def run_pipeline(settings: Settings, *, incremental: bool = False, force: bool =
             result = job.execute_in_process(run_config=run_config, instance=instance,
                                             tags=range_tags(dates, order) | {PROCESS_TAG: process_id()},
                                             raise_on_error=False)
+        if result.success:  # a failed run keeps its scratch space for a look
+            remove_new_temp_dirs(settings, before)
     return summarise(result, dates)
 
 

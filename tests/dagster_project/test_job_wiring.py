@@ -88,3 +88,26 @@ def test_cdp_run_on_an_empty_data_dir_tells_the_user_to_generate(tmp_path):
     result = CliRunner().invoke(app, ["--data-dir", str(tmp_path), "run"])
     assert result.exit_code == 2
     assert "cdp generate" in result.output
+
+
+def test_a_successful_run_removes_the_empty_temp_dirs_it_made(settings, monkeypatch):
+    """Identity's DuckDB spills under data/tmp/duckdb-identity; after a successful run no empty
+    temp directory of the run is left behind (a directory that was there before stays)."""
+    import dagster_project.assets as assets
+
+    fakes.install(monkeypatch)
+    fake_resolve = assets.resolve
+    kept = settings.paths.root / "tmp" / "mine"
+    kept.mkdir(parents=True)
+
+    def resolve(s, **kwargs):
+        (s.paths.root / "tmp" / "duckdb-identity").mkdir(parents=True, exist_ok=True)  # as identity.model does
+        (s.paths.root / "tmp" / "spark" / "abc").mkdir(parents=True, exist_ok=True)
+        (s.paths.root / "tmp" / "spark" / "log.txt").write_text("kept: not empty")
+        return fake_resolve(s, **kwargs)
+
+    monkeypatch.setattr(assets, "resolve", resolve)
+    assert run_pipeline(settings, echo=lambda _: None).success
+    tmp = settings.paths.root / "tmp"
+    assert not (tmp / "duckdb-identity").exists() and not (tmp / "spark" / "abc").exists()
+    assert kept.is_dir() and (tmp / "spark" / "log.txt").is_file()
