@@ -42,8 +42,8 @@ def out_of_date(settings: Settings) -> str | None:
         con.close()
     if fingerprint != build_fingerprint(settings):
         return "settings, data contracts or profile SQL changed since the profile database was built"
-    if isinstance(built_at, datetime):
-        loads = read_load_log(settings)
+    loads = read_load_log(settings)
+    if isinstance(built_at, datetime) and "finished_at" in loads.columns:
         newer = loads.filter((pl.col("status") == LOADED) & (pl.col("finished_at") > built_at.astimezone(UTC)))
         if newer.height:
             return f"{newer.height} file(s) loaded after the profile database was built"
