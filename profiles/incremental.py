@@ -7,8 +7,8 @@ delta leaves the previous database. What a delta changes:
   or changed in the canonical layer (its ``_load_id`` is a load the database was not built
   from), that an event new or changed in a new load names, or that identity moved to another
   customer (or dropped: erased, or an expired guest checkout: the retention step of this run
-  tombstoned it, the loading leaves it out); and customers whose survey answers refer to a
-  new or changed order or case;
+  tombstoned it, the loading leaves it out), or whose link evidence now names another record;
+  and customers whose survey answers refer to a new or changed order or case;
 * **scope** (``S``): ``A0`` plus every customer sharing a consent contact point with one of
   them (a withdrawal applies to an address whoever holds it, ``consent.sql``); the tables are
   computed in a scratch database over ``S`` and its own contact-point neighbours (so every
@@ -173,6 +173,16 @@ def _apply(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, int 
         UNION SELECT person_record_key FROM delta_events WHERE person_record_key IS NOT NULL
         UNION SELECT record_key FROM identity_link o FULL JOIN delta_link n USING (record_key)
               WHERE o.customer_id IS DISTINCT FROM n.customer_id""")
+    evidence = paths.identity / "link_evidence.parquet"
+    if evidence.is_file():
+        # a record whose link evidence names another record now (the one it named expired or
+        # left the customer): person_record shows the new reason
+        con.execute(f"""
+            INSERT INTO delta_touched
+            SELECT p.record_key FROM person_record p
+            LEFT JOIN (SELECT record_key, linked_to FROM read_parquet(?)
+                       WHERE {not_expired("linked_to")}) e USING (record_key)
+            WHERE p.linked_to IS DISTINCT FROM e.linked_to""", [str(evidence)])
     con.execute("""
         CREATE TEMP TABLE delta_a0 AS
         SELECT customer_id FROM identity_link WHERE record_key IN (SELECT record_key FROM delta_touched)
