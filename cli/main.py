@@ -20,7 +20,7 @@ import typer.core
 
 from cdp.config import load_settings
 from cdp.logs import configure_logging, log_file_path
-from dagster_project.run import rebuild
+from dagster_project.run import rebuild, refresh
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +71,10 @@ def _root(
     settings = load_settings(config, **overrides)
     configure_logging(log_level.value, log_file_path(settings.paths.root / "logs", ctx.invoked_subcommand))
     ctx.obj = settings
-    # data-subject requests rebuild through the pipeline run, never stage by stage
+    # data-subject requests go through the pipeline run (cdp run's job), never stage by stage:
+    # forget and restrict rebuild after their change, sar refreshes a stale profile first
     ctx.meta["rebuild"] = rebuild
+    ctx.meta["refresh"] = refresh
 
 
 for _module in COMMAND_MODULES:

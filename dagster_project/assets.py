@@ -1,8 +1,8 @@
 """The CDP's assets: a few lines of glue around each stage's plain function.
 
 Keys and groups follow the flow: ``landing/<source>/<entity>`` (raw exports, observed only) →
-``sources/<source>/<entity>`` (staged + quarantine) → ``canonical/*`` → ``identity/*`` →
-``profiles/*`` → ``exports/*``.
+``sources/<source>/<entity>`` (staged + quarantine) → ``canonical/*`` → ``identity/*`` (links,
+then guest retention) → ``profiles/*`` → ``exports/*``.
 """
 
 from collections.abc import Iterator
@@ -20,6 +20,7 @@ from dagster_project.resources import CdpSettingsResource, DuckDBResource
 from dsr.ropa import write_record_of_processing
 from exports.agent_views import export_agent_views
 from identity.resolve import resolve
+from identity.retention import expire_guests
 from pipelines.canonical import build_canonical
 from pipelines.contracts import contracts_of
 from pipelines.ingest import ingest
@@ -265,6 +266,25 @@ def identity_resolution(context: dg.AssetExecutionContext, config: IdentityConfi
     yield check_result(checks.f1_outcome(link, lake_counts.identity_truth(settings), MIN_F1), IDENTITY_LINK, "truth_f1")
 
 
+GUEST_RETENTION = dg.AssetKey(["identity", "guest_retention"])
+
+
+@dg.asset(
+    key=GUEST_RETENTION,
+    group_name="identity",
+    deps=[IDENTITY_LINK, *(dg.AssetKey(["canonical", t]) for t in CANONICAL_TABLES)],
+    kinds={"parquet"},
+    description="Guest checkouts past their source's retention period that this run's identity links to no "
+                "registered customer: one retention tombstone (keyed hash of the record key) each in "
+                "data/privacy/tombstones.parquet. The profile build of this run leaves them out; ingestion and "
+                "the canonical build drop them from the next run on.",
+)
+def guest_retention(context: dg.AssetExecutionContext, cdp: CdpSettingsResource) -> dg.MaterializeResult:
+    expiry = expire_guests(cdp.get())
+    context.log.info(f"retention: {expiry.expired} guest checkouts expired, {expiry.tombstoned} new tombstones")
+    return dg.MaterializeResult(metadata={"dagster/row_count": expiry.tombstoned, "expired": expiry.expired})
+
+
 # --- profiles ------------------------------------------------------------------------------
 
 _PROFILE_GRAIN = {
@@ -326,7 +346,7 @@ def column_schemas(con: Any, tables: list[str]) -> dict[str, dg.TableSchema]:
 def profiles_asset() -> dg.AssetsDefinition:
     """All profile tables: built together into a new DuckDB file and swapped in whole."""
     tables = profile_tables()
-    deps = [IDENTITY_LINK, ID_HISTORY, *(dg.AssetKey(["canonical", t]) for t in CANONICAL_TABLES)]
+    deps = [IDENTITY_LINK, ID_HISTORY, GUEST_RETENTION, *(dg.AssetKey(["canonical", t]) for t in CANONICAL_TABLES)]
 
     @dg.multi_asset(
         name="profile_database",
@@ -360,7 +380,7 @@ def profiles_asset() -> dg.AssetsDefinition:
                 "dagster/row_count": int(counts.get(t, 0)), **path,
                 **({"dagster/column_schema": schemas[t]} if t in schemas else {})})
         context.log.info("profiles: " + ", ".join(f"{t} {counts.get(t, 0)}" for t in tables))
-        link = lake_counts.identity_outputs(settings)["identity_link"]
+        link = lake_counts.profiled_links(settings)
         with duckdb.connect() as con:
             yield check_result(checks.consent_channel_outcome(con), profile_key("preferred_channel"), "consent_channel")
             yield check_result(checks.profile_counts_outcome(con, link), profile_key("customer"), "counts_reconcile")

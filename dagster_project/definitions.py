@@ -1,6 +1,7 @@
 """The CDP as Dagster assets: the table of contents of the orchestration.
 
-sources (one multi-asset per data contract) → canonical → identity → profiles → exports.
+sources (one multi-asset per data contract) → canonical → identity (links, then guest retention)
+→ profiles → exports.
 ``dagster dev`` (from the repository root) loads :func:`defs`; ``cdp run`` builds the same
 definitions with its settings and executes ``cdp_job`` in-process.
 """
@@ -36,13 +37,15 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         selection=dg.AssetSelection.all() - dg.AssetSelection.assets(*raw_exports),
         # One step at a time: the lake and data/cdp.duckdb never see two writers in one run.
         executor_def=dg.in_process_executor,
-        description="Everything: ingest the selected load dates, then canonical, identity, profiles, exports.",
+        description="Everything: ingest the selected load dates, then canonical, identity, guest retention, "
+                    "profiles, exports.",
     )
     return dg.Definitions(
         assets=[
             *source_defs,
             assets.canonical_asset(staged),
             assets.identity_resolution,
+            assets.guest_retention,
             assets.profiles_asset(),
             assets.agent_views,
             assets.record_of_processing,

@@ -12,6 +12,8 @@ from cdp.config import Settings
 from cdp.lake import read_table
 from cdp.schema import PERSON_RECORD
 from pipelines.load_log import LOADED, SKIPPED, read_load_log
+from privacy.retention import expired_records
+from privacy.store import read_tombstones
 
 _FILE_COUNTS = {"file": pl.String, "load_date": pl.String, "status": pl.String, "rows_read": pl.Int64,
                 "rows_staged": pl.Int64, "rows_quarantined": pl.Int64, "rows_suppressed": pl.Int64,
@@ -51,6 +53,16 @@ def identity_outputs(settings: Settings) -> dict[str, pl.DataFrame]:
         "identity_link": pl.read_parquet(d / "identity_link.parquet"),
         "customer_id_history": pl.read_parquet(hist_path) if hist_path.is_file() else pl.DataFrame(),
     }
+
+
+def profiled_links(settings: Settings) -> pl.DataFrame:
+    """The identity links the profile database holds: identity's, without the guest checkouts
+    this run's retention step tombstoned (the profile build leaves them out)."""
+    link = identity_outputs(settings)["identity_link"]
+    records = read_table(settings.paths.canonical_table("person_records"), PERSON_RECORD)
+    guests = records.filter(pl.col("is_guest").fill_null(False)).select("record_key", "is_guest").collect()
+    expired = expired_records(settings, guests, read_tombstones(settings))
+    return link.filter(~pl.col("record_key").is_in(expired.implode()))
 
 
 def guest_keys(settings: Settings) -> pl.Series:

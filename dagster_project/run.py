@@ -80,7 +80,7 @@ def _value(v: Any) -> Any:
     return getattr(v, "value", v)
 
 
-_STAGE = {"canonical_records": "canonical", "identity_resolution": "identity",
+_STAGE = {"canonical_records": "canonical", "identity_resolution": "identity", "identity__guest_retention": "retention",
           "profile_database": "profiles", "agent_views": "exports", "exports__agent_views": "exports",
           "reports__record_of_processing": "reports"}
 
@@ -104,6 +104,10 @@ def step_line(step: str, materialized: dict[str, dict[str, Any]], seconds: float
                    if link.get("model_trained") and "training_seconds" in link else
                    f", model {link.get('model_version')}")
         text = f"{rows.get('identity_link') or 0:,} records → {rows.get('customers') or 0:,} customers{trained}"
+    elif stage == "retention":
+        meta = next(iter(materialized.values()), {})
+        text = (f"{int(meta.get('expired', 0) or 0):,} expired guest checkouts, "
+                f"{int(meta.get('dagster/row_count', 0) or 0):,} new retention tombstones")
     elif stage == "profiles":
         text = (f"{len(rows)} tables and views: {rows.get('customer') or 0:,} customers, "
                 f"{rows.get('contact_history') or 0:,} contacts, {rows.get('consent') or 0:,} consent rows")
@@ -211,6 +215,24 @@ def remove_leftovers(settings: Settings) -> list[str]:
     return sorted(removed)
 
 
+def temp_dirs(settings: Settings) -> set[Path]:
+    """``<data dir>/tmp`` and every directory below it (spill and scratch space of the stages)."""
+    tmp = settings.paths.root / "tmp"
+    return {tmp, *(p for p in tmp.rglob("*") if p.is_dir())} if tmp.is_dir() else set()
+
+
+def remove_new_temp_dirs(settings: Settings, before: set[Path]) -> list[Path]:
+    """Remove the empty temp directories that appeared since ``before`` (deepest first), e.g.
+    ``tmp/duckdb-identity`` that identity's DuckDB spills into; returns the removed ones. A
+    directory that still holds a file is left alone."""
+    removed = []
+    for d in sorted(temp_dirs(settings) - before, key=lambda p: len(p.parts), reverse=True):
+        if d.is_dir() and not any(d.iterdir()):
+            d.rmdir()
+            removed.append(d)
+    return removed
+
+
 def recover_dead_runs(instance: dg.DagsterInstance) -> list[str]:
     """Mark runs of killed `cdp run` processes as failed and free the pool slots they hold.
 
@@ -284,6 +306,7 @@ def run_pipeline(settings: Settings, *, incremental: bool = False, force: bool =
         echo(f"cdp run: load date {span}, data dir {settings.paths.root}")
         delta, why = daily_delta(settings, full)
         echo(f"cdp run: {'daily delta' if delta else 'full rebuild'}: {why}")
+        before = temp_dirs(settings)
         with dagster_instance(settings) as instance:
             for note in recover_dead_runs(instance):
                 echo(f"cdp run: {note}")
@@ -291,6 +314,8 @@ def run_pipeline(settings: Settings, *, incremental: bool = False, force: bool =
             result = job.execute_in_process(run_config=run_config, instance=instance,
                                             tags=range_tags(dates, order) | {PROCESS_TAG: process_id()},
                                             raise_on_error=False)
+        if result.success:  # a failed run keeps its scratch space for a look
+            remove_new_temp_dirs(settings, before)
     return summarise(result, dates)
 
 
@@ -306,6 +331,21 @@ def rebuild(settings: Settings) -> RunSummary:
     if not summary.success:
         raise RuntimeError(f"the pipeline run after the change failed (run {summary.run_id}): "
                            "see `make dagster`; the change itself is recorded")
+    return summary
+
+
+def refresh(settings: Settings) -> RunSummary:
+    """The pipeline run before a request reads the profile database (``cdp sar`` when
+    deliveries are not processed yet or the database is stale): the same job as ``cdp run``,
+    a daily delta where the database can take one.
+
+    Raises:
+        RuntimeError: when a step or a blocking check failed.
+    """
+    summary = run_pipeline(settings, echo=lambda _line: None)
+    if not summary.success:
+        raise RuntimeError(f"the pipeline run before the request failed (run {summary.run_id}): "
+                           "see `make dagster`")
     return summary
 
 

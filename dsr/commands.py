@@ -27,10 +27,12 @@ def register(app: typer.Typer) -> None:
         reason: str = typer.Option(None, "--reason", help="request reference (audit log)"),
         actor: str = typer.Option(None, "--actor", help="who (default: OS user)"),
     ) -> None:
-        """Subject-access export (Art. 15/20 GDPR) of one person as JSON and HTML."""
+        """Subject-access export (Art. 15/20 GDPR) of one person as JSON and HTML (runs the pipeline
+        first when deliveries are not processed yet or the profile database is stale)."""
 
         try:
-            paths = sar(ctx.obj, query, out, actor=actor, reason=reason)
+            paths = sar(ctx.obj, query, out, actor=actor, reason=reason, pipeline=ctx.meta["refresh"],
+                        echo=typer.echo)
         except SubjectNotFound as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from exc
@@ -64,8 +66,7 @@ def register(app: typer.Typer) -> None:
         """Restrict processing (Art. 18 GDPR): kept, but out of profiling, audiences and exports."""
 
         try:
-            r = restrict(ctx.obj, query, reason, actor=actor, lift=lift,
-                         rebuild=ctx.meta.get("rebuild"))
+            r = restrict(ctx.obj, query, reason, actor=actor, lift=lift, pipeline=ctx.meta["rebuild"])
         except (SubjectNotFound, ValueError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from exc
@@ -108,7 +109,7 @@ def _forget(ctx: typer.Context, query: str, reason: str | None, *, dry_run: bool
             if not typer.confirm(f"Erase customer {plan.customer_id} irreversibly?", default=False):
                 typer.echo("nothing erased")
                 raise typer.Exit(1)
-        rep = forget(ctx.obj, query, reason or "", actor=actor, rebuild=ctx.meta.get("rebuild"))
+        rep = forget(ctx.obj, query, reason or "", actor=actor, pipeline=ctx.meta["rebuild"])
     except (SubjectNotFound, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc

@@ -11,10 +11,10 @@ Order of work, chosen so that a crash half-way never lets the person come back:
    counts: the rows move to ``rows_suppressed``), from the identity outputs, the model's
    term-frequency tables and the stewards' override files: data scrubbed in place, no stage
    re-run here;
-4. hand the rebuild to the pipeline (``cdp forget`` passes the run ``cdp run`` runs, which
-   rebuilds canonical, identity, ``data/cdp.duckdb`` and the agent views; a library caller
-   without one gets the profile database and agent views rebuilt in-process), remove them
-   from every other export, delete export / report files that still name them;
+4. trigger the pipeline run (``pipeline``: ``cdp forget`` passes the job ``cdp run`` runs, which
+   rebuilds canonical, identity, ``data/cdp.duckdb`` and the agent views; no stage is re-run
+   here), remove them from every other export, delete export / report files that still name
+   them;
 5. append the audit entry.
 
 The landing directory is not touched: it holds the source systems' deliveries as received;
@@ -28,7 +28,6 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -41,8 +40,7 @@ from cdp.config import Settings
 from cdp.db import scalar
 from cdp.lake import atomic_path, read_table, write_parquet_atomic
 from cdp.schema import CANONICAL_TABLES, CONSENT_EVENT
-from dsr.subject import customer_record_keys, person_records, resolve_customer
-from exports.agent_views import export_agent_views
+from dsr.subject import PipelineRun, customer_record_keys, person_records, resolve_customer
 from identity.identify_index import drop_index
 from identity.io import OUTPUTS, output_path
 from identity.model import splink_input
@@ -52,7 +50,6 @@ from pipelines.mapping import canonical_rows
 from privacy import identifiers as ids
 from privacy import store
 from privacy.suppression import canonical_drop_keys, quarantined_rows_to_drop, staged_rows_to_drop
-from profiles.build import build_profiles
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +125,8 @@ def plan_forget(settings: Settings, query: str, actor: str | None = None) -> For
     """
     sub = _find_subject(settings, query)
     tomb = sub.hashes.with_columns(pl.lit("dry-run").alias("tombstone_id"),
-                                   pl.lit(datetime.now(UTC)).cast(pl.Datetime("us", "UTC")).alias("erased_at"))
+                                   pl.lit(datetime.now(UTC)).cast(pl.Datetime("us", "UTC")).alias("erased_at"),
+                                   pl.lit(ids.REASON_ERASURE).alias("reason"))
     plan = ForgetPlan(sub.customer_id, sub.cids, sub.key_list,
                       dict(sub.hashes.group_by("kind").len().sort("kind").iter_rows()))
     plan.consent_proof_events = _consent_proof(settings, sub.key_list, "dry-run").height
@@ -170,14 +168,8 @@ def _profile_counts(settings: Settings, cids: list[str]) -> dict[str, int]:
         con.close()
 
 
-#: Rebuilds profiles and exports after a data-subject request changed the data. The ``cdp``
-#: commands pass the pipeline run (``dagster_project.run.rebuild``: the job ``cdp run`` runs);
-#: called as a library without one, :func:`rebuild_profiles` rebuilds in-process.
-Rebuild = Callable[[Settings], object]
-
-
-def forget(settings: Settings, query: str, reason: str, actor: str | None = None,
-           rebuild: Rebuild | None = None) -> ForgetReport:
+def forget(settings: Settings, query: str, reason: str, actor: str | None = None, *,
+           pipeline: PipelineRun) -> ForgetReport:
     """Erase one person everywhere and tombstone their identifiers.
 
     Args:
@@ -185,6 +177,9 @@ def forget(settings: Settings, query: str, reason: str, actor: str | None = None
         query: customer id, e-mail, phone, name, ERP or card number (must name one customer).
         reason: why (request reference, legal ground); required, goes to the audit log.
         actor: who asked; default the OS user.
+        pipeline: the pipeline run that rebuilds profiles and exports from the scrubbed layers
+            (``dagster_project.run.rebuild``); triggered when ``privacy.rebuild_after_change``
+            is set and a profile database exists.
 
     Returns:
         A :class:`ForgetReport`.
@@ -201,7 +196,8 @@ def forget(settings: Settings, query: str, reason: str, actor: str | None = None
     now = datetime.now(UTC)
     tombstone_id = uuid.uuid4().hex
     tomb = sub.hashes.with_columns(pl.lit(tombstone_id).alias("tombstone_id"),
-                                   pl.lit(now).cast(pl.Datetime("us", "UTC")).alias("erased_at"))
+                                   pl.lit(now).cast(pl.Datetime("us", "UTC")).alias("erased_at"),
+                                   pl.lit(ids.REASON_ERASURE).alias("reason"))
 
     # 2. tombstone and proof first
     store.append(settings, "tombstones.parquet", ids.TOMBSTONE, tomb)
@@ -229,9 +225,9 @@ def forget(settings: Settings, query: str, reason: str, actor: str | None = None
         rep.removed["restrictions"] = restr.height - left.height
         store.replace(settings, "restrictions.parquet", left)
 
-    # 4. profiles and exports
+    # 4. profiles and exports: the pipeline run, never the stages one by one
     if settings.privacy.rebuild_after_change and settings.paths.duckdb.is_file():
-        (rebuild or rebuild_profiles)(settings)
+        pipeline(settings)
     removed, deleted = _scrub_files(settings, cids, plain)
     rep.removed.update(removed)
     rep.deleted_files = deleted
@@ -281,7 +277,7 @@ def _scrub_canonical(settings: Settings, keys: list[str], write: bool = True) ->
     canonical build applies, :func:`privacy.suppression.canonical_drop_keys`). The canonical
     stage itself is not re-run here; the pipeline run after the erasure rebuilds it."""
     tables = {t: read_table(settings.paths.canonical_table(t), schema) for t, schema in CANONICAL_TABLES.items()}
-    drop = canonical_drop_keys(settings, tables, {})
+    drop = canonical_drop_keys(settings, tables)
     out = {}
     for t in CANONICAL_TABLES:
         col, covered = ("record_key", drop.people) if t == "person_records" else ("person_record_key", drop.events)
@@ -426,22 +422,6 @@ def _scrub_overrides(settings: Settings, keys: set[str], write: bool = True) -> 
                 w.writeheader()
                 w.writerows(kept)
     return n
-
-
-def rebuild_profiles(settings: Settings) -> None:
-    """The in-process rebuild (no Dagster): the profile database, then the agent views."""
-    build_profiles(settings)
-    rebuild_agent_views(settings)
-
-
-def rebuild_agent_views(settings: Settings) -> None:
-    """Re-export the agent views in their last format when they were exported before."""
-    manifest = settings.paths.exports / "agent_views" / "manifest.json"
-    if not manifest.is_file():
-        return
-
-    fmt = json.loads(manifest.read_text(encoding="utf-8")).get("format", "parquet")
-    export_agent_views(settings, fmt)
 
 
 _TABULAR = {".parquet", ".csv", ".jsonl"}

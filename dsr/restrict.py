@@ -13,18 +13,20 @@ from datetime import UTC, datetime
 import polars as pl
 
 from cdp.config import Settings
-from dsr.erase import Rebuild, rebuild_profiles
-from dsr.subject import customer_record_keys, resolve_customer
+from dsr.subject import PipelineRun, customer_record_keys, resolve_customer
 from privacy import store
 
 
 def restrict(settings: Settings, query: str, reason: str, actor: str | None = None,
-             lift: bool = False, rebuild: Rebuild | None = None) -> dict:
+             lift: bool = False, *, pipeline: PipelineRun) -> dict:
     """Restrict (or with ``lift`` release) processing of one customer's data.
 
+    ``pipeline`` is the pipeline run (``dagster_project.run.rebuild``) that rebuilds the
+    profiles and exports; triggered when ``privacy.rebuild_after_change`` is set and a profile
+    database exists, so the change shows at once.
+
     Returns:
-        ``{"customer_id", "records", "action"}``; the profiles are rebuilt when
-        ``privacy.rebuild_after_change`` is set, so the change shows at once.
+        ``{"customer_id", "records", "action"}``.
 
     Raises:
         SubjectNotFound: the query names no customer or several.
@@ -48,6 +50,6 @@ def restrict(settings: Settings, query: str, reason: str, actor: str | None = No
     store.replace(settings, "restrictions.parquet", new)
     changed = current.height - others.height if lift else len(keys)
     if settings.privacy.rebuild_after_change and settings.paths.duckdb.is_file():
-        (rebuild or rebuild_profiles)(settings)
+        pipeline(settings)
     store.audit(settings, action, customer_id, reason, actor, {"records": changed})
     return {"customer_id": customer_id, "records": changed, "action": action}

@@ -6,11 +6,16 @@ records (current canonical state and every staged delivery with file, row and lo
 contact, every consent event with its evidence and the resulting consent state, the identity
 links (how each record was matched), and the derived attributes (golden record with the source
 of each attribute, value and segment, preferred channels) with the rule that derived them.
+
+It answers from an up-to-date profile: when deliveries are not processed yet or the profile
+database is missing or stale (:func:`profiles.freshness.out_of_date`), the pipeline run comes
+first (``pipeline``: the job ``cdp run`` runs), never a stage re-run here.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -22,13 +27,14 @@ from cdp.config import Settings
 from cdp.db import has_table
 from cdp.lake import read_table, write_text_atomic
 from dsr.sar_document import render_sar_html
-from dsr.subject import customer_record_keys, person_records, resolve_customer
+from dsr.subject import PipelineRun, customer_record_keys, person_records, resolve_customer
 from pipelines.contracts import contracts_of
 from pipelines.ingest import QUARANTINE
 from pipelines.load_log import read_load_log
 from pipelines.mapping import map_to_canonical
 from privacy import identifiers as ids
 from privacy import store
+from profiles.freshness import out_of_date
 
 DERIVATION = {
     "customer": "golden record: per attribute group the most trusted source (profiles.trust_ranking), "
@@ -97,8 +103,31 @@ def _quarantined_rows(settings: Settings, people: pl.DataFrame) -> list[dict[str
     return out
 
 
+class ProfilesOutOfDate(RuntimeError):
+    """The profile database does not show everything delivered and no pipeline run was given."""
+
+
+def ensure_up_to_date(settings: Settings, pipeline: PipelineRun | None,
+                      echo: Callable[[str], None] = lambda _line: None) -> str | None:
+    """Run the pipeline first when the profile database is not up to date; returns why it ran
+    (None: it was up to date, nothing ran).
+
+    Raises:
+        ProfilesOutOfDate: out of date and no ``pipeline`` to run.
+    """
+    why = out_of_date(settings)
+    if why is None:
+        return None
+    if pipeline is None:
+        raise ProfilesOutOfDate(f"the profile database is not up to date ({why}); run `cdp run` first")
+    echo(f"sar: the profile database is not up to date ({why}): running the pipeline first")
+    pipeline(settings)
+    return why
+
+
 def sar(settings: Settings, query: str, out_dir: str | Path, actor: str | None = None,
-        reason: str | None = None) -> dict[str, Path]:
+        reason: str | None = None, *, pipeline: PipelineRun | None = None,
+        echo: Callable[[str], None] = lambda _line: None) -> dict[str, Path]:
     """Write the subject-access export of one customer to ``out_dir``.
 
     Args:
@@ -108,10 +137,17 @@ def sar(settings: Settings, query: str, out_dir: str | Path, actor: str | None =
             ``data/`` or under ``data/exports/sar/``; ``cdp forget`` deletes it there.
         actor: who ran it (audit log); default the OS user.
         reason: request reference (audit log).
+        pipeline: the pipeline run (``dagster_project.run.refresh``) triggered first when the
+            profile database is not up to date; without one an out-of-date database is an error.
+        echo: where the one line saying the pipeline runs first goes.
 
     Returns:
         ``{"json": path, "html": path}``.
+
+    Raises:
+        ProfilesOutOfDate: the profile database is not up to date and no ``pipeline`` was given.
     """
+    ensure_up_to_date(settings, pipeline, echo)
     customer_id = resolve_customer(settings, query)
     keys = customer_record_keys(settings, customer_id)
     con = duckdb.connect(str(settings.paths.duckdb), read_only=True)

@@ -1,6 +1,9 @@
-"""Finding the data subject of a request: query → one customer id → its person records."""
+"""Finding the data subject of a request: query → one customer id → its person records; and the
+pipeline run a request hands its changes to."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import duckdb
 import polars as pl
@@ -9,6 +12,11 @@ from cdp.config import Settings
 from cdp.lake import read_table
 from cdp.schema import PERSON_RECORD
 from profiles.lookup import find_customers
+
+#: Runs the pipeline (the job ``cdp run`` runs) after a request changed data or before one reads
+#: it. ``cdp`` passes ``dagster_project.run.rebuild`` (``forget``, ``restrict``) and
+#: ``dagster_project.run.refresh`` (``sar``); a data-subject request never re-runs a stage itself.
+PipelineRun = Callable[[Settings], object]
 
 
 class SubjectNotFound(LookupError):

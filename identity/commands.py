@@ -14,6 +14,7 @@ from identity.identify import Identifier, QueryError
 from identity.io import OverrideError, add_override, list_overrides
 from identity.model import StaleModelError
 from identity.resolve import ChurnLimitExceeded, resolve
+from identity.retention import expire_guests
 from identity.train import TrainingError, train
 from identity.veto import SOFT_VETOES
 
@@ -27,7 +28,8 @@ def resolve_cmd(
     engine: str = typer.Option(None, "--engine",
                                help="Splink backend for scoring pairs: duckdb or spark (default: identity.engine)"),
 ) -> None:
-    """Resolve person records into customers with stable customer ids."""
+    """Resolve person records into customers with stable customer ids, then apply guest
+    retention on the new links (expired guest checkouts get tombstones, as in `cdp run`)."""
 
     engine = engine or ctx.obj.identity.engine
     if engine not in ("duckdb", "spark"):
@@ -40,6 +42,9 @@ def resolve_cmd(
         typer.echo(f"stopped: {exc}", err=True)
         raise typer.Exit(2) from exc
     typer.echo(json.dumps(asdict(rep), indent=1, default=str))
+    expiry = expire_guests(ctx.obj)
+    typer.echo(f"retention: {expiry.expired} expired guest checkouts, {expiry.tombstoned} new retention tombstones",
+               err=True)
 
 
 def eval_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:

@@ -26,7 +26,6 @@ from cdp.schema import CANONICAL_TABLES, conform
 from pipelines.contracts import Entity, contracts_of
 from pipelines.load_log import LOADED, read_load_log
 from pipelines.mapping import ID_COLUMN, map_to_canonical, mapped_expr
-from privacy.retention import guest_retention_days
 from privacy.suppression import filter_canonical
 
 log = logging.getLogger(__name__)
@@ -38,11 +37,9 @@ def build_canonical(settings: Settings) -> dict[str, int]:
         Row counts per canonical table.
     """
     # Every canonical row passes through ``filter_canonical`` here, between building and
-    # writing: this is where person records (and the events whose person_record_key points at
-    # them) are filtered when data protection requires it.
-    tables = filter_canonical(settings, current_tables(settings),
-                              guest_retention_days(settings, {s: c.guest_retention_days
-                                                              for s, c in contracts_of(settings).items()}))
+    # writing: person records a tombstone covers (an erased person, an expired guest checkout)
+    # and the events whose person_record_key points at them are dropped.
+    tables = filter_canonical(settings, current_tables(settings))
     counts = {}
     for name, lf in tables.items():
         counts[name] = sink_parquet_atomic(lf, canonical_path(settings, name))

@@ -158,6 +158,15 @@ def discover(settings: Settings, sources: list[str] | None = None,
     return sorted(out, key=lambda e: (e.load_date or date.min, str(e.rel)))
 
 
+def pending_files(settings: Settings) -> list[str]:
+    """Files under ``landing/<source>/`` of a source with a contract that the load log does not
+    list yet (neither loaded, skipped nor failed): deliveries the next run would ingest."""
+    contracts = contracts_of(settings)
+    logged = set(read_load_log(settings)["file"].drop_nulls().to_list())
+    return [e.rel.as_posix() for e in discover(settings, sorted(contracts))
+            if e.rel.as_posix() not in logged]
+
+
 def ingest(settings: Settings, sources: list[str] | None = None,
            load_dates: list[str] | None = None) -> IngestReport:
     """Load every new landing file into staged / quarantine.

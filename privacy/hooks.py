@@ -1,5 +1,9 @@
 """Calls other stages make into data protection (one line each on their side).
 
+* :func:`expired_records_table` — ``profiles.build`` before it loads its inputs:
+  ``privacy_expired_record``, the guest checkouts this run's retention step tombstoned, which
+  the loading of the canonical and identity inputs anti-joins (they leave the profiles in the
+  run that expired them; from the next run on the canonical build drops them).
 * :func:`restriction_table` — ``profiles.build.build_profiles`` before its tables are built:
   ``processing_restriction``, which the profile SQL joins (restriction of processing).
 * :func:`apply_to_profiles` — ``profiles.build.build_profiles`` after its tables are built, before
@@ -19,6 +23,7 @@ from cdp.config import Settings
 from cdp.db import scalar
 from privacy import identifiers as ids
 from privacy import store
+from privacy.retention import expired_records
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +31,21 @@ log = logging.getLogger(__name__)
 def sql_text(name: str) -> str:
     """The SQL of one data-protection step (``privacy/sql/<name>.sql``)."""
     return resources.files("privacy").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+
+
+#: The temp table of :func:`expired_records_table` (one column, ``record_key``).
+EXPIRED_RECORDS = "privacy_expired_record"
+
+
+def expired_records_table(con: duckdb.DuckDBPyConnection, settings: Settings, guests: pl.DataFrame) -> int:
+    """Build temp table ``privacy_expired_record`` (``record_key``): the records among ``guests``
+    (``record_key``, ``is_guest`` of the canonical guest checkouts) that a retention tombstone
+    covers. Returns its row count."""
+    expired = pl.DataFrame({"record_key": expired_records(settings, guests, store.read_tombstones(settings))})
+    con.register("_privacy_expired", expired.to_arrow())
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {EXPIRED_RECORDS} AS SELECT record_key FROM _privacy_expired")
+    con.unregister("_privacy_expired")
+    return expired.height
 
 
 def restriction_table(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:

@@ -32,11 +32,17 @@ RECORD_KINDS = ("record_key", "name_dob", "name_email", "name_phone")
 #: Every kind a tombstone may hold.
 KINDS = (*RECORD_KINDS, "email", "phone", "erp_no", "card_no")
 
+#: Why a tombstone was written: ``cdp forget`` (every kind) or guest retention (``record_key``
+#: of an expired guest checkout; it covers guest records only).
+REASON_ERASURE = "erasure"
+REASON_RETENTION = "retention"
+
 TOMBSTONE = schema({
-    "tombstone_id": pl.String,  # one per erasure (also in the audit log)
+    "tombstone_id": pl.String,  # one per erasure or retention run (also in the audit log)
     "kind": pl.String,
     "hash": pl.String,  # HMAC-SHA256 hex of "<kind>:<standardised value>"
     "erased_at": pl.Datetime("us", "UTC"),
+    "reason": pl.String,  # REASON_ERASURE or REASON_RETENTION
 })
 
 
@@ -107,6 +113,38 @@ def match_person_records(settings: Settings, std: pl.DataFrame, tombstones: pl.D
     hashes = identifier_hashes(settings, std).filter(pl.col("kind").is_in(RECORD_KINDS))
     hit = hashes.join(tombstones.select("kind", "hash").unique(), on=["kind", "hash"], how="semi")
     return hit["record_key"].unique()
+
+
+def covered_records(settings: Settings, records: pl.DataFrame, tombstones: pl.DataFrame) -> pl.Series:
+    """Record keys of canonical person records (``cdp.schema`` columns) that a tombstone covers.
+
+    Erasure tombstones by :func:`match_person_records` (standardised only when a tombstone of a
+    name kind exists; the record key alone needs no standardising); retention tombstones cover
+    the record key of a guest checkout (an expired guest record delivered again).
+    """
+    empty = pl.Series("record_key", [], pl.String)
+    if tombstones.height == 0 or records.height == 0:
+        return empty
+    retention = tombstones.filter(pl.col("reason") == REASON_RETENTION)
+    erasure = tombstones.filter(pl.col("reason") != REASON_RETENTION)
+    hits = [empty]
+    if erasure.filter(pl.col("kind").is_in(RECORD_KINDS)).height:
+        if erasure.filter(pl.col("kind").is_in(RECORD_KINDS) & (pl.col("kind") != "record_key")).height:
+            hits.append(match_person_records(settings, standardised(records), erasure))
+        else:
+            hits.append(_keys_in(settings, records["record_key"], hashes_of(erasure, "record_key")))
+    if retention.height:
+        guests = records.filter(pl.col("is_guest").fill_null(False))["record_key"]
+        hits.append(_keys_in(settings, guests, hashes_of(retention, "record_key")))
+    return pl.concat(hits).unique()
+
+
+def _keys_in(settings: Settings, keys: pl.Series, hashes: set[str]) -> pl.Series:
+    """The record keys whose keyed hash is in ``hashes``."""
+    if not hashes or keys.len() == 0:
+        return pl.Series("record_key", [], pl.String)
+    keys = keys.cast(pl.String).rename("record_key")
+    return keys.filter(hash_series(settings, "record_key", keys).is_in(list(hashes)).fill_null(False))
 
 
 def hashes_of(tombstones: pl.DataFrame, kind: str) -> set[str]:

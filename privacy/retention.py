@@ -5,9 +5,16 @@ The period is per source, in the contract (``retention: {guest_days: 730}`` at t
 (0 or negative: keep forever). A guest record expires when its last activity (the newest of
 ``updated_at``, ``created_at`` and its contact and consent events) is older than the period
 before the reference date (``settings.privacy.retention_as_of``: ``today``, a date, or by default
-the newest event in the data) and it was never
-linked to a registered customer: the previous identity run put no non-guest record into its
-cluster, and no non-guest record has its e-mail address.
+the newest event in the data) and it was never linked to a registered customer: this run's
+identity links put no non-guest record into its cluster, and no non-guest record has its
+e-mail address.
+
+The step that applies the rule runs after identity (``identity.retention.expire_guests``): it
+writes one retention tombstone per expired record (the keyed hash of its record key, reason
+``retention``; :func:`retention_tombstones`). The profile build of the same run leaves the
+tombstoned records out (:func:`privacy.hooks.expired_records_table`), and from the next run on
+ingestion and the canonical build drop them like an erased person's (``privacy.suppression``),
+so a guest checkout delivered again stays expired.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import polars as pl
 
 from cdp.config import Settings
 from cdp.standardise import email_std
+from privacy.identifiers import REASON_RETENTION, TOMBSTONE, covered_records, hash_series
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +62,16 @@ def reference_time(settings: Settings, tables: Mapping[str, pl.DataFrame | pl.La
 
 
 def expired_guest_keys(settings: Settings, tables: Mapping[str, pl.DataFrame | pl.LazyFrame],
-                       retention_days: Mapping[str, int]) -> pl.Series:
+                       retention_days: Mapping[str, int], links: pl.LazyFrame | None) -> pl.Series:
     """Record keys of guest checkouts past their source's retention period and never linked.
 
-    ``tables`` may be frames or lazy frames; only guest records and their activity are collected.
+    Args:
+        settings: the CDP settings (reference date).
+        tables: the canonical tables, as frames or lazy frames; only guest records and their
+            activity are collected.
+        retention_days: guest retention per source (:func:`guest_retention_days`).
+        links: this run's identity links (``record_key``, ``customer_id``); None before identity
+            ever ran (then only the e-mail rule links a guest to a registered customer).
     """
     lazy = {k: v.lazy() for k, v in tables.items()}
     people = lazy["person_records"]
@@ -84,21 +98,20 @@ def expired_guest_keys(settings: Settings, tables: Mapping[str, pl.DataFrame | p
     old = g.filter(pl.col("_last").is_null() | (pl.col("_last") < pl.col("_cutoff")))
     if old.height == 0:
         return empty
-    linked = _linked_to_registered(settings, people, old["record_key"])
+    linked = _linked_to_registered(people, links, old["record_key"])
     expired = old.filter(~pl.col("record_key").is_in(linked.implode()))["record_key"]
     if expired.len():
         log.info("retention: %d guest checkout records expired", expired.len())
     return expired
 
 
-def _linked_to_registered(settings: Settings, people: pl.LazyFrame, candidates: pl.Series) -> pl.Series:
+def _linked_to_registered(people: pl.LazyFrame, links: pl.LazyFrame | None, candidates: pl.Series) -> pl.Series:
     """Candidate guest record keys that share a cluster or an e-mail address with a non-guest record."""
     parts = []
-    link_file = settings.paths.identity / "identity_link.parquet"
     flags = people.select("record_key", pl.col("is_guest").fill_null(False))
     cand = pl.LazyFrame({"record_key": candidates.cast(pl.String)})
-    if link_file.is_file():
-        link = pl.scan_parquet(link_file).select("record_key", "customer_id").join(flags, on="record_key")
+    if links is not None:
+        link = links.select("record_key", "customer_id").join(flags, on="record_key")
         registered = link.filter(~pl.col("is_guest")).select("customer_id").unique()
         parts.append(link.filter(pl.col("is_guest")).join(cand, on="record_key", how="semi")
                      .join(registered, on="customer_id", how="semi").select("record_key").collect()["record_key"])
@@ -107,3 +120,22 @@ def _linked_to_registered(settings: Settings, people: pl.LazyFrame, candidates: 
     parts.append(mails.filter(pl.col("is_guest")).join(cand, on="record_key", how="semi")
                  .join(reg_mails, on="e", how="semi").select("record_key").collect()["record_key"])
     return pl.concat(parts).unique()
+
+
+def retention_tombstones(settings: Settings, expired: pl.Series, tombstones: pl.DataFrame,
+                         tombstone_id: str, at: datetime) -> pl.DataFrame:
+    """Tombstone rows (``privacy.identifiers.TOMBSTONE``) for expired guest record keys: the keyed
+    hash of each record key, reason ``retention``; keys a retention tombstone covers already are
+    left out, so a re-run writes nothing twice."""
+    keys = expired.cast(pl.String).unique().sort()
+    done = tombstones.filter((pl.col("reason") == REASON_RETENTION) & (pl.col("kind") == "record_key"))["hash"]
+    hashes = hash_series(settings, "record_key", keys)
+    new = hashes.filter(~hashes.is_in(done.implode()))
+    return pl.DataFrame({"tombstone_id": tombstone_id, "kind": "record_key", "hash": new, "erased_at": at,
+                         "reason": REASON_RETENTION}, schema=TOMBSTONE)
+
+
+def expired_records(settings: Settings, guests: pl.DataFrame, tombstones: pl.DataFrame) -> pl.Series:
+    """Record keys among ``guests`` (``record_key``, ``is_guest``) that a retention tombstone covers:
+    what the profile build leaves out in the run that wrote the tombstones."""
+    return covered_records(settings, guests, tombstones.filter(pl.col("reason") == REASON_RETENTION))

@@ -2,7 +2,7 @@
 
 | file | grain | personal data |
 |---|---|---|
-| ``tombstones.parquet`` | one row per erased identifier (kind, keyed hash) | hashes only |
+| ``tombstones.parquet`` | one row per erased identifier (kind, keyed hash, reason: erasure or retention) | hashes only |
 | ``consent_proof.parquet`` | one row per consent event of an erased person | no identifiers |
 | ``erasures.parquet`` | one row per erased customer id (exports' suppression list) | internal id only |
 | ``restrictions.parquet`` | one row per restricted person record (current customer id) | record keys |
@@ -23,7 +23,7 @@ import polars as pl
 from cdp.config import Settings
 from cdp.lake import write_parquet_atomic
 from cdp.schema import schema
-from privacy.identifiers import TOMBSTONE
+from privacy.identifiers import REASON_ERASURE, TOMBSTONE
 
 RESTRICTION = schema({
     "record_key": pl.String,
@@ -59,12 +59,16 @@ def _read(settings: Settings, name: str, schema: pl.Schema) -> pl.DataFrame:
     p = privacy_file(settings, name)
     if not p.is_file():
         return pl.DataFrame(schema=schema)
-    return pl.read_parquet(p).cast(schema, strict=False).select(schema.names())
+    df = pl.read_parquet(p)
+    # a column added later (the tombstones' reason) is null in files written before
+    return df.with_columns(pl.lit(None).alias(c) for c in schema.names() if c not in df.columns) \
+        .cast(schema, strict=False).select(schema.names())
 
 
 def read_tombstones(settings: Settings) -> pl.DataFrame:
-    """All tombstone hashes (empty when nobody was erased)."""
-    return _read(settings, "tombstones.parquet", TOMBSTONE)
+    """All tombstone hashes (empty when nobody was erased and no guest checkout expired); a
+    tombstone written before tombstones had a reason is an erasure's."""
+    return _read(settings, "tombstones.parquet", TOMBSTONE).with_columns(pl.col("reason").fill_null(REASON_ERASURE))
 
 
 def read_restrictions(settings: Settings) -> pl.DataFrame:

@@ -1,10 +1,11 @@
-"""Keeping erased persons out: suppression at ingestion and in the canonical build.
+"""Keeping tombstoned records out: suppression at ingestion and in the canonical build.
 
-The source systems keep delivering their full exports, erased persons included. Ingestion calls
-:func:`suppress_rows` for every file before it writes staged and quarantined rows: rows of an
-erased person are dropped and counted as ``rows_suppressed`` in the load log (read = staged +
-quarantined + suppressed). :func:`filter_canonical` applies the same rule once more to the
-canonical tables (for staged rows loaded before the erasure) and the guest retention rule.
+The source systems keep delivering their full exports, erased persons and expired guest
+checkouts included. Ingestion calls :func:`suppress_rows` for every file before it writes staged
+and quarantined rows: rows a tombstone covers (an erased person's; an expired guest checkout's,
+see :mod:`privacy.retention`) are dropped and counted as ``rows_suppressed`` in the load log
+(read = staged + quarantined + suppressed). :func:`filter_canonical` applies the same rule once
+more to the canonical tables (for staged rows loaded before the tombstone was written).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from cdp.config import Settings
 from cdp.schema import PERSON_RECORD, Source, conform
 from cdp.standardise import email_std
 from privacy import identifiers as ids
-from privacy.retention import expired_guest_keys
 from privacy.store import read_tombstones
 
 log = logging.getLogger(__name__)
@@ -38,9 +38,9 @@ def _email_std(values: pl.Series) -> pl.Series:
 
 def staged_rows_to_drop(settings: Settings, to_canonical: ToCanonical, staged: pl.DataFrame,
                         tombstones: pl.DataFrame) -> pl.Series:
-    """``_row_number`` of staged rows of one file that belong to an erased person.
+    """``_row_number`` of staged rows of one file that a tombstone covers.
 
-    Person rows match by :func:`privacy.identifiers.match_person_records`; event rows when
+    Person rows match by :func:`privacy.identifiers.covered_records`; event rows when
     their person record key is tombstoned, or when they name no person record but carry an
     erased e-mail address (a newsletter sign-up without an account).
     """
@@ -52,10 +52,9 @@ def staged_rows_to_drop(settings: Settings, to_canonical: ToCanonical, staged: p
         if can.height == 0:
             continue
         if table == "person_records":
-            std = ids.standardised(conform(can, PERSON_RECORD))
-            hit = ids.match_person_records(settings, std, tombstones)
+            hit = ids.covered_records(settings, conform(can, PERSON_RECORD), tombstones)
             drop.append(can.filter(pl.col("record_key").is_in(hit.implode()))["_row_number"])
-        else:
+        elif keys:
             h = ids.hash_series(settings, "record_key", can["person_record_key"])
             drop.append(can.filter(h.is_in(list(keys)).fill_null(False))["_row_number"])
     email_cols = [c for c, t in staged.schema.items()
@@ -123,16 +122,15 @@ def suppress_rows(settings: Settings, source: str, to_canonical: ToCanonical,
     return staged, quarantined, n
 
 
-def filter_canonical(settings: Settings, tables: dict[str, Frame],
-                     retention_days: Mapping[str, int]) -> dict[str, Frame]:
-    """Canonical-build hook: drop erased persons and expired guest checkouts, with their events.
+def filter_canonical(settings: Settings, tables: dict[str, Frame]) -> dict[str, Frame]:
+    """Canonical-build hook: drop the records tombstones cover (erased persons, expired guest
+    checkouts), with their events.
 
     ``tables`` holds the three canonical tables as frames or lazy frames; the result has the
     same kind. With lazy frames nothing is held in memory but the keys to drop: the rows are
-    filtered as the caller streams them. ``retention_days``: guest retention per source
-    (:func:`privacy.retention.guest_retention_days`).
+    filtered as the caller streams them.
     """
-    drop = canonical_drop_keys(settings, tables, retention_days)
+    drop = canonical_drop_keys(settings, tables)
     if drop.people.len() == 0 and drop.events.len() == 0:
         return tables
     out = {"person_records": tables["person_records"].filter(
@@ -151,39 +149,39 @@ class DropKeys:
     events: pl.Series
 
 
-def canonical_drop_keys(settings: Settings, tables: dict[str, Frame],
-                        retention_days: Mapping[str, int]) -> DropKeys:
+def canonical_drop_keys(settings: Settings, tables: dict[str, Frame]) -> DropKeys:
     """The record keys to drop from the canonical tables (erased persons, expired guests).
 
-    People: expired guest checkouts and records a tombstone covers
-    (:func:`privacy.identifiers.match_person_records`). Events: those keys, plus any
-    ``person_record_key`` whose own keyed hash is tombstoned (a person record already scrubbed
-    from the staged layer); only keys that name no current person record are hashed for that.
+    People: records a tombstone covers (:func:`privacy.identifiers.covered_records`). Events:
+    those keys, plus any ``person_record_key`` whose own keyed hash is tombstoned (a person
+    record already scrubbed from the staged layer); only keys that name no current person
+    record are hashed for that.
     """
     lazy = {k: v.lazy() for k, v in tables.items()}
-    people = lazy["person_records"]
-    expired = expired_guest_keys(settings, lazy, retention_days)
     tombstones = read_tombstones(settings)
-    erased = _erased_people(settings, people, tombstones)
+    drop = _erased_people(settings, lazy["person_records"], tombstones)
     orphans = _erased_orphan_keys(settings, lazy, tombstones)
-    drop = pl.concat([expired, erased]).unique()
     events = pl.concat([drop, orphans]).unique()
     if drop.len() or orphans.len():
-        log.info("canonical: %d person records of erased persons and %d expired guest checkouts "
-                 "dropped, with their events", erased.len(), expired.len())
+        log.info("canonical: %d person records a tombstone covers (erased persons, expired guest "
+                 "checkouts) dropped, with their events", drop.len())
     return DropKeys(drop, events)
 
 
 def _erased_people(settings: Settings, people: pl.LazyFrame, tombstones: pl.DataFrame,
                    batch: int = 500_000) -> pl.Series:
-    """Record keys of person records a tombstone covers, standardised in batches of rows."""
+    """Record keys of person records a tombstone covers, in batches of rows."""
     if not tombstones.filter(pl.col("kind").is_in(ids.RECORD_KINDS)).height:
         return pl.Series("record_key", [], pl.String)
+    if not tombstones.filter((pl.col("reason") != ids.REASON_RETENTION) & (pl.col("kind") != "record_key")).height:
+        # record keys alone decide: two narrow columns suffice, no standardising
+        people = people.select("record_key", "is_guest")
     n = people.select(pl.len()).collect().item()
     hits = [pl.Series("record_key", [], pl.String)]
     for offset in range(0, n, batch):
-        part = conform(people.slice(offset, batch).collect(), PERSON_RECORD)
-        hits.append(ids.match_person_records(settings, ids.standardised(part), tombstones))
+        part = people.slice(offset, batch).collect()
+        part = conform(part, PERSON_RECORD) if "first_name" in part.columns else part
+        hits.append(ids.covered_records(settings, part, tombstones))
     return pl.concat(hits).unique()
 
 

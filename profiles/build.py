@@ -10,6 +10,8 @@ the build creates first:
 * ``src_person_records``, ``src_contact_events``, ``src_consent_events``: the canonical layer
   (columns exactly as in :mod:`cdp.schema`);
 * ``src_identity_link``, ``src_customer_id_history``, ``src_person_std``: the identity outputs;
+* both without the guest checkouts this run's retention step tombstoned (the loading anti-joins
+  ``privacy_expired_record``, :func:`privacy.hooks.expired_records_table`);
 * ``cfg_*``: the profile settings (trust ranking, consent grid, thresholds) as small tables, so
   the SQL needs no parameters and tunables stay configuration.
 """
@@ -36,11 +38,16 @@ import polars as pl
 
 from cdp.config import Settings
 from cdp.db import frame, scalar
-from cdp.lake import swap_database
-from cdp.schema import ALL, CANONICAL_TABLES, duckdb_ddl
+from cdp.lake import read_table, swap_database
+from cdp.schema import ALL, CANONICAL_TABLES, PERSON_RECORD, duckdb_ddl
 from cdp.standardise import email_std, phones_to_e164, standardise
 from pipelines.contracts import contracts_dir
-from privacy.hooks import apply_to_profiles, restriction_table
+from privacy.hooks import (
+    EXPIRED_RECORDS,
+    apply_to_profiles,
+    expired_records_table,
+    restriction_table,
+)
 from profiles import cx
 
 log = logging.getLogger(__name__)
@@ -331,8 +338,36 @@ def _parquet_files(directory: Path) -> list[str]:
     )
 
 
+#: The column of each canonical table that names its person record.
+PERSON_KEY = {"person_records": "record_key", "contact_events": "person_record_key",
+              "consent_events": "person_record_key"}
+
+
+def not_expired(column: str) -> str:
+    """SQL condition: ``column`` (a person record key) names no record that a retention
+    tombstone covers (temp table ``privacy_expired_record``, see :func:`load_expired_records`)."""
+    return f"({column} IS NULL OR {column} NOT IN (SELECT record_key FROM {EXPIRED_RECORDS}))"
+
+
+def load_expired_records(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
+    """``privacy_expired_record``: the canonical guest checkouts a retention tombstone covers
+    (the retention step after identity wrote it in this run); the loading of every input
+    leaves them out. Returns how many."""
+    n = expired_records_table(con, settings, guest_records(settings))
+    if n:
+        log.info("profiles: %d expired guest checkouts left out", n)
+    return n
+
+
+def guest_records(settings: Settings) -> pl.DataFrame:
+    """``record_key, is_guest`` of the canonical guest checkouts."""
+    return read_table(settings.paths.canonical_table("person_records"), PERSON_RECORD) \
+        .filter(pl.col("is_guest").fill_null(False)).select("record_key", "is_guest").collect()
+
+
 def _load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     paths = settings.paths
+    load_expired_records(con, settings)
     for table, schema in CANONICAL_TABLES.items():
         name = f"src_{table}"
         files = _parquet_files(paths.canonical_table(table))
@@ -344,20 +379,21 @@ def _load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
             # a column added to the schema later (consent contact_point) is NULL in older files
             cols = ", ".join(f'"{c}"' if c in present else "NULL" for c in schema.names())
             con.execute(
-                f"INSERT INTO {name} SELECT {cols} FROM read_parquet(?, union_by_name = true)",
+                f"INSERT INTO {name} SELECT {cols} FROM read_parquet(?, union_by_name = true) "
+                f"WHERE {not_expired(PERSON_KEY[table])}",
                 [files],
             )
         log.info("loaded %s: %d files", name, len(files))
     _standardise_consent_points(con)
     _load_parquet(con, "src_identity_link", paths.identity / "identity_link.parquet",
-                  _IDENTITY_LINK_COLUMNS, required=True)
+                  _IDENTITY_LINK_COLUMNS, required=True, where=not_expired("record_key"))
     _load_parquet(con, "src_customer_id_history", paths.identity / "customer_id_history.parquet",
                   _HISTORY_COLUMNS, required=False)
     _load_parquet(con, "src_link_evidence", paths.identity / "link_evidence.parquet",
-                  _EVIDENCE_COLUMNS, required=False)
+                  _EVIDENCE_COLUMNS, required=False, where=EVIDENCE_KEPT)
     std = paths.identity / "person_records_std.parquet"
     if std.is_file():
-        _load_parquet(con, "src_person_std", std, _STD_COLUMNS, required=True)
+        _load_parquet(con, "src_person_std", std, _STD_COLUMNS, required=True, where=not_expired("record_key"))
     else:
         # the same standardiser identity uses (cdp.standardise), never a second set of rules
         log.warning("%s missing: standardising the person records here with cdp.standardise", std)
@@ -388,7 +424,7 @@ def _standardise_consent_points(con: duckdb.DuckDBPyConnection) -> None:
     con.unregister("_consent_point_std")
 
 
-def _load_parquet(con, name: str, path: Path, columns: dict[str, str], required: bool) -> None:
+def _load_parquet(con, name: str, path: Path, columns: dict[str, str], required: bool, where: str = "TRUE") -> None:
     coldefs = ", ".join(f'"{c}" {t}' for c, t in columns.items())
     con.execute(f"CREATE TEMP TABLE {name} ({coldefs})")
     if not path.is_file():
@@ -401,9 +437,14 @@ def _load_parquet(con, name: str, path: Path, columns: dict[str, str], required:
     if missing:
         raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
     select = ", ".join(
-        f'CAST("{c}" AS {t})' if c in present else f"CAST(NULL AS {t})" for c, t in columns.items()
+        f'CAST("{c}" AS {t}) AS "{c}"' if c in present else f'CAST(NULL AS {t}) AS "{c}"' for c, t in columns.items()
     )
-    con.execute(f"INSERT INTO {name} SELECT {select} FROM read_parquet(?)", [str(path)])
+    con.execute(f"INSERT INTO {name} SELECT * FROM (SELECT {select} FROM read_parquet(?)) WHERE {where}",
+                [str(path)])
+
+
+#: Link evidence of kept records, and never naming an expired one as the record linked to.
+EVIDENCE_KEPT = f"{not_expired('record_key')} AND {not_expired('linked_to')}"
 
 
 def as_of_of_sources(con: duckdb.DuckDBPyConnection, settings: Settings) -> datetime:

@@ -6,8 +6,9 @@ delta leaves the previous database. What a delta changes:
 * **affected customers** (``A0``): the old and new customer of every person record that is new
   or changed in the canonical layer (its ``_load_id`` is a load the database was not built
   from), that an event new or changed in a new load names, or that identity moved to another
-  customer (or dropped: erased, expired guest); and customers whose survey answers refer to a
-  new or changed order or case;
+  customer (or dropped: erased, or an expired guest checkout: the retention step of this run
+  tombstoned it, the loading leaves it out), or whose link evidence now names another record;
+  and customers whose survey answers refer to a new or changed order or case;
 * **scope** (``S``): ``A0`` plus every customer sharing a consent contact point with one of
   them (a withdrawal applies to an address whoever holds it, ``consent.sql``); the tables are
   computed in a scratch database over ``S`` and its own contact-point neighbours (so every
@@ -43,6 +44,7 @@ from profiles.build import (
     _STD_COLUMNS,
     BUILD_ORDER,
     IDENTITY_FILES,
+    PERSON_KEY,
     STATE_SCHEMA,
     _capped_as_of,
     _check_comments,
@@ -53,6 +55,8 @@ from profiles.build import (
     _standardise_consent_points,
     build_fingerprint,
     building_database,
+    load_expired_records,
+    not_expired,
 )
 
 log = logging.getLogger(__name__)
@@ -143,8 +147,11 @@ def _apply(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, int 
                 "CREATE TEMP TABLE delta_all_loads (load_id VARCHAR)")
     con.execute(f"CREATE TEMP TABLE delta_loads AS SELECT load_id FROM delta_all_loads WHERE load_id IS NOT NULL "
                 f"EXCEPT SELECT load_id FROM {STATE_SCHEMA}.loads")
+    # guest checkouts this run's retention step expired leave like dropped records: identity_link
+    # still has them at the old customer, delta_link not, so their customers are affected
+    load_expired_records(con, settings)
     _load_parquet(con, "delta_link", paths.identity / IDENTITY_FILES["src_identity_link"], _IDENTITY_LINK_COLUMNS,
-                  required=True)
+                  required=True, where=not_expired("record_key"))
     con.execute(f"CREATE TEMP TABLE delta_records AS SELECT record_key FROM read_parquet({_list(files['person_records'])}) "
                 "WHERE _load_id IN (SELECT load_id FROM delta_loads)" if files["person_records"] else
                 "CREATE TEMP TABLE delta_records (record_key VARCHAR)")
@@ -166,6 +173,16 @@ def _apply(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, int 
         UNION SELECT person_record_key FROM delta_events WHERE person_record_key IS NOT NULL
         UNION SELECT record_key FROM identity_link o FULL JOIN delta_link n USING (record_key)
               WHERE o.customer_id IS DISTINCT FROM n.customer_id""")
+    evidence = paths.identity / "link_evidence.parquet"
+    if evidence.is_file():
+        # a record whose link evidence names another record now (the one it named expired or
+        # left the customer): person_record shows the new reason
+        con.execute(f"""
+            INSERT INTO delta_touched
+            SELECT p.record_key FROM person_record p
+            LEFT JOIN (SELECT record_key, linked_to FROM read_parquet(?)
+                       WHERE {not_expired("linked_to")}) e USING (record_key)
+            WHERE p.linked_to IS DISTINCT FROM e.linked_to""", [str(evidence)])
     con.execute("""
         CREATE TEMP TABLE delta_a0 AS
         SELECT customer_id FROM identity_link WHERE record_key IN (SELECT record_key FROM delta_touched)
@@ -244,7 +261,7 @@ def _canonical(con: duckdb.DuckDBPyConnection, table: str, files: list[str], whe
         f"DESCRIBE SELECT * FROM read_parquet({_list(files)}, union_by_name = true)").fetchall()}
     cols = ", ".join(f'"{c}"' if c in present else "NULL" for c in schema.names())
     con.execute(f"INSERT INTO {name} SELECT {cols} FROM read_parquet({_list(files)}, union_by_name = true) "
-                f"WHERE {where}")
+                f"WHERE ({where}) AND {not_expired(PERSON_KEY[table])}")
 
 
 def _scratch(con: duckdb.DuckDBPyConnection, settings: Settings, files: dict[str, list[str]], scope: str,
@@ -278,11 +295,12 @@ def _scratch(con: duckdb.DuckDBPyConnection, settings: Settings, files: dict[str
                    OR e.case_id IN (SELECT refers_to FROM src_contact_events WHERE event_type = 'survey_response')
                    OR (e.source_system = 'shop' AND e.event_type = 'order' AND e.source_event_id IN (
                        SELECT refers_to FROM src_contact_events WHERE event_type = 'survey_response')))
-              AND e.event_key NOT IN (SELECT event_key FROM src_contact_events)""")
+              AND e.event_key NOT IN (SELECT event_key FROM src_contact_events)
+              AND {not_expired("e.person_record_key")}""")
     std = paths.identity / "person_records_std.parquet"
     _load_parquet_where(con, "src_person_std", std, _STD_COLUMNS, f"record_key IN ({recs})")
     _load_parquet_where(con, "src_link_evidence", paths.identity / "link_evidence.parquet", _EVIDENCE_COLUMNS,
-                        f"record_key IN ({recs})")
+                        f"record_key IN ({recs}) AND {not_expired('linked_to')}")
     _standardise_consent_points(con)
     con.execute(f"USE {SCRATCH}")
     con.execute(f"CREATE TABLE profile_build AS SELECT * FROM {main}.profile_build")

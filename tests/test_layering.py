@@ -18,13 +18,13 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Lower number = lower layer. A package may import its own layer's modules and lower layers only.
 LAYERS = {
     "cdp": 0,          # ground floor: settings, paths, schema, lake writer, standardisation, logs
-    "privacy": 1,      # policy the stages call: tombstones, keyed hashes, restriction, retention
+    "privacy": 1,      # policy the stages call: tombstones, keyed hashes, restriction, retention rule
     "simulator": 1,    # makes source exports; knows the canonical vocabulary only
     "pipelines": 2,    # landing → staged / quarantine → canonical
     "identity": 3,     # canonical person records → stable customer ids
     "profiles": 4,     # identity + canonical → data/cdp.duckdb
     "exports": 5,      # cdp.duckdb → files and the console
-    "dsr": 6,          # data-subject requests: re-run the stages for one person
+    "dsr": 6,          # data-subject requests: change data, then trigger the pipeline run
     "dagster_project": 7,
     "cli": 8,
 }
@@ -149,3 +149,18 @@ def test_only_the_dagster_glue_imports_dagster():
             if any(m.split(".")[0] == "dagster" for m in mods):
                 offenders.append(f"{mod}:{n.lineno}")
     assert not offenders, offenders
+
+
+#: Packages whose code runs before identity resolution in the flow (or beside it): they never
+#: read identity's outputs. A data back-edge is as bad as an upward import: the canonical build
+#: once read the previous run's identity links to decide guest retention (now a step after
+#: identity that writes tombstones, ``identity/retention.py``).
+BEFORE_IDENTITY = ("privacy", "pipelines", "simulator")
+
+
+def test_nothing_before_identity_reads_its_outputs():
+    offenders = [f"{MODULES[mod].relative_to(ROOT)}:{i}" for mod in sorted(MODULES)
+                 if mod.split(".")[0] in BEFORE_IDENTITY
+                 for i, line in enumerate(MODULES[mod].read_text(encoding="utf-8").splitlines(), start=1)
+                 if "paths.identity" in line or "identity_link.parquet" in line]
+    assert not offenders, "reads identity's outputs (data/lake/identity/): " + ", ".join(offenders)

@@ -32,7 +32,9 @@ def test_a_clean_run_materialises_everything_and_reports_counts(settings, monkey
     # one progress line per stage (per source for ingest), not per asset or partition
     assert sum(line.strip().startswith("✓ sources/erp ") for line in lines) == 1
     assert sum(line.strip().startswith("✓ profiles ") for line in lines) == 1
-    assert len(lines) == 2 + 5 + 5, "\n".join(lines)  # header, path, 5 sources, canonical/identity/profiles/exports/reports
+    # header, path, 5 sources, canonical/identity/retention/profiles/exports/reports
+    assert len(lines) == 2 + 5 + 6, "\n".join(lines)
+    assert any(line.strip().startswith("✓ retention ") and "expired guest checkouts" in line for line in lines)
     assert lines[1].startswith("cdp run: full rebuild: no profile database yet"), lines[1]
     # the load dates that exist are the partitions, registered on the instance `dagster dev` shows
     from dagster_project.run import dagster_instance
@@ -86,3 +88,26 @@ def test_cdp_run_on_an_empty_data_dir_tells_the_user_to_generate(tmp_path):
     result = CliRunner().invoke(app, ["--data-dir", str(tmp_path), "run"])
     assert result.exit_code == 2
     assert "cdp generate" in result.output
+
+
+def test_a_successful_run_removes_the_empty_temp_dirs_it_made(settings, monkeypatch):
+    """Identity's DuckDB spills under data/tmp/duckdb-identity; after a successful run no empty
+    temp directory of the run is left behind (a directory that was there before stays)."""
+    import dagster_project.assets as assets
+
+    fakes.install(monkeypatch)
+    fake_resolve = assets.resolve
+    kept = settings.paths.root / "tmp" / "mine"
+    kept.mkdir(parents=True)
+
+    def resolve(s, **kwargs):
+        (s.paths.root / "tmp" / "duckdb-identity").mkdir(parents=True, exist_ok=True)  # as identity.model does
+        (s.paths.root / "tmp" / "spark" / "abc").mkdir(parents=True, exist_ok=True)
+        (s.paths.root / "tmp" / "spark" / "log.txt").write_text("kept: not empty")
+        return fake_resolve(s, **kwargs)
+
+    monkeypatch.setattr(assets, "resolve", resolve)
+    assert run_pipeline(settings, echo=lambda _: None).success
+    tmp = settings.paths.root / "tmp"
+    assert not (tmp / "duckdb-identity").exists() and not (tmp / "spark" / "abc").exists()
+    assert kept.is_dir() and (tmp / "spark" / "log.txt").is_file()

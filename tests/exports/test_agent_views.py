@@ -11,6 +11,13 @@ from typer.testing import CliRunner
 from cli.main import app
 from exports.agent_views import export_agent_views
 from exports.display import phone_display
+from profiles.build import build_profiles
+
+
+def _profiles_stage(settings) -> None:
+    """The pipeline run a restriction triggers, on this hand-built fixture: it has no deliveries
+    for the real job to ingest, and the profile database is the only stage its data feeds."""
+    build_profiles(settings)
 
 
 def _read(path, fmt):
@@ -73,7 +80,7 @@ def test_cli_rejects_unknown_format(built):
 def test_restricted_customer_is_left_out_and_row_count_is_what_was_written(fresh, fmt):
     from dsr.restrict import restrict
 
-    restrict(fresh, "C000000002", reason="accuracy contested (test)")
+    restrict(fresh, "C000000002", reason="accuracy contested (test)", pipeline=_profiles_stage)
     path = export_agent_views(fresh, fmt)
     manifest = json.loads((path.parent / "manifest.json").read_text())
     df = pl.read_parquet(path) if fmt == "parquet" else pl.read_ndjson(path)
@@ -90,7 +97,7 @@ def test_slices_of_customers_write_the_same_files_as_one_pass(fresh, fmt):
     left out, as the one-pass export."""
     from dsr.restrict import restrict
 
-    restrict(fresh, "C000000004", reason="accuracy contested (test)")
+    restrict(fresh, "C000000004", reason="accuracy contested (test)", pipeline=_profiles_stage)
     fresh.exports.agent_views_slice_customers = 0  # one pass
     path = export_agent_views(fresh, fmt)
     contacts_path = path.parent / json.loads((path.parent / "manifest.json").read_text())["contacts_file"]

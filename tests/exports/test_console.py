@@ -212,8 +212,8 @@ def test_restricted_customer_shows_the_restriction_to_the_agent(fresh):
     from dsr.restrict import restrict
     from profiles.build import build_profiles
 
-    restrict(fresh, "C000000002", reason="accuracy contested (test)")
-    build_profiles(fresh)
+    # the hand-built fixture has no deliveries for the real job: its profile stage is the run
+    restrict(fresh, "C000000002", reason="accuracy contested (test)", pipeline=build_profiles)
     app = create_app(fresh)
     html = app.test_client().get("/customer/C000000002").get_data(as_text=True)
     assert 'id="restriction"' in html and "Processing restricted (Art. 18 GDPR)" in html

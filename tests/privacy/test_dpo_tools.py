@@ -5,6 +5,7 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 from cli.main import app
+from dagster_project.run import dagster_instance
 from privacy.store import read_audit_log, read_tombstones
 from tests.privacy.conftest import multi_source_customer, person_identifiers, scan
 
@@ -18,6 +19,8 @@ def test_forget_dry_run_shows_counts_and_record_keys_and_changes_nothing(install
     cid = multi_source_customer(s)
     idents = person_identifiers(s, cid)
     typed = idents["emails"][0]
+    with dagster_instance(s) as instance:
+        runs = len(instance.get_run_records())
     res = _cdp(s, "forget", typed, "--dry-run")
     assert res.exit_code == 0, res.output
     out = res.output
@@ -29,8 +32,10 @@ def test_forget_dry_run_shows_counts_and_record_keys_and_changes_nothing(install
     # no name, e-mail or phone beyond what the DPO typed
     others = [v for v in (*idents["emails"], *idents["phones"], *idents["full_names"]) if v != typed]
     assert not [v for v in others if v in out]
-    # nothing erased
+    # nothing erased, no pipeline run
     assert read_tombstones(s).height == 0
+    with dagster_instance(s) as instance:
+        assert len(instance.get_run_records()) == runs
     assert scan(s.paths.root, idents["emails"])
     assert read_audit_log(s)[-1]["action"] == "forget_preview"
 

@@ -8,25 +8,21 @@ import shutil
 import polars as pl
 import pytest
 
+from dagster_project.run import dagster_instance, rebuild
 from dsr.erase import forget
 from dsr.subject import SubjectNotFound
 from privacy.store import read_audit_log, read_tombstones
 from tests.privacy.conftest import multi_source_customer, person_identifiers, scan
 
 
-def _rerun(settings) -> None:
-    from exports.agent_views import export_agent_views
-    from identity.resolve import resolve
-    from pipelines.canonical import build_canonical
-    from pipelines.ingest import ingest
-    from profiles.build import build_profiles
+def _runs(settings) -> int:
+    with dagster_instance(settings) as instance:
+        return len(instance.get_run_records())
 
-    rep = ingest(settings)
-    assert rep.ok, [f.message for f in rep.failed]
-    build_canonical(settings)
-    resolve(settings, force=True)
-    build_profiles(settings)
-    export_agent_views(settings)
+
+def _rerun(settings) -> None:
+    """The pipeline again on the same landing files (the job `cdp run` runs)."""
+    rebuild(settings)
 
 
 def _values(idents: dict[str, list[str]], std_phones: list[str]) -> list[str]:
@@ -45,9 +41,12 @@ def test_forgotten_person_is_gone_and_stays_gone_after_rerun(install, caplog):
     assert len(idents["keys"]) >= 3 and idents["emails"]
     assert scan(s.paths.root, values), "the person must be findable before the erasure"
 
-    rep = forget(s, idents["emails"][0], reason="ticket DSR-1", actor="dpo@example")
+    runs = _runs(s)
+    rep = forget(s, idents["emails"][0], reason="ticket DSR-1", actor="dpo@example", pipeline=rebuild)
     assert rep.customer_id == cid and rep.record_keys >= len(idents["keys"])
     assert scan(s.paths.root, values) == []
+    # the profiles and agent views were rebuilt by a pipeline run (a Dagster run on the instance)
+    assert _runs(s) == runs + 1
 
     # the tombstone holds hashes, never the values
     tomb = read_tombstones(s)
@@ -82,7 +81,7 @@ def test_forget_keeps_the_consent_withdrawal_proof_without_identifiers(install):
     s = install
     cid = multi_source_customer(s)
     idents = person_identifiers(s, cid)
-    forget(s, cid, reason="DSR-2")
+    forget(s, cid, reason="DSR-2", pipeline=rebuild)
     proof = pl.read_parquet(s.paths.privacy / "consent_proof.parquet")
     assert proof.height >= 1
     assert set(proof.columns) >= {"purpose", "channel", "status", "ts", "method", "evidence"}
@@ -92,7 +91,7 @@ def test_forget_keeps_the_consent_withdrawal_proof_without_identifiers(install):
 
 def test_forget_needs_a_reason_and_one_customer(install):
     with pytest.raises(ValueError, match="reason"):
-        forget(install, "C000000001", reason=" ")
+        forget(install, "C000000001", reason=" ", pipeline=rebuild)
     with pytest.raises(SubjectNotFound):
-        forget(install, "nobody-at-all@nowhere.invalid", reason="DSR-3")
+        forget(install, "nobody-at-all@nowhere.invalid", reason="DSR-3", pipeline=rebuild)
     assert read_tombstones(install).height == 0

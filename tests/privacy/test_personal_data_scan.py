@@ -15,6 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
+from dagster_project.run import rebuild
 from dsr.erase import forget
 from tests.privacy.conftest import cdp, multi_source_customer, person_identifiers, scan
 
@@ -64,7 +65,7 @@ def test_nothing_personal_in_logs_reports_or_dagster_after_erasure_and_redeliver
     cid = multi_source_customer(s)
     idents = person_identifiers(s, cid)
     values = [*idents["ids"], *idents["emails"], *idents["phones"], *idents["names"], *idents["full_names"]]
-    forget(s, idents["emails"][0], reason="ticket DSR-9", actor="dpo@example")
+    forget(s, idents["emails"][0], reason="ticket DSR-9", actor="dpo@example", pipeline=rebuild)
     assert _redeliver(s.paths.landing, idents["ids"] + idents["emails"])
     run = cdp(s.paths.root, "run")
     assert run.returncode in (0, 1), run.stdout[-2000:] + run.stderr[-2000:]

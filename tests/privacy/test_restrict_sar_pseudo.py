@@ -7,6 +7,7 @@ import json
 import duckdb
 import polars as pl
 
+from dagster_project.run import dagster_instance, rebuild
 from dsr.restrict import restrict
 from dsr.sar import sar
 from privacy.store import read_audit_log
@@ -34,7 +35,11 @@ def test_restricted_customer_is_kept_but_not_profiled_or_exported(install, tmp_p
     _, before = _marketing_audience(s, tmp_path)
     profiled = {c for (c,) in _one(s, "SELECT customer_id FROM customer_value WHERE rfm_segment IS NOT NULL")}
     cid = sorted(set(before["customer_id"].to_list()) & profiled)[0]
-    restrict(s, cid, reason="accuracy contested (DSR-7)", actor="dpo")
+    with dagster_instance(s) as instance:
+        runs = len(instance.get_run_records())
+    restrict(s, cid, reason="accuracy contested (DSR-7)", actor="dpo", pipeline=rebuild)
+    with dagster_instance(s) as instance:  # the change went through a pipeline run
+        assert len(instance.get_run_records()) == runs + 1
 
     assert _one(s, "SELECT count(*) FROM customer WHERE customer_id = ?", [cid]) == [(1,)]
     assert _one(s, "SELECT count(*) FROM contact_history WHERE customer_id = ?", [cid])[0][0] > 0
@@ -49,7 +54,7 @@ def test_restricted_customer_is_kept_but_not_profiled_or_exported(install, tmp_p
     assert _one(s, "SELECT count(*) FROM customer_360_pseudo")[0][0] == \
         _one(s, "SELECT count(*) FROM customer")[0][0] - 1
 
-    restrict(s, cid, reason="accuracy confirmed (DSR-7)", lift=True)
+    restrict(s, cid, reason="accuracy confirmed (DSR-7)", lift=True, pipeline=rebuild)
     assert _one(s, "SELECT rfm_segment IS NOT NULL FROM customer_value WHERE customer_id = ?", [cid]) == [(True,)]
     _, lifted = _marketing_audience(s, tmp_path)
     assert cid in lifted["customer_id"].to_list()

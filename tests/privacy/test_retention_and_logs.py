@@ -4,18 +4,31 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import date, timedelta
 
+import duckdb
 import polars as pl
 
-
-def _canonical(settings):
-    from pipelines.canonical import build_canonical
-
-    build_canonical(settings)
-    return pl.read_parquet(settings.paths.canonical_table("person_records") / "person_records.parquet")
+from dagster_project.run import run_pipeline
+from privacy.store import read_tombstones
 
 
-def test_old_unlinked_guest_checkouts_are_dropped_linked_ones_kept(install):
+def _db(settings, sql):
+    con = duckdb.connect(str(settings.paths.duckdb), read_only=True)
+    try:
+        return {r[0] for r in con.execute(sql).fetchall()}
+    finally:
+        con.close()
+
+
+def _canonical(settings, table="person_records"):
+    return pl.read_parquet(settings.paths.canonical_table(table) / f"{table}.parquet")
+
+
+def test_old_unlinked_guest_checkouts_expire_after_identity_and_stay_out(install):
+    """The retention step runs after identity on this run's links and writes tombstones: the
+    profiles of the same run leave the expired guests out, the next canonical build drops them,
+    and a delivery that brings them again is suppressed at ingestion."""
     s = install
     link = pl.read_parquet(s.paths.identity / "identity_link.parquet")
     before = _canonical(s)
@@ -25,14 +38,42 @@ def test_old_unlinked_guest_checkouts_are_dropped_linked_ones_kept(install):
     assert linked.height and guests.height > linked.height
     # five years later every guest checkout is past the shop contract's 730 days
     later = dataclasses.replace(s, privacy=dataclasses.replace(s.privacy, retention_as_of="2031-01-01"))
-    after = _canonical(later)
-    kept_guests = set(after.filter(pl.col("is_guest"))["record_key"].to_list())
-    assert set(linked["record_key"].to_list()) <= kept_guests
-    assert kept_guests < set(guests["record_key"].to_list())
+    run = run_pipeline(later, echo=lambda _line: None)
+    assert run.success, run.failures
+    tombstoned = run.metadata("identity/guest_retention")["dagster/row_count"]
+    assert 0 < tombstoned <= guests.height - linked.height
+    assert run.check("profiles/customer", "counts_reconcile")["passed"]
+    tomb = read_tombstones(s)
+    assert tomb.filter(pl.col("reason") == "retention").height == tombstoned
+    assert not set(tomb["hash"].to_list()) & set(guests["record_key"].to_list())  # hashes, not keys
+
+    # same run: the canonical layer still has them (built before identity), the profiles do not
+    in_profiles = _db(s, "SELECT record_key FROM identity_link")
+    kept_guests = in_profiles & set(guests["record_key"].to_list())
     dropped = set(guests["record_key"].to_list()) - kept_guests
-    events = pl.read_parquet(later.paths.canonical_table("contact_events") / "contact_events.parquet")
-    assert not set(events["person_record_key"].drop_nulls().to_list()) & dropped
+    assert len(dropped) == tombstoned and set(linked["record_key"].to_list()) <= kept_guests
+    assert dropped <= set(_canonical(s)["record_key"].to_list())
+    assert not dropped & _db(s, "SELECT person_record_key FROM contact_history WHERE person_record_key IS NOT NULL")
+    assert not dropped & _db(s, "SELECT person_record_key FROM consent_event WHERE person_record_key IS NOT NULL")
     # registered customers are untouched
+    assert _db(s, "SELECT record_key FROM identity_link") >= set(registered["record_key"].to_list())
+
+    # the shop delivers its accounts again (a full export, one byte different): suppressed
+    old = sorted((s.paths.landing / "shop").rglob("accounts_*.jsonl"))[-1]
+    day = date.fromisoformat(old.parent.name) + timedelta(days=1)
+    again = s.paths.landing / "shop" / day.isoformat() / f"accounts_{day:%Y%m%d}.jsonl"
+    again.parent.mkdir(parents=True)
+    again.write_bytes(old.read_bytes() + b"\n")
+    run = run_pipeline(later, echo=lambda _line: None)
+    assert run.success, run.failures
+    assert run.metadata("identity/guest_retention")["dagster/row_count"] == 0  # nothing new expired
+    ll = pl.read_parquet(s.paths.load_log).filter(pl.col("file") == again.relative_to(s.paths.landing).as_posix())
+    assert ll["status"].to_list() == ["loaded"] and ll["rows_suppressed"].item() >= len(dropped)
+    after = _canonical(later)
+    assert not dropped & set(after["record_key"].to_list())
+    events = _canonical(later, "contact_events")
+    assert not set(events["person_record_key"].drop_nulls().to_list()) & dropped
+    assert not dropped & _db(s, "SELECT record_key FROM identity_link")
     assert after.filter(~pl.col("is_guest")).height == before.filter(~pl.col("is_guest")).height
 
 

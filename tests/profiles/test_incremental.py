@@ -17,15 +17,21 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 
 from cdp.config import Settings
 from identity.resolve import resolve
+from identity.retention import expire_guests
 from pipelines.canonical import build_canonical
 from pipelines.ingest import ingest
+from privacy import identifiers as ids
+from privacy import store
+from privacy.retention import retention_tombstones
 from profiles.build import build_profiles
 from profiles.compare import compare_databases
 from profiles.incremental import NotIncremental, incremental_status, update_profiles
@@ -58,6 +64,7 @@ def runs(tmp_path_factory) -> dict[str, Path]:
     ingest(st)
     build_canonical(st)
     resolve(st)
+    expire_guests(st)
     build_profiles(st)
     out = {"base": base}
     for name in ("delta", "full"):
@@ -70,9 +77,11 @@ def runs(tmp_path_factory) -> dict[str, Path]:
         if name == "delta":
             assert incremental_status(st)[0]
             resolve(st, incremental=True)
+            expire_guests(st)
             out["delta_counts"] = update_profiles(st)
         else:
             resolve(st)
+            expire_guests(st)
             build_profiles(st)
         out[name] = d
     return out
@@ -143,3 +152,55 @@ def test_a_failed_delta_leaves_the_database_as_it_was(runs, tmp_path, monkeypatc
         update_profiles(st)
     assert (d / "cdp.duckdb").read_bytes() == before
     assert not [p for p in d.iterdir() if ".building-" in p.name]
+
+
+def _query(db: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_guests_the_retention_step_expires_leave_a_delta_as_a_full_rebuild(runs, tmp_path):
+    """New retention tombstones select their customers for the delta (no full rebuild needed):
+    a guest checkout alone in its customer takes the customer with it; one beside other guest
+    checkouts leaves the customer with the rest. The delta's tables equal a full rebuild's."""
+    db = runs["delta"] / "cdp.duckdb"
+    guest = dict(pl.read_parquet(runs["delta"] / "lake" / "canonical" / "person_records" / "person_records.parquet")
+                 .select("record_key", "is_guest").iter_rows())
+    link = pl.DataFrame(_query(db, "SELECT record_key, customer_id FROM identity_link"), schema=["record_key", "customer_id"],
+                        orient="row").with_columns(is_guest=pl.col("record_key").replace_strict(guest, default=False))
+    guests_only = link.group_by("customer_id").agg(pl.col("is_guest").all().alias("all"), pl.len().alias("n"))
+    sizes = link.join(guests_only.filter("all"), on="customer_id").sort("record_key") \
+        .select("record_key", "n", "customer_id").rows()
+    alone = [(k, c) for k, n, c in sizes if n == 1][:2]
+    shared = [(k, c) for k, n, c in sizes if n > 1][:1]
+    assert alone, "the population has guest checkouts alone in their customer"
+    expired = [k for k, _ in alone + shared]
+    dirs = {}
+    for name in ("delta", "full"):
+        d = tmp_path / name
+        shutil.copytree(runs["delta"], d)
+        st = _settings(d)
+        store.append(st, "tombstones.parquet", ids.TOMBSTONE, retention_tombstones(
+            st, pl.Series(expired), store.read_tombstones(st), "test", datetime.now(UTC)))
+        if name == "delta":
+            assert incremental_status(st)[0]  # tombstones are data, not settings: a delta may take them
+            counts = update_profiles(st)
+            assert counts["delta_customers_affected"] >= len(expired) and counts["delta_loads"] == 0
+        else:
+            build_profiles(st)
+        dirs[name] = d
+    lines, differences = compare_databases(dirs["full"] / "cdp.duckdb", dirs["delta"] / "cdp.duckdb",
+                                           ignore={"match_probability", "link_method"})
+    assert not differences, "\n".join(differences)
+    delta_db = dirs["delta"] / "cdp.duckdb"
+    keys = {r[0] for r in _query(delta_db, "SELECT record_key FROM identity_link")}
+    assert not keys & set(expired)
+    events = {r[0] for r in _query(delta_db, "SELECT person_record_key FROM contact_history "
+                                             "UNION SELECT person_record_key FROM consent_event")}
+    assert not events & set(expired)
+    customers = {r[0] for r in _query(delta_db, "SELECT customer_id FROM customer")}
+    assert not {c for _, c in alone} & customers
+    assert {c for _, c in shared} <= customers
