@@ -87,15 +87,23 @@ class ResolveReport:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def _to_polars(sdf, spill_dir: Path | None = None) -> pl.DataFrame:
-    rel = sdf.as_duckdbpyrelation().select(*[f'"{c}"' for c in m.edge_columns(sdf.as_duckdbpyrelation().columns)])
-    if spill_dir is None:
-        return pl.from_arrow(rel.to_arrow_table())
+def _edge_relation(sdf):
+    rel = sdf.as_duckdbpyrelation()
+    return rel.select(*[f'"{c}"' for c in m.edge_columns(rel.columns)])
+
+
+def _to_polars(sdf) -> pl.DataFrame:
+    df = pl.from_arrow(_edge_relation(sdf).to_arrow_table())
+    assert isinstance(df, pl.DataFrame)  # an Arrow table converts to a frame, never a series
+    return df
+
+
+def _spill_parquet(sdf, spill_dir: Path) -> Path:
     # DuckDB streams the scored pairs to Parquet; the caller closes the connection (freeing
     # Splink's tables) before polars reads them back: never both copies in memory at once.
     spill_dir.mkdir(parents=True, exist_ok=True)
     path = spill_dir / f".edges-{uuid.uuid4().hex}.parquet"
-    rel.write_parquet(str(path))
+    _edge_relation(sdf).write_parquet(str(path))
     return path
 
 
@@ -113,8 +121,8 @@ def predict_edges_duckdb(settings: Settings, inp: pl.DataFrame, model: m.ModelRe
         # the model's TF tables, not ones derived from this input, so that full and
         # incremental runs score a pair identically
         m.register_tf_tables(linker, db_api, model)
-        path = _to_polars(linker.inference.predict(threshold_match_probability=thr),
-                          spill_dir=settings.paths.identity)
+        path = _spill_parquet(linker.inference.predict(threshold_match_probability=thr),
+                              settings.paths.identity)
         db_api.duckdb_con.close()
         try:
             return pl.read_parquet(path)
@@ -396,7 +404,7 @@ def _write_outputs(settings: Settings, out: RunOutputs, model_version: str, now:
             .join(assigned, on="record_key")
             .join(clusters.select("record_key", "match_probability", "link_method"), on="record_key")
             .with_columns(pl.lit(model_version).alias("model_version"), pl.lit(run_id).alias("run_id")))
-    link = link.select(list(LINK_SCHEMA.keys())).cast(dict(LINK_SCHEMA))
+    link = link.select(list(LINK_SCHEMA.keys())).cast(LINK_SCHEMA)
 
     # membership: close rows whose customer changed or whose record vanished, open new ones
     if prev_membership is None:
