@@ -11,13 +11,13 @@ and by :func:`write_record_of_processing`, so it never drifts from what the plat
 from __future__ import annotations
 
 import html
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from cdp.config import Settings
+from cdp.lake import write_text_atomic
 from pipelines.contracts import Entity, contracts_of
 from privacy.retention import guest_retention_days
 
@@ -185,10 +185,5 @@ def write_record_of_processing(settings: Settings) -> dict[str, Path]:
     """Write ``data/reports/record_of_processing.md`` and ``.html`` (atomically); return the paths."""
     r = record_of_processing(settings)
     out = settings.paths.reports
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {"markdown": out / "record_of_processing.md", "html": out / "record_of_processing.html"}
-    for kind, text in (("markdown", to_markdown(r)), ("html", to_html(r))):
-        tmp = paths[kind].with_name(f".{paths[kind].name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, paths[kind])
-    return paths
+    return {"markdown": write_text_atomic(to_markdown(r), out / "record_of_processing.md"),
+            "html": write_text_atomic(to_html(r), out / "record_of_processing.html")}
