@@ -24,6 +24,7 @@ from identity.retention import expire_guests
 from pipelines.canonical import build_canonical
 from pipelines.contracts import contracts_of
 from pipelines.ingest import ingest
+from pipelines.load_log import LOADED
 from profiles.build import TABLES, VIEWS, build_profiles
 from profiles.incremental import incremental_status, update_profiles
 
@@ -129,7 +130,7 @@ def source_assets(source: str, entities: list[str]) -> list[dg.AssetSpec | dg.As
         limits = failed_share_limits(settings, source)
         for e in entities:
             files = lake_counts.entity_files(settings, source, e, dates)
-            loaded = files.filter(pl.col("status") == "loaded")
+            loaded = files.filter(pl.col("status") == LOADED)
             read, staged, quarantined, suppressed = (
                 int(loaded[c].sum()) for c in ("rows_read", "rows_staged", "rows_quarantined", "rows_suppressed"))
             new_files = sum(1 for f in report.loaded if f.entity == e)

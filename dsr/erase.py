@@ -45,7 +45,7 @@ from identity.identify_index import drop_index
 from identity.io import OUTPUTS, output_path
 from identity.model import splink_input
 from pipelines.contracts import contracts_of
-from pipelines.load_log import read_load_log
+from pipelines.load_log import loaded, read_load_log, write_load_log
 from pipelines.mapping import canonical_rows
 from privacy import identifiers as ids
 from privacy import store
@@ -308,7 +308,7 @@ def _scrub_lake(settings: Settings, tomb: pl.DataFrame, plain: list[str], write:
     root = settings.paths.root
     staged_n = quarantined_n = 0
     changes: dict[str, tuple[int, int]] = {}
-    for row in ll.filter(pl.col("status") == "loaded").iter_rows(named=True):
+    for row in loaded(ll).iter_rows(named=True):
         contract = contracts.get(row["source"])
         entity = next((e for e in contract.entities if e.name == row["entity"]), None) if contract else None
         ds = dq = 0
@@ -344,7 +344,7 @@ def _scrub_lake(settings: Settings, tomb: pl.DataFrame, plain: list[str], write:
              + pl.col("load_id").replace_strict(ds_map, default=0)
              + pl.col("load_id").replace_strict(dq_map, default=0)).alias("rows_suppressed"),
         )
-        write_parquet_atomic(ll, settings.paths.load_log)
+        write_load_log(settings, ll)
     return {"staged_rows": staged_n, "quarantined_rows": quarantined_n}
 
 

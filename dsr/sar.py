@@ -30,7 +30,7 @@ from dsr.sar_document import render_sar_html
 from dsr.subject import PipelineRun, customer_record_keys, person_records, resolve_customer
 from pipelines.contracts import contracts_of
 from pipelines.ingest import QUARANTINE
-from pipelines.load_log import read_load_log
+from pipelines.load_log import loaded, read_load_log
 from pipelines.mapping import map_to_canonical
 from privacy import identifiers as ids
 from privacy import store
@@ -67,7 +67,7 @@ def _staged_deliveries(settings: Settings, keys: list[str]) -> list[dict[str, An
 
     contracts = contracts_of(settings)
     out = []
-    for row in read_load_log(settings).filter(pl.col("status") == "loaded").iter_rows(named=True):
+    for row in loaded(read_load_log(settings)).iter_rows(named=True):
         contract = contracts.get(row["source"])
         entity = next((e for e in contract.entities if e.name == row["entity"]), None) if contract else None
         if entity is None or "person_records" not in entity.canonical or not row["staged_path"]:

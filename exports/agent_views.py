@@ -38,6 +38,7 @@ from cdp.lake import atomic_path, write_text_atomic
 from exports.audience import refuse_unapplied_withdrawals
 from exports.db import connect_profiles, csv_safe_select
 from exports.display import phone_display, phone_display_series
+from pipelines.load_log import LOADED, read_load_log
 
 log = logging.getLogger(__name__)
 
@@ -288,20 +289,17 @@ def source_loads(settings: Settings) -> list[dict]:
             used = {r[0] for r in con.execute(
                 "SELECT DISTINCT _load_id FROM read_parquet(?, union_by_name = true) "
                 "WHERE _load_id IS NOT NULL", [files]).fetchall()}
-        if not paths.load_log.is_file():
-            return [{"load_id": i} for i in sorted(used)]
-        present = {r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)",
-                                             [str(paths.load_log)]).fetchall()}
+        load_log = read_load_log(settings)  # empty when nothing was loaded yet
         wanted = ["load_id", "source", "entity", "file", "load_date", "status", "finished_at"]
         # a load log from an older ingest may lack columns: NULL, not an error
-        select = ", ".join(f'CAST("{c}" AS VARCHAR)' if c in present else "NULL" for c in wanted)
-        log_rows = con.execute(
-            f"SELECT {select} FROM read_parquet(?) ORDER BY 2, 3, 1", [str(paths.load_log)]).fetchall()
+        select = ", ".join(f'CAST("{c}" AS VARCHAR)' if c in load_log.columns else "NULL" for c in wanted)
+        con.register("load_log", load_log)
+        log_rows = con.execute(f"SELECT {select} FROM load_log ORDER BY 2, 3, 1").fetchall()
     finally:
         con.close()
     out = []
     for load_id, source, entity, file, load_date, status, finished in log_rows:
-        if (used and load_id in used) or (not used and status == "loaded"):
+        if (used and load_id in used) or (not used and status == LOADED):
             out.append({"load_id": load_id, "source": source, "entity": entity, "file": file,
                         "load_date": load_date, "finished_at": finished})
     known = {o["load_id"] for o in out}

@@ -92,10 +92,28 @@ def read_load_log(settings: Settings) -> pl.DataFrame:
     return pl.read_parquet(p)
 
 
+def loaded(log_df: pl.DataFrame) -> pl.DataFrame:
+    """The rows of ``log_df`` for files that were loaded (status :data:`LOADED`)."""
+    return log_df.filter(pl.col("status") == LOADED)
+
+
+def newest_loaded_date(settings: Settings) -> date | None:
+    """The newest delivery date of a loaded file, or None (no load log, or one without dates)."""
+    log_df = read_load_log(settings)
+    if "load_date" not in log_df.columns:  # a load log from an older ingest
+        return None
+    newest = loaded(log_df)["load_date"].max()
+    return newest if isinstance(newest, date) else None
+
+
+def write_load_log(settings: Settings, log_df: pl.DataFrame) -> None:
+    """Replace the load log with ``log_df`` (atomically), e.g. after an erasure moved counts."""
+    write_parquet_atomic(log_df, settings.paths.load_log)
+
+
 def append_load_log(settings: Settings, row: FileResult) -> None:
     """Add one file's row to the load log (the whole log is rewritten atomically)."""
     rec = {k: getattr(row, k) for k in LOAD_LOG.names() if hasattr(row, k)}
     rec["entity"] = row.entity
     new = pl.DataFrame([rec], schema=LOAD_LOG)
-    log_df = pl.concat([read_load_log(settings), new], how="diagonal_relaxed")
-    write_parquet_atomic(log_df, settings.paths.load_log)
+    write_load_log(settings, pl.concat([read_load_log(settings), new], how="diagonal_relaxed"))

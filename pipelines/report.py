@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from cdp.lake import write_text_atomic
+from pipelines.load_log import FAILED, LOADED
 
 if TYPE_CHECKING:
     from cdp.config import Settings
@@ -93,7 +94,7 @@ def write_index(settings: Settings, load_log: pl.DataFrame) -> Path:
     """``data/reports/ingest/index.html``: every load, newest first, linked to its report."""
     rows = []
     for r in load_log.sort("started_at", descending=True).iter_rows(named=True):
-        cls = {"loaded": "ok", "failed": "bad"}.get(r["status"], "warn")
+        cls = {LOADED: "ok", FAILED: "bad"}.get(r["status"], "warn")
         link = (f"<a href='{_esc(Path(r['report_path']).name)}'>{_esc(r['load_id'])}</a>"
                 if r["report_path"] else _esc(r["load_id"]))
         rows.append(

@@ -28,7 +28,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
 from importlib import resources
 from pathlib import Path
@@ -42,6 +42,7 @@ from cdp.lake import read_table, swap_database
 from cdp.schema import ALL, CANONICAL_TABLES, PERSON_RECORD, duckdb_ddl
 from cdp.standardise import email_std, phones_to_e164, standardise
 from pipelines.contracts import contracts_dir
+from pipelines.load_log import newest_loaded_date
 from privacy.hooks import (
     EXPIRED_RECORDS,
     apply_to_profiles,
@@ -510,14 +511,8 @@ def _load_config(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: date
 
 def newest_delivery_end(settings: Settings) -> datetime | None:
     """The end (next midnight, UTC) of the newest delivery date in the load log, if any."""
-    path = settings.paths.load_log
-    if not path.is_file():
-        return None
-    log_df = pl.read_parquet(path)
-    if "load_date" not in log_df.columns:
-        return None
-    newest = log_df.filter(pl.col("status") == "loaded")["load_date"].max()
-    if not isinstance(newest, date):
+    newest = newest_loaded_date(settings)
+    if newest is None:
         return None
     return datetime.combine(newest + timedelta(days=1), dtime(), tzinfo=UTC)
 
