@@ -288,6 +288,11 @@ class PrivacySettings:
     dpo_contact: str = "Datenschutzbeauftragte/r, datenschutz@musterhandel.example"
     supervisory_authority: str = (
         "Berliner Beauftragte für Datenschutz und Informationsfreiheit, Alt-Moabit 59-61, 10555 Berlin")
+    # What the documents call each purpose (profiles.purposes), in a word.
+    purpose_names: dict[str, str] = field(
+        default_factory=lambda: {"marketing": "Werbung", "profiling": "Profilbildung",
+                                 "service": "Kundenservice"}
+    )
     purpose_descriptions: dict[str, str] = field(
         default_factory=lambda: {
             "marketing": "Werbung und Angebote per E-Mail, Telefon, SMS oder Brief",

@@ -53,7 +53,6 @@ PERSONAL = {
 BASIS = {"consent": "Einwilligung, Art. 6 Abs. 1 lit. a DSGVO",
          "legitimate_interest": "berechtigtes Interesse, Art. 6 Abs. 1 lit. f DSGVO (Widerspruchsrecht Art. 21)",
          "contract": "Vertragserfüllung, Art. 6 Abs. 1 lit. b DSGVO", "none": "keine (keine Verarbeitung)"}
-PURPOSE = {"marketing": "Werbung", "profiling": "Profilbildung", "service": "Kundenservice"}
 MEASURES = [
     "Einwilligung je Adresse/Rufnummer; Exporte nur an Kontaktpunkte mit eigener Einwilligung",
     "Widersprüche (Art. 21) aus jedem System sperren den Zweck in allen Kanälen",
@@ -109,7 +108,7 @@ def record_of_processing(settings: Settings) -> dict[str, Any]:
     for pu in settings.profiles.purposes:
         basis = pv.legal_basis.get(pu, "none")
         activities.append({
-            "purpose": pu, "name": PURPOSE.get(pu, pu), "description": pv.purpose_descriptions.get(pu, ""),
+            "purpose": pu, "name": pv.purpose_names.get(pu, pu), "description": pv.purpose_descriptions.get(pu, ""),
             "legal_basis": BASIS.get(basis, basis),
             "recipients": [r["name"] + f" (Export: {r.get('export', '–')})" for r in pv.recipients
                            if pu in r.get("purposes", [])],

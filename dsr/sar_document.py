@@ -22,7 +22,6 @@ BASIS_WORDS = {
     "contract": "Vertragserfüllung (Art. 6 Abs. 1 lit. b DSGVO)",
     "none": "keine – es findet keine Verarbeitung statt",
 }
-PURPOSE_WORDS = {"marketing": "Werbung", "profiling": "Profilbildung", "service": "Kundenservice"}
 CHANNEL_WORDS = {"email": "E-Mail", "phone": "Telefon", "sms": "SMS", "letter": "Brief",
                  "store": "Filiale", "web": "Webshop", "app": "App", "chat": "Chat", "all": "alle Kanäle"}
 STATE_WORDS = {"granted": "erteilt", "withdrawn": "widerrufen", "objection": "Widerspruch",
@@ -87,6 +86,9 @@ def render_sar_html(doc: dict[str, Any], settings: Settings) -> str:
     def system(s: Any) -> str:
         return src.get(str(s), str(s or "–"))
 
+    def purpose_name(pu: Any) -> Any:
+        return pv.purpose_names.get(pu, pu)
+
     p = doc["profile"]
     cust = (p["customer"] or [{}])[0]
     value = (p["customer_value"] or [{}])[0]
@@ -95,12 +97,12 @@ def render_sar_html(doc: dict[str, Any], settings: Settings) -> str:
 
     # --- Art. 15(1) information ------------------------------------------------------------
     bases = {r["purpose"]: r for r in p.get("legal_basis", [])}
-    purpose_rows = [[PURPOSE_WORDS.get(pu, pu), pv.purpose_descriptions.get(pu, ""),
+    purpose_rows = [[purpose_name(pu), pv.purpose_descriptions.get(pu, ""),
                      BASIS_WORDS.get(pv.legal_basis.get(pu, "none"), pv.legal_basis.get(pu)),
                      ("ja" if bases[pu]["has_basis"] else "nein – " + _reason_de(bases[pu]))
                      if pu in bases else "–"]
                     for pu in settings.profiles.purposes]
-    recipients = [[r["name"], ", ".join(PURPOSE_WORDS.get(x, x) for x in r.get("purposes", []))]
+    recipients = [[r["name"], ", ".join(purpose_name(x) for x in r.get("purposes", []))]
                   for r in pv.recipients]
     retention = [[k, v] for k, v in pv.retention.items()]
     if pv.guest_retention_days:
@@ -185,17 +187,17 @@ def render_sar_html(doc: dict[str, Any], settings: Settings) -> str:
         + "</div>")
 
     # --- consent ----------------------------------------------------------------------------
-    cur = [[PURPOSE_WORDS.get(r["purpose"], r["purpose"]), CHANNEL_WORDS.get(r["channel"], r["channel"]),
+    cur = [[purpose_name(r["purpose"]), CHANNEL_WORDS.get(r["channel"], r["channel"]),
             _point(r.get("contact_point")), STATE_WORDS.get(r["state"], r["state"]),
             de_date(r.get("decided_at")), system(r.get("source")) if r.get("source") else "–",
             METHOD_WORDS.get(r.get("method"), r.get("method") or "–")]
            for r in p["consent"] if r["state"] != "unknown"]
-    ev = [[de_date(r.get("ts"), time=True), PURPOSE_WORDS.get(r["purpose"], r["purpose"]),
+    ev = [[de_date(r.get("ts"), time=True), purpose_name(r["purpose"]),
            CHANNEL_WORDS.get(r["channel"], r["channel"]), _point(r.get("contact_point")),
            STATE_WORDS.get(r["status"], r["status"]), METHOD_WORDS.get(r.get("method"), r.get("method") or "–"),
            r.get("evidence") or "–", system(r.get("source"))]
           for r in doc["consent_events"]]
-    obj = [[PURPOSE_WORDS.get(o["purpose"], o["purpose"]), de_date(o.get("objected_at")), system(o.get("source")),
+    obj = [[purpose_name(o["purpose"]), de_date(o.get("objected_at")), system(o.get("source")),
             TYPE_WORDS.get(o.get("how"), METHOD_WORDS.get(o.get("how"), o.get("how"))),
             "wirksam" if o.get("active") else "durch spätere Einwilligung ersetzt"]
            for o in p.get("objections", [])]
@@ -220,7 +222,7 @@ def render_sar_html(doc: dict[str, Any], settings: Settings) -> str:
                  + _table(["Zeitpunkt", "Kanal", "Art", "Betreff", "Betrag", "System", "Herkunft"], contacts))
 
     # --- derived ----------------------------------------------------------------------------
-    chans = [[PURPOSE_WORDS.get(r["purpose"], r["purpose"]),
+    chans = [[purpose_name(r["purpose"]),
               CHANNEL_WORDS.get(r.get("channel"), r.get("channel")) if r.get("channel") else "keiner",
               r.get("contact_point") or "–"] for r in p["preferred_channel"]]
     profiling = (_dl([("Käufe", value.get("orders")), ("Umsatz (netto)", de_money(value.get("revenue"))),

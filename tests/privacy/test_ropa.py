@@ -29,6 +29,10 @@ def test_record_lists_personal_fields_per_source_and_follows_the_settings(tmp_pa
     md = write_record_of_processing(s)["markdown"].read_text(encoding="utf-8")
     assert "| Profilbildung | Auswertung des Kaufverhaltens (Kundenwert, Segment, Lebenszyklus) für die " \
            "Auswahl von Angeboten | Einwilligung" in md
+    # a purpose's name is configured once (privacy.purpose_names), as its description is
+    s.privacy.purpose_names = {**s.privacy.purpose_names, "profiling": "Kundenanalyse"}
+    md = write_record_of_processing(s)["markdown"].read_text(encoding="utf-8")
+    assert "| Kundenanalyse |" in md and "| Profilbildung |" not in md
 
 
 def test_cdp_ropa_writes_both_files(tmp_path):
