@@ -358,7 +358,7 @@ def profiles_asset() -> dg.AssetsDefinition:
         ],
         check_specs=[
             dg.AssetCheckSpec("consent_channel", asset=profile_key("preferred_channel"), blocking=True,
-                              description="No preferred marketing channel without a granted marketing consent"),
+                              description="No preferred channel of a consent-based purpose (default: marketing) without a granted consent for it"),
             dg.AssetCheckSpec("counts_reconcile", asset=profile_key("customer"), blocking=True,
                               description="One customer row per resolved customer id; every identity link present"),
         ],

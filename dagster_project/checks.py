@@ -151,13 +151,13 @@ def f1_outcome(identity_link: pl.DataFrame, truth: pl.DataFrame | None, min_f1: 
 
 
 def consent_channel_outcome(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
-    """No customer's preferred marketing channel lacks a granted marketing consent for it."""
+    """No preferred channel of a purpose whose legal basis is consent lacks a granted consent for it."""
     rows = con.execute(_sql("preferred_channel_without_consent")).fetchall()
     meta = {"violations": len(rows)}
     if rows:
         ids = ", ".join(f"{cid} ({channel})" for cid, channel in rows[:5])
-        return CheckOutcome(False, ERROR, f"{len(rows)} preferred marketing channel(s) without granted consent: {ids}", meta)
-    return CheckOutcome(True, ERROR, "every preferred marketing channel has a granted consent", meta)
+        return CheckOutcome(False, ERROR, f"{len(rows)} preferred channel(s) of a consent-based purpose without granted consent: {ids}", meta)
+    return CheckOutcome(True, ERROR, "every preferred channel of a consent-based purpose has a granted consent", meta)
 
 
 def profile_counts_outcome(con: duckdb.DuckDBPyConnection, identity_link: pl.DataFrame) -> CheckOutcome:

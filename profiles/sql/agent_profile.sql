@@ -60,6 +60,10 @@ SELECT
         AS recent_contacts,
     coalesce(rec.records, []) AS records
 FROM customer_360 t
+-- service_* and marketing_* are a documented column set (the console and the agent-view export
+-- read them by name), so these two purposes are named here; preferred_channel has every
+-- configured purpose (profiles.channel_purposes) as rows, and a purpose not configured there
+-- leaves its columns NULL.
 LEFT JOIN preferred_channel ps ON ps.customer_id = t.customer_id AND ps.purpose = 'service'
 LEFT JOIN preferred_channel pm ON pm.customer_id = t.customer_id AND pm.purpose = 'marketing'
 LEFT JOIN processing_restriction pr ON pr.customer_id = t.customer_id

@@ -19,6 +19,10 @@ SELECT
     coalesce(rc.recent_contacts, []) AS recent_contacts
 FROM customer c
 LEFT JOIN customer_value v ON v.customer_id = c.customer_id
+-- marketing_* and service_* are a documented column set (agent_profile and analysts read them
+-- by name), so these two purposes are named here; preferred_channel has every configured
+-- purpose (profiles.channel_purposes) as rows, and a purpose not configured there leaves its
+-- columns NULL. The consent lists below cover every configured purpose.
 LEFT JOIN preferred_channel pm ON pm.customer_id = c.customer_id AND pm.purpose = 'marketing'
 LEFT JOIN preferred_channel ps ON ps.customer_id = c.customer_id AND ps.purpose = 'service'
 LEFT JOIN (

@@ -59,6 +59,9 @@ base AS (
     FROM customer c
     CROSS JOIN params p
     LEFT JOIN agg a USING (customer_id)
+    -- 'profiling' is the purpose these columns are by definition (profiling_allowed and
+    -- profiling_reason are a documented column set); its legal basis is configured
+    -- (privacy.legal_basis), and without 'profiling' in profiles.purposes nobody has one
     LEFT JOIN legal_basis lb ON lb.customer_id = c.customer_id AND lb.purpose = 'profiling'
 ),
 scored AS (

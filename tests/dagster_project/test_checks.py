@@ -81,7 +81,7 @@ def test_f1_against_truth_drops_when_two_persons_are_merged():
     assert checks.f1_outcome(link, None, 0.9).passed  # no truth: nothing to measure
 
 
-def _profile_db(consent_granted: bool) -> duckdb.DuckDBPyConnection:
+def _profile_db(consent_granted: bool, service_basis: str = "contract") -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("CREATE TABLE customer AS SELECT * FROM (VALUES ('C000000001'), ('C000000002')) t(customer_id)")
     con.execute("CREATE TABLE identity_link AS SELECT * FROM (VALUES ('crm:1', 'C000000001'), ('erp:1', 'C000000002')) t(record_key, customer_id)")
@@ -92,6 +92,10 @@ def _profile_db(consent_granted: bool) -> duckdb.DuckDBPyConnection:
     con.execute("CREATE TABLE consent AS SELECT * FROM (VALUES ('C000000001', 'marketing', 'email', 'a@example.de', ?), "
                 "('C000000001', 'marketing', 'email', 'b@example.de', true)) "
                 "t(customer_id, purpose, channel, contact_point, is_granted)", [consent_granted])
+    # the configured legal basis per purpose, as the build records it
+    con.execute("CREATE TABLE legal_basis AS SELECT customer_id, purpose, "
+                "CASE purpose WHEN 'marketing' THEN 'consent' ELSE ? END AS basis "
+                "FROM customer CROSS JOIN (VALUES ('marketing'), ('service')) p(purpose)", [service_basis])
     return con
 
 
@@ -99,6 +103,13 @@ def test_consent_channel_rule():
     assert checks.consent_channel_outcome(_profile_db(True)).passed
     out = checks.consent_channel_outcome(_profile_db(False))
     assert not out.passed and "C000000001 (email)" in out.description
+
+
+def test_consent_channel_rule_covers_every_purpose_configured_with_consent():
+    # service needs no consent by default; configured with consent as its basis, its preferred
+    # phone (no granted consent for it) breaks the rule too
+    assert checks.consent_channel_outcome(_profile_db(True, service_basis="consent")).metadata["violations"] == 1
+    assert checks.consent_channel_outcome(_profile_db(True, service_basis="legitimate_interest")).passed
 
 
 def test_profile_counts_reconcile_with_identity():
