@@ -40,7 +40,7 @@ READ_RULE = "row:readable"
 # No values in results or reports: they may be personal data. The quarantine holds the rows.
 RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0}
 # Field expectations look at rows that could be read; unreadable rows have their own expectation.
-READABLE = {"row_condition": Column("_read_error").is_null()}
+READABLE: dict[str, Any] = {"row_condition": Column("_read_error").is_null()}
 # Column-aggregate expectations: they report an observed value, not unexpected rows.
 AGGREGATES = {"expect_column_min_to_be_between", "expect_column_max_to_be_between",
               "expect_column_proportion_of_unique_values_to_be_between"}
@@ -396,7 +396,7 @@ class FileValidation:
 
     def finish(self) -> GEOutcome:
         """Run the whole-file and sample expectations; the outcome of the whole file."""
-        if self.n == 0:
+        if self.n == 0 or self.sample is None:  # the same: a chunk with rows sets the sample
             return GEOutcome(results={}, checks=[], sample_rows=0)
         checks = merge_checks(self.chunk_checks) if self.chunked else self.chunk_checks
         if self.chunked and self.file_rules:

@@ -152,7 +152,7 @@ def discover(settings: Settings, sources: list[str] | None = None,
         if sources and rel.parts[0] not in sources:
             continue
         e = _entry(settings, p, rel)
-        if e.problem is None and load_dates is not None and e.load_date.isoformat() not in load_dates:
+        if e.problem is None and load_dates is not None and str(e.load_date) not in load_dates:
             continue
         out.append(e)
     return sorted(out, key=lambda e: (e.load_date or date.min, str(e.rel)))
@@ -266,6 +266,7 @@ def _duplicated_keys(path: Path, entity: Entity, batch_rows: int) -> dict[str, p
 def _load_file(settings: Settings, path: Path, scan, rel: Path, entity: Entity, res: FileResult,
                validator: Validator) -> None:
     relp = rel.as_posix()
+    assert res.load_id is not None and res.load_date is not None  # set by _ingest_file
     try:
         empty = check_file_bytes(scan, relp, entity)
     except FileRejected as exc:
@@ -317,7 +318,7 @@ class _FileLoad:
     :meth:`commit`), its lineage columns and the rule limits of its delivery."""
 
     def __init__(self, settings: Settings, entity: Entity, relp: str, load_id: str, load_date: date):
-        self.settings, self.entity, self.relp = settings, entity, relp
+        self.settings, self.entity, self.relp, self.load_id = settings, entity, relp, load_id
         part = f"{entity.source}/{entity.name}"
         self.staged_file = partition_dir(settings.paths.staged / part, load_date) / f"{load_id}.parquet"
         self.qfile = partition_dir(settings.paths.quarantine / part, load_date) / f"{load_id}.parquet"
@@ -386,11 +387,12 @@ def _load_chunks(load: _FileLoad, path: Path, empty: RawFile | None, validator: 
         t = time.perf_counter()
         duplicated = _duplicated_keys(path, entity, batch_rows)
         tally.secs["keys"] = time.perf_counter() - t
-    fv = FileValidation(validator, entity, chunked=chunked)
+    fv: FileValidation | None = FileValidation(validator, entity, chunked=chunked)
     try:
         for chunk in itertools.chain([first], chunks):
             t0 = time.perf_counter()
             if chunk is None:
+                assert empty is not None  # chunks is [None] only for an empty file
                 raw = empty
             else:
                 raw = read_raw(chunk.data, relp, entity, first_line=chunk.first_line, whole=not chunked)
@@ -470,7 +472,7 @@ def _record(settings: Settings, res: FileResult, load: _FileLoad, tally: _Tally)
                             f"{limit:.1%} (rule table:max_failed_share)")
     if tally.findings:
         found = pl.concat(tally.findings)
-        path = write_findings(settings, res.load_id, relp, found)
+        path = write_findings(settings, load.load_id, relp, found)
         res.warnings.append(f"{relp}: {found.height} consent row(s) quarantined that are or may be withdrawals: "
                             f"not applied; a finding for the data protection officer is in "
                             f"{path.relative_to(settings.paths.root).as_posix()} (rule consent:withdrawal_quarantined)")

@@ -22,12 +22,14 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 import duckdb
 import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from cdp.schema import Dtype
 from pipelines.contracts import Entity
 
 # UTF-8 text read as Windows-1252 ("StraÃŸe"): a capital A-tilde or A-circumflex followed by a
@@ -250,7 +252,7 @@ def _to_utf8(data: bytes, encoding: str) -> bytes:
 
 
 def _empty_frame(entity: Entity) -> pl.DataFrame:
-    cols = {"_row_number": pl.Int64, "_raw": pl.String}
+    cols: dict[str, Dtype] = {"_row_number": pl.Int64, "_raw": pl.String}
     cols |= {f.name: (pl.List(pl.String) if f.type == "list" and entity.format != "csv" else pl.String)
              for f in entity.fields}
     return pl.DataFrame(schema=cols | {"_extra": pl.String, "_read_error": pl.String})
@@ -279,7 +281,7 @@ def _lines(utf8: bytes, con: duckdb.DuckDBPyConnection, first_line: int = 1) -> 
     con.register("lines_bin", pa.table({"b": binary}))
     text = con.sql("SELECT try(decode(b)) AS _raw FROM lines_bin").to_arrow_table()
     con.unregister("lines_bin")
-    lines = pl.from_arrow(text).with_row_index("_line", offset=first_line)
+    lines = _frame(text).with_row_index("_line", offset=first_line)
     bad = lines.filter(pl.col("_raw").is_null())["_line"].to_list()
     if bad:
         fixed = [bytes(binary[i - first_line].as_py()).decode("utf-8", errors="replace") for i in bad]
@@ -445,7 +447,12 @@ def _read_csv(utf8: bytes, con: duckdb.DuckDBPyConnection, where: str, entity: E
 
 
 def _pl(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pl.DataFrame:
-    return pl.from_arrow(con.sql(sql, params=params or None).to_arrow_table())
+    return _frame(con.sql(sql, params=params or None).to_arrow_table())
+
+
+def _frame(table: pa.Table) -> pl.DataFrame:
+    # an Arrow table converts to a DataFrame (pl.from_arrow returns a Series for an array only)
+    return cast(pl.DataFrame, pl.from_arrow(table))
 
 
 def _json_path(path: str) -> str:
@@ -453,6 +460,8 @@ def _json_path(path: str) -> str:
     parts = []
     for seg in path.split("."):
         m = re.fullmatch(r"(.+?)(\[\*\])?", seg)
+        if m is None:
+            raise ValueError(f"field path {path!r}: empty segment")
         parts.append(f'"{m.group(1)}"' + (m.group(2) or ""))
     return "$." + ".".join(parts)
 
@@ -471,7 +480,8 @@ def _extract_json(df: pl.DataFrame, con: duckdb.DuckDBPyConnection, where: str, 
     con.register("src", df.select("_row_number", "_raw").to_arrow())
     scalar = [f for f in entity.fields if f.type not in ("list", "json")]
     other = [f for f in entity.fields if f.type in ("list", "json")]
-    selects, params = [], []
+    selects: list[str] = []
+    params: list[Any] = []
     if scalar:
         selects.append("CASE WHEN ok THEN json_extract_string(_raw, ?::VARCHAR[]) END AS __v")
         params.append([_json_path(f.source) for f in scalar])
@@ -580,17 +590,18 @@ def read_keys(data: bytes, entity: Entity, names: list[str]) -> pl.DataFrame:
     utf8 = _to_utf8(data, entity.encoding).removeprefix(BOM)
     fields = [entity.field(n) for n in names]
     if entity.format == "csv":
-        opts = {"separator": entity.delimiter, "quote_char": entity.quote or None, "encoding": "utf8-lossy",
+        opts: dict[str, Any] = {"separator": entity.delimiter, "quote_char": entity.quote or None, "encoding": "utf8-lossy",
                 "has_header": True, "infer_schema": False, "truncate_ragged_lines": True,
                 "raise_if_empty": False}
         header = [c.strip() for c in pl.read_csv(utf8, n_rows=0, **opts).columns]
         idx = {f.name: header.index(f.source) for f in fields if f.source in header}
-        got = pl.read_csv(utf8, columns=sorted(set(idx.values())), **opts) if idx else None
-        cols = {f.name: (_clean(pl.col(got.columns[sorted(set(idx.values())).index(idx[f.name])]))
-                         if f.name in idx else pl.lit(None, dtype=pl.String)) for f in fields}
-        if got is None:
+        if not idx:
             n = max(0, utf8.count(b"\n") - 1)
             return pl.DataFrame({f.name: pl.Series([None] * n, dtype=pl.String) for f in fields})
+        positions = sorted(set(idx.values()))
+        got = pl.read_csv(utf8, columns=positions, **opts)
+        cols = {f.name: (_clean(pl.col(got.columns[positions.index(idx[f.name])]))
+                         if f.name in idx else pl.lit(None, dtype=pl.String)) for f in fields}
         return got.select(**cols)
     con = duckdb.connect()
     try:
