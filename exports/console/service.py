@@ -385,15 +385,12 @@ def profile(cur: duckdb.DuckDBPyConnection, settings: Settings, customer_id: str
     }
 
 
-def _confidence(p: float) -> str:
-    """A match probability as words an agent can act on."""
-    if p >= 0.999:
-        return "certain"
-    if p >= 0.99:
-        return "very likely"
-    if p >= 0.95:
-        return "likely"
-    return "possible, check with the caller"
+def confidence_words(cur: duckdb.DuckDBPyConnection, probabilities: list[float]) -> dict[float, str]:
+    """Match probabilities as words an agent can act on, from the profile table
+    ``match_confidence`` (the words ``person_record.link_confidence`` uses)."""
+    return dict(cur.execute(
+        "SELECT p, c.words FROM unnest(?::DOUBLE[]) AS t(p) JOIN match_confidence c "
+        "ON p >= c.min_probability AND (c.below IS NULL OR p < c.below)", [probabilities]).fetchall())
 
 
 _DATE = re.compile(r"^(\d{1,2}\.\d{1,2}\.\d{4}|\d{4}-\d{2}-\d{2})$")
@@ -452,8 +449,9 @@ def caller_candidates(cur: duckdb.DuckDBPyConnection, identifier: Identifier | N
     shown = {r["customer_id"]: r for r in rows(cur.execute(
         "SELECT customer_id, first_name, last_name, postcode, city FROM agent_profile "
         "WHERE customer_id = ANY(?::VARCHAR[])", [[c.customer_id for c in res.candidates]]))}
+    words = confidence_words(cur, [c.match_probability for c in res.candidates])
     return [{**shown[c.customer_id], "match_probability": c.match_probability, "decision": c.decision,
-             "confidence": _confidence(c.match_probability),
+             "confidence": words.get(c.match_probability),
              "evidence": [e["words"] for e in c.evidence if e["supports"]],
              "against": [e["words"] for e in c.evidence if not e["supports"]]}
             for c in res.candidates if c.customer_id in shown]

@@ -152,6 +152,25 @@ def _found_in(html: str) -> list[str]:
     return list(dict.fromkeys(re.findall(r'href="/customer/(C\d+)"', html)))
 
 
+def test_confidence_words_are_defined_once(built):
+    """The caller check's words for a probability are person_record's (table match_confidence)."""
+    from exports.console import service
+
+    data = service.ConsoleData(built)
+    gen, cur = data.lease()
+    try:
+        words = service.confidence_words(cur, [1.0, 0.9995, 0.995, 0.96, 0.5])
+        linked = cur.execute("SELECT match_probability, link_confidence FROM person_record "
+                             "WHERE link_method = 'probabilistic'").fetchall()
+        console = service.confidence_words(cur, [p for p, _w in linked])
+    finally:
+        data.release(gen, cur)
+        data.close()
+    assert words == {1.0: "certain", 0.9995: "certain", 0.995: "very likely", 0.96: "likely",
+                     0.5: "possible, check with the caller"}
+    assert linked and all(console[p] == w for p, w in linked)
+
+
 def _steward_page(settings, customer_id: str = "C000000001") -> str:
     settings.exports.console_role = "steward"
     try:
