@@ -10,6 +10,7 @@ standardised here with the same functions.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 import duckdb
@@ -33,6 +34,7 @@ _KEY_PRIORITY = [
 _PHONE_CHARS = re.compile(r"^[0-9+()\-/. ]+$")
 
 
+@lru_cache(maxsize=1024)  # a console search keys its query twice (exact keys, fuzzy names)
 def normalize_name(text: str) -> str:
     """A name as ``customer_lookup`` stores it (:func:`cdp.standardise.name_key`); ``""`` when
     nothing is left."""
