@@ -44,11 +44,12 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 
 import duckdb  # noqa: E402
 import numpy as np  # noqa: E402
+import polars as pl  # noqa: E402
 import pyarrow as pa  # noqa: E402
 
 from cdp.config import Settings  # noqa: E402
+from cdp.standardise import name_key  # noqa: E402
 from exports.console.app import create_app  # noqa: E402
-from profiles.lookup import normalize_name  # noqa: E402
 from simulator import reference as ref  # noqa: E402
 
 _CUSTOMER_TABLES = ["customer", "customer_value", "consent", "preferred_channel", "identity_link",
@@ -125,8 +126,12 @@ def scale(source: Settings, target: Settings, customers: int) -> dict:
     con.execute("CREATE TEMP TABLE new_name AS SELECT * FROM names_arrow")
     con.unregister("names_arrow")
     distinct = {v for col in ("first_name", "last_name") for v in names.column(col).to_pylist()}
-    con.execute("CREATE TEMP TABLE name_norm (name VARCHAR, norm VARCHAR)")
-    con.executemany("INSERT INTO name_norm VALUES (?, ?)", [(v, normalize_name(v)) for v in distinct])
+    # the build's rule for name keys (profiles.build.name_keys), on every distinct name at once
+    norm = pl.DataFrame({"name": sorted(v for v in distinct if v is not None)}, schema={"name": pl.String})
+    norm = norm.with_columns(name_key(pl.col("name")).fill_null("").alias("norm"))
+    con.register("name_norm_arrow", norm.to_arrow())
+    con.execute("CREATE TEMP TABLE name_norm AS SELECT name, norm FROM name_norm_arrow")
+    con.unregister("name_norm_arrow")
     for t in ("customer", "person_record"):
         con.execute(f"UPDATE {t} SET first_name = n.first_name, last_name = n.last_name "
                     f"FROM new_name n WHERE {t}.customer_id = n.customer_id")

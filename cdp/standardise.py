@@ -7,7 +7,8 @@ ones (``*_std``) sit beside them in ``person_records_std.parquet``.
 Folding rules (documented because they decide matches):
 
 * names and streets are lower-cased, whitespace is collapsed, ``ä→ae ö→oe ü→ue ß→ss`` and other
-  accents are stripped (``é→e``), so ``Müller``, ``MUELLER`` and ``Mueller`` agree;
+  accents are stripped (``é→e``), so ``Müller``, ``MUELLER`` and ``Mueller`` agree; a name's
+  search key (:func:`name_key`, for ``customer_lookup`` and a query) is folded the same way;
 * academic titles (``Dr.``, ``Prof.``, ``Dipl.-Ing.``) are removed from name fields, nobility
   particles (``von``, ``van``, ``zu``, ``de`` …) are kept in ``last_name_std`` and removed in
   ``last_name_core``; hyphens in first names become spaces (``Hans-Peter`` = ``Hans Peter``)
@@ -73,6 +74,15 @@ def fold(expr: pl.Expr) -> pl.Expr:
         e = e.str.replace_all(a, b, literal=True)
     e = e.str.normalize("NFKD").str.replace_all(r"\p{M}", "")
     return _squash(e)
+
+
+def name_key(expr: pl.Expr) -> pl.Expr:
+    """A name as a search key (``customer_lookup``, the console's name search, a typed query):
+    folded like every name here (:func:`fold`), any character but letters, digits, spaces and
+    hyphens a space, single spaces; null when nothing is left. ``Weiß,  Carla`` → ``weiss carla``,
+    ``Müller-Lüdenscheidt`` → ``mueller-luedenscheidt``. Keying the parts of a name and joining
+    them with a space gives the key of the whole name."""
+    return _squash(fold(expr).str.replace_all(r"[^a-z0-9 -]", " "))
 
 
 #: What :func:`fold` wrote for the German umlauts, back to one letter each (see :func:`umlaut_form`).

@@ -10,6 +10,7 @@ the build creates first:
 * ``src_person_records``, ``src_contact_events``, ``src_consent_events``: the canonical layer
   (columns exactly as in :mod:`cdp.schema`);
 * ``src_identity_link``, ``src_customer_id_history``, ``src_person_std``: the identity outputs;
+* ``src_name_key``: each first and last name with its search key (:func:`name_keys`);
 * both without the guest checkouts this run's retention step tombstoned (the loading anti-joins
   ``privacy_expired_record``, :func:`privacy.hooks.expired_records_table`);
 * ``cfg_*``: the profile settings (trust ranking, consent grid, thresholds) as small tables, so
@@ -40,7 +41,7 @@ from cdp.config import Settings
 from cdp.db import frame, scalar
 from cdp.lake import read_table, swap_database
 from cdp.schema import ALL, CANONICAL_TABLES, PERSON_RECORD, duckdb_ddl
-from cdp.standardise import email_std, phones_to_e164, standardise
+from cdp.standardise import email_std, name_key, phones_to_e164, standardise
 from pipelines.contracts import contracts_dir
 from pipelines.load_log import newest_loaded_date
 from privacy.hooks import (
@@ -67,6 +68,7 @@ BUILD_ORDER = [
     "preferred_channel",
     "customer_value",
     "customer_lookup",
+    "match_confidence",
     "person_record",
     "customer_360",
     "agent_profile",
@@ -89,6 +91,7 @@ TABLES = [
     "preferred_channel",
     "customer_value",
     "customer_lookup",
+    "match_confidence",
     "person_record",
     "profile_build",
     *cx.TABLES,
@@ -406,6 +409,21 @@ def _load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         select = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in _STD_COLUMNS.items())
         con.execute(f"CREATE TEMP TABLE src_person_std AS SELECT {select} FROM _person_std")
         con.unregister("_person_std")
+    name_keys(con)
+
+
+def name_keys(con: duckdb.DuckDBPyConnection) -> None:
+    """``src_name_key``: each distinct first and last name (as delivered and identity's
+    standardised ones) with its search key by :func:`cdp.standardise.name_key`, the rule a
+    query is keyed by (``profiles/lookup.py``); ``customer_lookup.sql`` joins the parts."""
+    names = pl.DataFrame(con.execute(
+        "SELECT DISTINCT name FROM (SELECT unnest([first_name, last_name]) AS name FROM src_person_records "
+        "UNION ALL SELECT unnest([first_name_std, last_name_std]) FROM src_person_std) WHERE name IS NOT NULL"
+        ).fetchall(), schema={"name": pl.String}, orient="row")
+    keys = names.with_columns(name_key(pl.col("name")).alias("key"))
+    con.register("_name_key", keys.to_arrow())
+    con.execute("CREATE OR REPLACE TEMP TABLE src_name_key AS SELECT name, key FROM _name_key")
+    con.unregister("_name_key")
 
 
 def _standardise_consent_points(con: duckdb.DuckDBPyConnection) -> None:

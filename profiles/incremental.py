@@ -299,6 +299,7 @@ def _scratch(con: duckdb.DuckDBPyConnection, settings: Settings, files: dict[str
               AND {not_expired("e.person_record_key")}""")
     std = paths.identity / "person_records_std.parquet"
     _load_parquet_where(con, "src_person_std", std, _STD_COLUMNS, f"record_key IN ({recs})")
+    build.name_keys(con)
     _load_parquet_where(con, "src_link_evidence", paths.identity / "link_evidence.parquet", _EVIDENCE_COLUMNS,
                         f"record_key IN ({recs}) AND {not_expired('linked_to')}")
     _standardise_consent_points(con)

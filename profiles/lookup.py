@@ -1,21 +1,22 @@
 """Find customers by what a caller or analyst knows, and read one customer's 360° profile.
 
 Lookups go through the indexed ``customer_lookup`` table built by ``profiles/sql/customer_lookup.sql``.
-E-mail and phone keys there are the build's standardised columns (``email_std``, ``phone_e164``,
-written with :mod:`cdp.standardise`); a query is standardised here with the same functions. Name
-keys follow the rule spelled out in ``customer_lookup.sql`` and :func:`normalize_name`.
+Its keys come from :mod:`cdp.standardise`, the one standardiser: e-mail and phone keys are the
+build's standardised columns (``email_std``, ``phone_e164``), name keys are
+:func:`cdp.standardise.name_key` of each name part (the build's ``src_name_key``); a query is
+standardised here with the same functions.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
+from functools import lru_cache
 from typing import Any
 
 import duckdb
 import polars as pl
 
-from cdp.standardise import email_std, phones_to_e164
+from cdp.standardise import email_std, name_key, phones_to_e164
 
 # Which kind of match ranks first when one query matches several customers.
 _KEY_PRIORITY = [
@@ -31,15 +32,13 @@ _KEY_PRIORITY = [
     "name",
 ]
 _PHONE_CHARS = re.compile(r"^[0-9+()\-/. ]+$")
-_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
 
+@lru_cache(maxsize=1024)  # a console search keys its query twice (exact keys, fuzzy names)
 def normalize_name(text: str) -> str:
-    """A name as ``customer_lookup`` stores it: lower case, umlauts spelled out, no punctuation."""
-    s = text.lower().translate(_UMLAUTS)
-    s = "".join(c for c in unicodedata.normalize("NFD", s) if not unicodedata.combining(c))
-    s = re.sub(r"[^a-z0-9 -]", " ", s)
-    return re.sub(r"\s+", " ", s).strip()
+    """A name as ``customer_lookup`` stores it (:func:`cdp.standardise.name_key`); ``""`` when
+    nothing is left."""
+    return pl.select(name_key(pl.lit(text, pl.String))).item() or ""
 
 
 def phone_keys(text: str) -> list[str]:

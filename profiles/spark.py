@@ -33,7 +33,6 @@ import logging
 import math
 import shutil
 import time
-import unicodedata
 import uuid
 from pathlib import Path
 
@@ -246,21 +245,6 @@ class SparkSqlRunner:
         return table
 
 
-def _register_functions(spark) -> None:
-    """DuckDB functions Spark SQL lacks, as Spark functions of the same name."""
-    from pyspark.sql.types import StringType
-
-    # defined here, not at module level: Spark ships it to its Python workers by value, so they
-    # need only the standard library (not this module's imports)
-    def strip_accents(s: str | None) -> str | None:
-        """DuckDB's ``strip_accents``: decompose (NFD) and drop the combining marks."""
-        if s is None:
-            return None
-        return "".join(c for c in unicodedata.normalize("NFD", s) if not unicodedata.combining(c))
-
-    spark.udf.register("strip_accents", strip_accents, StringType())
-
-
 def _stage_inputs(settings: Settings, scratch: Path) -> Path:
     """The DuckDB build's inputs as Parquet files in ``scratch/inputs/<table>.parquet``."""
     inputs = scratch / "inputs"
@@ -310,7 +294,6 @@ def build_profiles_spark(settings: Settings, out_dir: Path | None = None) -> dic
         spark = spark_session(settings)
         # Parquet timestamps as instants in microseconds (Spark's default INT96 is a legacy type)
         spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
-        _register_functions(spark)
         for f in sorted(inputs.glob("*.parquet")):
             spark.read.parquet(str(f)).createOrReplaceTempView(f.stem)
         runner = SparkSqlRunner(spark, building)

@@ -132,11 +132,11 @@ def create_app(settings: Settings, host: str | None = None) -> Flask:
         q = request.args.get("q", "").strip()[:200]
         results, hits, callers = [], service.Hits([], 0), []
         if q:
-            hits = service.search(g.cur, settings, q)
-            results = service.result_rows(g.cur, hits)
+            hits = service.search(g.cur, settings, q, role)
+            results = service.result_rows(g.cur, settings, hits, role)
             callers = service.caller_candidates(g.cur, _identifier(app, settings), q)
         return render_template("search.html", q=q, results=results, total=hits.total, capped=hits.capped,
-                               callers=callers)
+                               ignored_year=hits.ignored_year, callers=callers)
 
     @app.get("/customer/<customer_id>")
     def profile_page(customer_id: str):

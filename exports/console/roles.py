@@ -14,7 +14,8 @@ What a role may see is decided once, in SQL (``profiles/sql``), not here or in t
   ``contact_history``.
 
 The profile page shows the fields of the role's view row that it knows how to lay out, and only
-those: a column the view drops disappears from the page.
+those: a column the view drops disappears from the page. The search list reads the same view
+(``exports/sql/search_results.sql``), and its postcode / birth-year refinements filter it.
 """
 
 from __future__ import annotations

@@ -172,10 +172,11 @@ def _search_keys(query: str) -> list[str]:
 class Hits(list):
     """Search hits (at most ``exports.search_limit``) and how many customers matched in all."""
 
-    def __init__(self, hits: list[Hit], total: int, capped: bool = False):
+    def __init__(self, hits: list[Hit], total: int, capped: bool = False, ignored_year: bool = False):
         super().__init__(hits)
         self.total = total
         self.capped = capped  # more than ``total`` matched; counting stopped there
+        self.ignored_year = ignored_year  # a birth year the role's view has no birth date for
 
 
 #: How many name matches a search counts before it says "1,000+".
@@ -195,21 +196,33 @@ def _refinements(query: str) -> tuple[str, str | None, int | None]:
     return " ".join(rest), postcode, year
 
 
-def search(cur: duckdb.DuckDBPyConnection, settings: Settings, query: str) -> Hits:
+def view_columns(cur: duckdb.DuckDBPyConnection, view: str) -> list[str]:
+    """The columns of a role's view (``view`` comes from :data:`roles.VIEWS`, never a request)."""
+    return [d[0] for d in cur.execute(f"SELECT * FROM {view} LIMIT 0").description]
+
+
+def search(cur: duckdb.DuckDBPyConnection, settings: Settings, query: str,
+           role: Role | None = None) -> Hits:
     """Customers matching what the agent typed: an id, card or ERP number, e-mail, phone or name.
 
     Exact keys (``customer_lookup``, phones normalised to E.164) come first; for a query with
     letters that is not an e-mail, fuzzy name matches follow (typos and umlaut spellings
-    tolerated). A name may be narrowed with a postcode (``Schmidt 10115``) and a birth year
-    (``Schmidt 1980``). The result holds the best ``exports.search_limit`` hits and the number
-    of customers that matched (counted up to :data:`COUNT_CAP`), so the page can say "showing 25
-    of 77".
+    tolerated). A name may be narrowed with a postcode (``Schmidt 10115``) and, where the role's
+    view has the birth date (stewards, not agents), a birth year (``Schmidt 1980``): a
+    refinement filters on what the role may see, so it never tells an agent a hidden value. An
+    agent's birth year is left out of the search (:attr:`Hits.ignored_year`). The result holds
+    the best ``exports.search_limit`` hits and the number of customers that matched (counted up
+    to :data:`COUNT_CAP`), so the page can say "showing 25 of 77".
     """
     query = query.strip()[:200]
     if not query:
         return Hits([], 0)
+    role = role or Role(settings.exports.console_role)
     limit = settings.exports.search_limit
     name_query, postcode, year = _refinements(query)
+    ignored_year = year is not None and "birth_date" not in view_columns(cur, role.profile_view)
+    if ignored_year:
+        year = None
     refined = postcode is not None or year is not None
     hits: dict[str, Hit] = {}
     keys = _search_keys(name_query)
@@ -226,13 +239,16 @@ def search(cur: duckdb.DuckDBPyConnection, settings: Settings, query: str) -> Hi
                 hits[cid] = Hit(cid, "name" if score >= 0.999 else "similar name", score)
     found_hits = list(hits.values())
     if refined and found_hits:
+        # the role's view, as the result list shows it (identifiers from roles.VIEWS)
+        by_year = "AND year(birth_date) = ?::INTEGER" if year is not None else ""
         kept = {r[0] for r in cur.execute(
-            "SELECT customer_id FROM customer WHERE customer_id = ANY(?::VARCHAR[]) "
-            "AND (?::VARCHAR IS NULL OR postcode = ?::VARCHAR) "
-            "AND (?::INTEGER IS NULL OR year(birth_date) = ?::INTEGER)",
-            [[h.customer_id for h in found_hits], postcode, postcode, year, year]).fetchall()}
+            f"SELECT customer_id FROM {role.profile_view} WHERE customer_id = ANY(?::VARCHAR[]) "
+            f"AND (?::VARCHAR IS NULL OR postcode = ?::VARCHAR) {by_year}",
+            [[h.customer_id for h in found_hits], postcode, postcode,
+             *([year] if year is not None else [])]).fetchall()}
         found_hits = [h for h in found_hits if h.customer_id in kept]
-    return Hits(found_hits[:limit], len(found_hits), capped=len(found_hits) >= COUNT_CAP)
+    return Hits(found_hits[:limit], len(found_hits), capped=len(found_hits) >= COUNT_CAP,
+                ignored_year=ignored_year)
 
 
 def _deletions(token: str) -> list[str]:
@@ -289,12 +305,17 @@ def fuzzy_names(cur: duckdb.DuckDBPyConnection, settings: Settings, query: str,
     return [(cid, float(score)) for cid, score, _n in found]
 
 
-def result_rows(cur: duckdb.DuckDBPyConnection, hits: list[Hit]) -> list[dict[str, Any]]:
-    """The customer rows to list for search hits, in hit order."""
+def result_rows(cur: duckdb.DuckDBPyConnection, settings: Settings, hits: list[Hit],
+                role: Role | None = None) -> list[dict[str, Any]]:
+    """The customer rows to list for search hits, in hit order: the role's view
+    (``agent_profile`` or ``steward_profile``) and nothing else (``search_results.sql``)."""
     if not hits:
         return []
-    by_id = {r["customer_id"]: r for r in rows(cur.execute(sql_text("search_results"),
-                                                            {"ids": [h.customer_id for h in hits]}))}
+    role = role or Role(settings.exports.console_role)
+    # the view's name comes from the fixed role table (roles.VIEWS), never from the request
+    found = cur.execute(sql_text("search_results").format(profile=role.profile_view),
+                        {"ids": [h.customer_id for h in hits]})
+    by_id = {r["customer_id"]: r for r in rows(found)}
     out = []
     for h in hits:
         r = by_id.get(h.customer_id)
@@ -364,15 +385,12 @@ def profile(cur: duckdb.DuckDBPyConnection, settings: Settings, customer_id: str
     }
 
 
-def _confidence(p: float) -> str:
-    """A match probability as words an agent can act on."""
-    if p >= 0.999:
-        return "certain"
-    if p >= 0.99:
-        return "very likely"
-    if p >= 0.95:
-        return "likely"
-    return "possible, check with the caller"
+def confidence_words(cur: duckdb.DuckDBPyConnection, probabilities: list[float]) -> dict[float, str]:
+    """Match probabilities as words an agent can act on, from the profile table
+    ``match_confidence`` (the words ``person_record.link_confidence`` uses)."""
+    return dict(cur.execute(
+        "SELECT p, c.words FROM unnest(?::DOUBLE[]) AS t(p) JOIN match_confidence c "
+        "ON p >= c.min_probability AND (c.below IS NULL OR p < c.below)", [probabilities]).fetchall())
 
 
 _DATE = re.compile(r"^(\d{1,2}\.\d{1,2}\.\d{4}|\d{4}-\d{2}-\d{2})$")
@@ -431,8 +449,9 @@ def caller_candidates(cur: duckdb.DuckDBPyConnection, identifier: Identifier | N
     shown = {r["customer_id"]: r for r in rows(cur.execute(
         "SELECT customer_id, first_name, last_name, postcode, city FROM agent_profile "
         "WHERE customer_id = ANY(?::VARCHAR[])", [[c.customer_id for c in res.candidates]]))}
+    words = confidence_words(cur, [c.match_probability for c in res.candidates])
     return [{**shown[c.customer_id], "match_probability": c.match_probability, "decision": c.decision,
-             "confidence": _confidence(c.match_probability),
+             "confidence": words.get(c.match_probability),
              "evidence": [e["words"] for e in c.evidence if e["supports"]],
              "against": [e["words"] for e in c.evidence if not e["supports"]]}
             for c in res.candidates if c.customer_id in shown]

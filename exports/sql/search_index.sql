@@ -2,8 +2,9 @@
 -- data/exports/console/search_index.duckdb with the profile database attached read-only as
 -- `cdp`. Rebuilt whenever the profile database is rebuilt (meta.profiles_built_at).
 --
--- name_token: the vocabulary of name tokens (folded like profiles/lookup.py normalize_name:
--- lower case, ä -> ae, ß -> ss, no accents or punctuation) with its posting list (cnos: the
+-- name_token: the vocabulary of name tokens (customer_lookup's name keys, folded by
+-- cdp.standardise.name_key as a query is: lower case, ä -> ae, ß -> ss, no accents or
+-- punctuation) with its posting list (cnos: the
 -- customers whose name holds the token), so a fuzzy match compares a query token with the
 -- vocabulary instead of millions of names, and the customers of a matched token are one
 -- indexed row away.

@@ -1,8 +1,10 @@
--- search_results: what the result list shows for each found customer id ($ids).
-SELECT c.customer_id, c.salutation, c.title, c.first_name, c.last_name, c.birth_date,
-       c.email, coalesce(c.mobile, c.phone) AS phone, c.postcode, c.city, c.sources,
-       c.record_count, c.bonus_card_numbers, c.erp_customer_numbers,
-       v.lifecycle_stage, v.rfm_segment
-FROM customer c
-LEFT JOIN customer_value v USING (customer_id)
-WHERE c.customer_id = ANY($ids)
+-- search_results: what the result list shows for each found customer id ($ids), as the console
+-- role may see it: {profile} is the role's profile view (agent_profile; steward_profile for
+-- stewards, see exports/console/roles.py). Only the columns the list lays out are read, and only
+-- those the view has: the agent view has no birth date and masks card numbers, so neither can
+-- reach an agent's result list.
+SELECT COLUMNS(lambda c: c IN ('customer_id', 'salutation', 'title', 'first_name', 'last_name',
+                               'birth_date', 'email', 'phone', 'mobile', 'postcode', 'city', 'sources',
+                               'record_count', 'lifecycle_stage'))
+FROM {profile}
+WHERE customer_id = ANY($ids)

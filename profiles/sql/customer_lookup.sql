@@ -1,7 +1,10 @@
 -- customer_lookup: search keys -> customer_id, for `cdp profile` and the agent console.
--- Keys are normalised exactly as profiles/lookup.py normalises a query: lower case; names with
--- umlauts/ß spelled out (ä -> ae, ß -> ss), punctuation removed, single spaces. Sorted by key and
--- indexed, so a lookup by e-mail, phone or id touches one index entry.
+-- Keys are normalised exactly as profiles/lookup.py normalises a query, by the one standardiser
+-- (cdp/standardise.py): e-mail and phones are identity's standardised columns (src_person_std),
+-- a name is its first and last name keyed by cdp.standardise.name_key (src_name_key, written by
+-- the build: lower case, umlauts/ß spelled out, accents stripped, punctuation removed, single
+-- spaces) and joined in both orders. Sorted by key and indexed, so a lookup by e-mail, phone or
+-- id touches one index entry.
 CREATE OR REPLACE TABLE customer_lookup AS
 WITH RECURSIVE redirect(old_id, new_id, depth) AS (
     SELECT old_customer_id, new_customer_id, 1
@@ -27,16 +30,18 @@ names AS (
     UNION ALL
     SELECT customer_id, first_name_std, last_name_std FROM rec
 ),
+name_parts AS (
+    -- the key of "first last" is the parts' keys joined by a space (a part keyed to nothing drops out)
+    SELECT n.customer_id, kf.key AS f, kl.key AS l
+    FROM names n
+    LEFT JOIN src_name_key kf ON kf.name = n.f
+    LEFT JOIN src_name_key kl ON kl.name = n.l
+    WHERE n.f IS NOT NULL AND n.l IS NOT NULL
+),
 name_keys AS (
-    SELECT customer_id,
-           trim(regexp_replace(regexp_replace(strip_accents(
-               replace(replace(replace(replace(lower(full_name), 'ä', 'ae'), 'ö', 'oe'), 'ü', 'ue'), 'ß', 'ss')),
-               '[^a-z0-9 -]', ' ', 'g'), '\s+', ' ', 'g')) AS key
-    FROM (
-        SELECT customer_id, f || ' ' || l AS full_name FROM names WHERE f IS NOT NULL AND l IS NOT NULL
-        UNION ALL
-        SELECT customer_id, l || ' ' || f FROM names WHERE f IS NOT NULL AND l IS NOT NULL
-    )
+    SELECT customer_id, concat_ws(' ', f, l) AS key FROM name_parts
+    UNION ALL
+    SELECT customer_id, concat_ws(' ', l, f) FROM name_parts
 ),
 keys AS (
     SELECT 'customer_id' AS key_type, lower(customer_id) AS key, customer_id FROM customer

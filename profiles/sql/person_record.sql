@@ -79,14 +79,14 @@ SELECT r.customer_id, r.record_key, r.source_system, r.source_entity, r.source_r
                       END END,
                nullif(array_to_string(w.partly, '; '), ''))
        END AS link_reason,
-       CASE WHEN r.link_method <> 'probabilistic' OR r.match_probability IS NULL THEN NULL
-            WHEN r.match_probability >= 0.999 THEN 'certain'
-            WHEN r.match_probability >= 0.99 THEN 'very likely'
-            WHEN r.match_probability >= 0.95 THEN 'likely'
-            ELSE 'possible, check with the caller' END AS link_confidence,
+       mc.words AS link_confidence,
        r.load_id
 FROM rec r
 LEFT JOIN agreed w USING (record_key)
+-- the words for the model's links (match_confidence.sql is their one definition)
+LEFT JOIN match_confidence mc
+    ON r.link_method = 'probabilistic' AND r.match_probability >= mc.min_probability
+       AND (mc.below IS NULL OR r.match_probability < mc.below)
 ORDER BY r.customer_id, r.source_system, r.record_key;
 
 CREATE INDEX person_record_customer_idx ON person_record (customer_id);
@@ -120,5 +120,5 @@ COMMENT ON COLUMN person_record.link_method IS 'How identity resolution linked t
 COMMENT ON COLUMN person_record.match_probability IS 'Probability of the link that put the record in its cluster (1 for deterministic/singletons).';
 COMMENT ON COLUMN person_record.linked_to IS 'Record key of the other record of the link that put this record in its customer (identity''s link_evidence; NULL for a single record).';
 COMMENT ON COLUMN person_record.link_reason IS 'Why the record belongs to the customer, in plain words, from identity''s evidence for the link to linked_to: the trusted key, a steward''s decision, or the comparisons that agreed (same …) and the partial agreements that counted (field: level). NULL for a single record.';
-COMMENT ON COLUMN person_record.link_confidence IS 'How sure the matching model is of a probabilistic link, in words an agent can act on (certain, very likely, likely, possible, check with the caller); NULL for other links.';
+COMMENT ON COLUMN person_record.link_confidence IS 'How sure the matching model is of a probabilistic link, in words an agent can act on (match_confidence: certain, very likely, likely, possible, check with the caller); NULL for other links.';
 COMMENT ON COLUMN person_record.load_id IS 'Load id of the delivery the record came from.';

@@ -1,7 +1,7 @@
 import polars as pl
 
 from cdp.schema import PERSON_RECORD, conform
-from cdp.standardise import phones_to_e164, standardise
+from cdp.standardise import name_key, phones_to_e164, standardise
 
 
 def _std(**fields):
@@ -112,3 +112,15 @@ def test_suffix_of_a_swapped_name_is_found_in_the_first_name_field():
     assert (r["first_name_std"], r["first_name_first"], r["name_suffix"]) == ("krueger", "krueger", "sen")
     assert _std(first_name="Jun", last_name="Park")["name_suffix"] is None  # a first name, not "junior"
     assert _std(first_name="Anna", last_name="Krüger jun.")["name_suffix"] == "jun"
+
+
+def test_name_key_folds_like_the_names_and_keys_parts_like_the_whole():
+    def key(v):
+        return pl.select(name_key(pl.lit(v, pl.String))).item()
+
+    assert key("  Weiß,  Carla ") == "weiss carla" and key("Müller-Lüdenscheidt") == "mueller-luedenscheidt"
+    assert key("Yılmaz") == key("YILMAZ") == _std(last_name="Yılmaz")["last_name_std"] == "yilmaz"
+    assert key("Dr. Hans-Peter") == "dr hans-peter" and key(".") is None
+    for first, last in [("Anna", "Müller"), ("Dr. Hans-Peter", "O'Neill"), (".", "Weiß"), ("Łukasz", "Wałęsa")]:
+        parts = " ".join(k for k in (key(first), key(last)) if k)
+        assert key(f"{first} {last}") == parts

@@ -110,6 +110,67 @@ def test_agent_sees_no_birth_date_or_year_and_no_match_probability(client):
     assert "matching model: very likely" in html  # ... but how sure, in words
 
 
+def test_agent_search_list_shows_no_birth_year_or_full_card_number(client, built):
+    """The result list reads agent_profile: no birth date or year, card numbers only masked, and a
+    birth year typed after the name narrows nothing (it would tell the agent the hidden year)."""
+    from exports.console import service
+
+    html = client.get("/", query_string={"q": "Anna Müller"}).get_data(as_text=True)
+    assert _found_in(html) == ["C000000001"]
+    assert "1980" not in html and "Born" not in html and "birth year" not in html
+    assert "2760000000017" not in html
+    data = service.ConsoleData(built)
+    gen, cur = data.lease()
+    try:
+        rows = service.result_rows(cur, built, service.search(cur, built, "2760000000017"))
+    finally:
+        data.release(gen, cur)
+        data.close()
+    assert [r["customer_id"] for r in rows] == ["C000000001"]
+    assert "birth_date" not in rows[0] and "2760000000017" not in repr(rows)
+    for year in ("1980", "1981"):  # her birth year and another: the same list, the year unused
+        page = client.get("/", query_string={"q": f"Anna Müller {year}"}).get_data(as_text=True)
+        assert _found_in(page) == ["C000000001"] and 'id="year-ignored"' in page and "1980" not in page.replace(
+            f"Anna Müller {year}", "")
+
+
+def test_steward_search_list_shows_the_birth_year_and_narrows_by_it(built):
+    built.exports.console_role = "steward"
+    try:
+        app = create_app(built)
+        client = app.test_client()
+        html = client.get("/", query_string={"q": "Anna Müller"}).get_data(as_text=True)
+        other_year = client.get("/", query_string={"q": "Anna Müller 1981"}).get_data(as_text=True)
+        app.extensions["cdp_console"].close()
+    finally:
+        built.exports.console_role = "agent"
+    assert _found_in(html) == ["C000000001"] and "<th>Born</th>" in html and "<td>1980</td>" in html
+    assert _found_in(other_year) == []
+
+
+def _found_in(html: str) -> list[str]:
+    return list(dict.fromkeys(re.findall(r'href="/customer/(C\d+)"', html)))
+
+
+def test_confidence_words_are_defined_once(built):
+    """The caller check's words for a probability are person_record's (table match_confidence)."""
+    from exports.console import service
+
+    data = service.ConsoleData(built)
+    gen, cur = data.lease()
+    try:
+        words = service.confidence_words(cur, [1.0, 0.9995, 0.995, 0.96, 0.5])
+        linked = cur.execute("SELECT match_probability, link_confidence FROM person_record "
+                             "WHERE link_method = 'probabilistic'").fetchall()
+        console = service.confidence_words(cur, [p for p, _w in linked])
+    finally:
+        data.release(gen, cur)
+        data.close()
+    assert words == {1.0: "certain", 0.9995: "certain", 0.995: "very likely", 0.96: "likely",
+                     0.5: "possible, check with the caller"}
+    assert linked and all(console[p] == w for p, w in linked)
+
+
 def _steward_page(settings, customer_id: str = "C000000001") -> str:
     settings.exports.console_role = "steward"
     try:

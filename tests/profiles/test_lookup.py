@@ -28,9 +28,12 @@ def test_find_customers(con, query, expected):
     assert find_customers(con, query) == expected
 
 
-def test_normalize_name_matches_the_sql_keys():
+def test_normalize_name_matches_the_sql_keys(con):
     assert normalize_name("  Weiß,  Carla ") == "weiss carla"
     assert normalize_name("Müller-Lüdenscheidt") == "mueller-luedenscheidt"
+    names = {k for (k,) in con.execute("SELECT key FROM customer_lookup WHERE key_type = 'name' "
+                                       "AND customer_id = 'C000000003'").fetchall()}
+    assert normalize_name("Weiß, Carla") in names and normalize_name("Carla Weiß") in names
 
 
 def test_read_profile(con):
