@@ -77,9 +77,10 @@ def _within_one_edit(a: str, b: str) -> str:
     that every such pair passes (the distance itself is by far the costliest function of the
     comparisons, evaluated for millions of candidate pairs): the lengths differ by at most one,
     and one edit leaves the first or the last letter as it was unless a name is two letters or
-    shorter. Same result as the distance alone."""
+    shorter. Same result as the distance alone. ``left``/``right``, not ``a[1]``: Spark SQL has no
+    string subscript."""
     return (f"(abs(length({a}) - length({b})) <= 1 AND (least(length({a}), length({b})) <= 2 OR "
-            f"{a}[1] = {b}[1] OR {a}[-1] = {b}[-1]) AND damerau_levenshtein({a}, {b}) <= 1)")
+            f"left({a}, 1) = left({b}, 1) OR right({a}, 1) = right({b}, 1)) AND damerau_levenshtein({a}, {b}) <= 1)")
 
 
 def _one_edit(col: str) -> str:

@@ -93,8 +93,12 @@ def test_a_failed_profile_build_leaves_the_previous_database(first_run, monkeypa
     lines: list[str] = []
     again = run_pipeline(settings, echo=lines.append)
     assert not again.success and again.failures == ["profile_database"]
-    # the re-run resolved the same records to the same customer ids
-    assert again.check("identity/identity_link", "id_churn")["metadata"]["id_churn"] == 0
+    # the re-run resolved the records to stable customer ids: the first run's retention step
+    # expired old guest checkouts, which the re-run no longer has, so a few customers change (here
+    # a frequent guest's 15 remaining checkouts: with the 26 expired ones the cluster was above
+    # identity.max_cluster_size and re-clustered strictly into singletons; now they form one customer), within the blocking id-churn limit
+    churn = again.check("identity/identity_link", "id_churn")
+    assert churn["passed"] and churn["metadata"]["id_churn"] < settings.identity.max_id_churn
     assert _sha(settings.paths.duckdb) == before
     assert not [p for p in settings.paths.duckdb.parent.iterdir() if ".building-" in p.name]
     with duckdb.connect(str(settings.paths.duckdb), read_only=True) as con:
