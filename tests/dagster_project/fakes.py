@@ -69,8 +69,10 @@ def _fake_stages(failing_source, quarantined, profiles_fail):
                     [str(settings.paths.identity / "identity_link.parquet")])
         con.execute("CREATE OR REPLACE TABLE preferred_channel AS SELECT 'C000000001' customer_id, 'marketing' purpose, NULL::VARCHAR channel, NULL::VARCHAR contact_point")
         con.execute("CREATE OR REPLACE TABLE consent AS SELECT 'C000000001' customer_id, 'marketing' purpose, 'email' channel, 'a@example.de' contact_point, false is_granted")
+        # the consent check reads which purposes need a consent (dagster_project/sql)
+        con.execute("CREATE OR REPLACE TABLE legal_basis AS SELECT 'C000000001' customer_id, 'marketing' purpose, 'consent' basis")
         con.close()
-        return {"customer": 2, "identity_link": 3, "preferred_channel": 1, "consent": 1, "agent_profile": 2}
+        return {"customer": 2, "identity_link": 3, "preferred_channel": 1, "consent": 1, "legal_basis": 1, "agent_profile": 2}
 
     def export_agent_views(settings, fmt="parquet"):
         return settings.paths.exports / "agent_views" / f"agent_profile.{fmt}"
@@ -79,7 +81,7 @@ def _fake_stages(failing_source, quarantined, profiles_fail):
         "pipelines.ingest": {"ingest": ingest},
         "pipelines.canonical": {"build_canonical": build_canonical},
         "identity.resolve": {"resolve": resolve},
-        "profiles.build": {"build_profiles": build_profiles, "TABLES": ["customer", "identity_link", "preferred_channel", "consent"], "VIEWS": ["agent_profile"]},
+        "profiles.build": {"build_profiles": build_profiles, "TABLES": ["customer", "identity_link", "preferred_channel", "consent", "legal_basis"], "VIEWS": ["agent_profile"]},
         "exports.agent_views": {"export_agent_views": export_agent_views},
     }
 
