@@ -227,14 +227,11 @@ class ExportSettings:
     audience_channel_order: list[str] = field(
         default_factory=lambda: ["email", "letter", "sms", "phone"]
     )
-    # Suppression lists (files relative to the data dir with a customer_id column); a listed
-    # customer is never exported and is counted under the reason. Missing files are skipped.
-    suppression_lists: list[dict] = field(
-        default_factory=lambda: [
-            {"reason": "erased", "file": "privacy/erasures.parquet", "column": "customer_id"},
-            {"reason": "restricted", "file": "privacy/restrictions.parquet", "column": "customer_id"},
-        ]
-    )
+    # Further suppression lists ({reason, file, column}: files relative to the data dir with a
+    # customer_id column); a listed customer is never exported and is counted under the reason.
+    # Missing files are skipped. Erased and restricted customers are always left out (the
+    # privacy layer's lists, privacy.hooks.suppressed_customers); they need no entry here.
+    suppression_lists: list[dict] = field(default_factory=list)
     # Contact rules (exports/contact_rules.py) for these purposes' audiences: at most
     # contact_cap_messages marketing messages per customer within contact_cap_days across all
     # sources (who already got that many is left out; 0 = no cap), and off a channel's lists

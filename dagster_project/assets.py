@@ -308,7 +308,8 @@ _PROFILE_GRAIN = {
     "cx_kpi_monthly": "one row per month: NPS, CSAT, CES, complaints per 1,000, FCR, handling time, churn",
     "cx_nps_touchpoint_monthly": "one row per month and touchpoint: NPS and CSAT",
     "customer_360": "view: one row per customer with profile, consent, channel and value",
-    "agent_profile": "one row per customer, what a service agent may see (console and agent-view export)",
+    "agent_profile": "one row per customer, what a service agent may see (console; the agent-view export via agent_profile_export)",
+    "agent_profile_export": "view: the agent_profile rows an export may carry (no restricted customers)",
     "agent_contact": "view: one row per contact, what a service agent may see of it (the console's timeline)",
     "steward_profile": "one row per customer, what a data steward sees: golden record, sources, linkage evidence",
 }
@@ -397,10 +398,10 @@ AGENT_VIEWS = dg.AssetKey(["exports", "agent_views"])
 @dg.asset(
     key=AGENT_VIEWS,
     group_name="exports",
-    deps=[profile_key("agent_profile")],
+    deps=[profile_key("agent_profile_export")],
     kinds={"parquet"},
     pool=DUCKDB_POOL,
-    description="data/exports/agent_views/agent_profile.parquet (+ manifest.json): one row per customer as a service agent sees it (the agent_profile view), with the source loads it was built from.",
+    description="data/exports/agent_views/agent_profile.parquet (+ manifest.json): one row per customer as a service agent sees it (the agent_profile_export view: agent_profile less restricted customers), with the source loads it was built from.",
 )
 def agent_views(context: dg.AssetExecutionContext, cdp: CdpSettingsResource) -> dg.MaterializeResult:
 

@@ -1,11 +1,13 @@
-"""``cdp export agent-views``: the ``agent_profile`` view as files a call-centre tool imports.
+"""``cdp export agent-views``: the ``agent_profile_export`` view as files a call-centre tool imports.
 
 Writes two flat files under ``data/exports/agent_views/`` and ``manifest.json`` beside them:
 
 * ``agent_profile.<ext>``: one row per customer, one value per cell: lists (ERP numbers, card
   numbers, consents, source systems) joined with ``"; "``, phones in one display format
   (``+49 171 3385319``). What is in it and how it is masked (bonus card numbers ``•••• 0017``)
-  is the view's decision, the same the console shows; this module only flattens it;
+  is the view's decision, the same the console shows; which customers are in it too
+  (``agent_profile_export``: ``agent_profile`` less the customers under a restriction of
+  processing, ``profiles/sql/agent_profile_export.sql``); this module only flattens it;
 * ``agent_contacts.<ext>``: the recent contacts, one row per customer × contact, keyed by
   ``customer_id``.
 
@@ -52,7 +54,10 @@ FORMATS = {
 _CANONICAL = ["person_records", "contact_events", "consent_events"]
 BOM = "\ufeff".encode()
 
-#: The customer file: flat columns over agent_profile (see the module docstring).
+#: The view the export reads: the agent role's rows that may leave the CDP (no restricted customers).
+VIEW = "agent_profile_export"
+
+#: The customer file: flat columns over agent_profile_export (see the module docstring).
 PROFILE_SQL = """
 SELECT customer_id, salutation, title, first_name, last_name, email,
        phone_display(phone) AS phone, phone_display(mobile) AS mobile,
@@ -69,7 +74,7 @@ SELECT customer_id, salutation, title, first_name, last_name, email,
        lifecycle_stage, customer_type, open_tickets,
        strftime(last_contact_at AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M') AS last_contact_at_utc,
        len(recent_contacts) AS recent_contacts
-FROM agent_profile{where}
+FROM agent_profile_export{where}
 ORDER BY customer_id
 """
 
@@ -81,12 +86,9 @@ SELECT customer_id, n,
        strftime(c.ts AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M') AS contact_at_utc,
        c.channel, c.direction, c.type, c.summary, c.outcome, c.status
 FROM (SELECT customer_id, unnest(recent_contacts) AS c, generate_subscripts(recent_contacts, 1) AS n
-      FROM agent_profile{where})
+      FROM agent_profile_export{where})
 ORDER BY customer_id, n
 """
-
-#: Art. 18: restricted customers are not exported (``{where}`` of both queries).
-RESTRICTED_LEFT_OUT = " WHERE restricted_since IS NULL"
 
 COMMENTS = {
     "phone": "Best landline phone, display format (+49 30 1234567); E.164 in customer.phone.",
@@ -125,19 +127,18 @@ def export_agent_views(settings: Settings, fmt: str = "parquet") -> Path:
         refuse_unapplied_withdrawals(con, settings)  # agents must not see a withdrawn consent as granted
         comments = dict(con.execute(
             "SELECT column_name, comment FROM duckdb_columns() "
-            "WHERE schema_name = 'main' AND table_name = 'agent_profile'").fetchall())
+            "WHERE schema_name = 'main' AND table_name = $view", {"view": VIEW}).fetchall())
         if not comments:
-            raise RuntimeError(f"{settings.paths.duckdb}: view agent_profile is missing; rebuild profiles")
+            raise RuntimeError(f"{settings.paths.duckdb}: view {VIEW} is missing; rebuild profiles")
         con.create_function("phone_display", _phone_udf(_phone_cache(con)), ["varchar"], "varchar",
                             type=PythonUDFType.ARROW, null_handling=FunctionNullHandling.SPECIAL)
         _limit_memory(con, settings)
-        where = RESTRICTED_LEFT_OUT
         slices = _slices(con, settings.exports.agent_views_slice_customers)
         counts, schemas = {}, {}
         # both files are renamed into place together, after both were written
         with contextlib.ExitStack() as renames:
             for part, sql in (("profile", PROFILE_SQL), ("contacts", CONTACTS_SQL)):
-                queries = [_slice_query(con, sql, where, sl, ext) for sl in slices]
+                queries = [_slice_query(con, sql, sl, ext) for sl in slices]
                 rel = con.sql(queries[0][0], params=queries[0][1])
                 schemas[part] = [{"name": c, "type": str(t), "description": COMMENTS.get(c) or comments.get(c)}
                                  for c, t in zip(rel.columns, rel.types, strict=True)]
@@ -154,7 +155,7 @@ def export_agent_views(settings: Settings, fmt: str = "parquet") -> Path:
         "format": fmt,
         "encoding": "utf-8-sig" if fmt == "excel" else "utf-8",
         **({"delimiter": ";"} if fmt == "excel" else {"delimiter": ","} if fmt == "csv" else {}),
-        "view": "agent_profile",
+        "view": VIEW,
         "row_count": counts["profile"],
         "contacts_row_count": counts["contacts"],
         "schema": schemas["profile"],
@@ -169,13 +170,13 @@ def export_agent_views(settings: Settings, fmt: str = "parquet") -> Path:
     return targets["profile"]
 
 
-def _slice_query(con: duckdb.DuckDBPyConnection, sql: str, where: str, bounds: dict[str, str],
+def _slice_query(con: duckdb.DuckDBPyConnection, sql: str, bounds: dict[str, str],
                  ext: str) -> tuple[str, dict[str, str]]:
     """``sql`` for the customers of one slice (``lo`` ≤ customer_id < ``hi``; a missing bound
     leaves that side open; ``null``: the customers without an id), with its parameters. Plain
     range conditions: DuckDB pushes them into every scan of the view (row groups outside the
     range are skipped), so the slices together cost one pass."""
-    conds = [where.removeprefix(" WHERE ")] if where else []
+    conds = []
     if bounds.get("null"):
         conds.append("customer_id IS NULL")
         bounds = {}

@@ -24,6 +24,7 @@ from cdp.lake import atomic_path, write_text_atomic
 from exports.contact_rules import apply_contact_rules
 from exports.db import connect_profiles, csv_safe_select, sql_text
 from pipelines.withdrawals import staged_withdrawals
+from privacy.hooks import suppressed_customers, suppression_sources
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,8 @@ def export_audience(
     """Export everyone of a population who may be contacted for ``purpose``, with their channel.
 
     Args:
-        settings: the CDP settings (reads ``data/cdp.duckdb`` read-only and the suppression
+        settings: the CDP settings (reads ``data/cdp.duckdb`` read-only, the data-protection
+            suppressions through :func:`privacy.hooks.suppressed_customers` and any further
             lists in ``settings.exports.suppression_lists``).
         purpose: consent purpose, e.g. ``marketing`` or ``service``.
         product_model: only customers who bought this product model (not cancelled).
@@ -181,9 +183,15 @@ def refuse_unapplied_withdrawals(con: duckdb.DuckDBPyConnection, settings: Setti
 
 
 def _load_suppressions(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, str]:
-    """Fill temp table audience_suppression from the configured lists; reason -> file used."""
+    """Fill temp table audience_suppression: who data protection says no export may offer
+    (erased, restricted: :func:`privacy.hooks.suppressed_customers`, the one reader of the
+    privacy store), then the further lists configured in ``exports.suppression_lists``; reason ->
+    the list's file."""
     con.execute("CREATE TEMP TABLE audience_suppression (customer_id VARCHAR, reason VARCHAR)")
-    used: dict[str, str] = {}
+    con.register("_privacy_suppressed", suppressed_customers(settings).to_arrow())
+    con.execute("INSERT INTO audience_suppression SELECT customer_id, reason FROM _privacy_suppressed")
+    con.unregister("_privacy_suppressed")
+    used = suppression_sources(settings)
     for entry in settings.exports.suppression_lists:
         path = Path(settings.data_dir) / entry["file"]
         reason = entry["reason"]

@@ -8,6 +8,8 @@
   ``processing_restriction``, which the profile SQL joins (restriction of processing).
 * :func:`apply_to_profiles` — ``profiles.build.build_profiles`` after its tables are built, before
   the swap: the pseudonymised analyst tables.
+* :func:`suppressed_customers` / :func:`suppression_sources` — ``exports.audience`` before it
+  selects: who no export may offer (erased, restricted) and where each list is kept.
 * ``pipelines.ingest`` / ``pipelines.canonical`` call :mod:`privacy.suppression`.
 """
 
@@ -60,6 +62,34 @@ def restriction_table(con: duckdb.DuckDBPyConnection, settings: Settings) -> Non
                 "SELECT record_key, reason, restricted_at, actor FROM _privacy_restrictions")
     con.unregister("_privacy_restrictions")
     con.execute(sql_text("restriction"))
+
+
+#: Who no export may offer: reason -> the privacy-store file (``data/privacy/``) that lists them.
+SUPPRESSION_FILES = {"erased": "erasures.parquet", "restricted": "restrictions.parquet"}
+
+
+def suppressed_customers(settings: Settings) -> pl.DataFrame:
+    """``customer_id``, ``reason``: the customers no export may offer, one row per customer and
+    reason (:data:`SUPPRESSION_FILES`): erased customer ids (``erased``) and customers under a
+    restriction of processing (``restricted``: the current customer id each profile build
+    refreshes, or the one ``cdp restrict`` recorded if no build ran since, so a restriction
+    holds before the rebuild it triggers has finished)."""
+    lists = [store.read_erasures(settings).select("customer_id", pl.lit("erased").alias("reason")),
+             store.read_restrictions(settings).select("customer_id", pl.lit("restricted").alias("reason"))]
+    return pl.concat(lists).drop_nulls("customer_id").unique(maintain_order=True)
+
+
+def suppression_sources(settings: Settings) -> dict[str, str]:
+    """reason -> where its list is kept, for a report (relative to the data directory when
+    inside it: ``privacy/erasures.parquet``)."""
+    out = {}
+    for reason, name in SUPPRESSION_FILES.items():
+        path = store.privacy_file(settings, name)
+        try:
+            out[reason] = path.relative_to(settings.data_dir).as_posix()
+        except ValueError:
+            out[reason] = str(path)
+    return out
 
 
 #: The pseudonymised tables with one row per contact / consent row: a daily delta replaces the

@@ -72,6 +72,7 @@ BUILD_ORDER = [
     "person_record",
     "customer_360",
     "agent_profile",
+    "agent_profile_export",
     "agent_contact",
     "steward_profile",
 ]
@@ -97,7 +98,10 @@ TABLES = [
     *cx.TABLES,
     *ROLE_TABLES,
 ]
-VIEWS = ["customer_360", "agent_contact", *cx.VIEWS]
+VIEWS = ["customer_360", "agent_profile_export", "agent_contact", *cx.VIEWS]
+#: Views that pass one table's rows through unchanged (a subset of them): their columns carry that
+#: table's comments, not the first same-named column's of :data:`_COMMENT_SOURCES`.
+ROW_SUBSET_VIEWS = {"agent_profile_export": "agent_profile"}
 
 IDENTITY_FILES = {
     "src_identity_link": "identity_link.parquet",
@@ -614,6 +618,15 @@ def _inherit_view_comments(con: duckdb.DuckDBPyConnection) -> None:
         # COMMENT ON cannot take a bound parameter; the text is our own comment, quoted here.
         literal = "'" + comment.replace("'", "''") + "'"
         con.execute(f'COMMENT ON COLUMN "{view}"."{column}" IS {literal}')
+    # after the role tables got theirs: a row-subset view says what its table says
+    for view, table in ROW_SUBSET_VIEWS.items():
+        for column, comment in con.execute(
+                "SELECT column_name, comment FROM duckdb_columns() WHERE table_name = ? "
+                "AND database_name = current_database() AND schema_name = 'main' "
+                "AND coalesce(comment, '') <> '' ORDER BY column_index", [table]).fetchall():
+            # COMMENT ON cannot take a bound parameter; the text is our own comment, quoted here.
+            literal = "'" + comment.replace("'", "''") + "'"
+            con.execute(f'COMMENT ON COLUMN "{view}"."{column}" IS {literal}')
 
 
 def _check_comments(con: duckdb.DuckDBPyConnection) -> None:

@@ -380,7 +380,7 @@ def _recompute(con: duckdb.DuckDBPyConnection, settings: Settings, main: str) ->
     step("customer_value", lambda: con.execute(build.sql_text("customer_value")))
     step("preferred_channel", lambda: con.execute(build.sql_text("preferred_channel")))
     # materialised per-role tables over customer_360 (as_of-dependent columns): over everyone
-    for name in ("agent_profile", "agent_contact", "steward_profile"):
+    for name in ("agent_profile", "agent_profile_export", "agent_contact", "steward_profile"):
         if name in build.BUILD_ORDER:
             step(name, lambda name=name: build.build_table(con, settings, name))
     build._inherit_view_comments(con)  # their pass-through columns carry the tables' comments

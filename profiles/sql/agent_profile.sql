@@ -1,7 +1,9 @@
 -- agent_profile: what a service agent (call centre, store) may see of a customer, nothing more.
 -- This table is the one definition of it: the agent console's profile page and the agent-view
 -- export (cdp export agent-views) read it and show nothing else (the console's timeline pages
--- through the view agent_contact, its experience summary reads agent_experience). Built as a
+-- through the view agent_contact, its experience summary reads agent_experience; the export
+-- reads the view agent_profile_export, these rows less the customers under a restriction of
+-- processing, agent_profile_export.sql says why). Built as a
 -- table sorted by customer_id, not a view: the console reads one customer in a point lookup
 -- (as a view over customer_360 a profile page took 350 ms instead of 22 ms on the demo).
 -- Included: name and salutation, the current contact points and address, the ids a caller
@@ -121,7 +123,7 @@ LEFT JOIN (
 ) rec ON rec.customer_id = t.customer_id
 ORDER BY t.customer_id;
 
-COMMENT ON TABLE agent_profile IS 'What a service agent may see of a customer (the console and the agent-view export read this view only): name, current contact points and address, the ids a caller quotes (bonus cards masked), service and marketing channel, consents with evidence, objections, restriction, lifecycle stage, open tickets, recent contacts, source records and why they were linked. No birth date or year, revenue, CLV/RFM, historic contact data, match probabilities.';
+COMMENT ON TABLE agent_profile IS 'What a service agent may see of a customer (the console reads this table only; the agent-view export reads its rows without restricted customers, agent_profile_export): name, current contact points and address, the ids a caller quotes (bonus cards masked), service and marketing channel, consents with evidence, objections, restriction, lifecycle stage, open tickets, recent contacts, source records and why they were linked. No birth date or year, revenue, CLV/RFM, historic contact data, match probabilities.';
 COMMENT ON COLUMN agent_profile.email_verified IS 'The golden e-mail address was confirmed (double opt-in).';
 COMMENT ON COLUMN agent_profile.bonus_card_numbers IS 'Bonus card numbers masked to the last 4 digits (•••• 0017).';
 COMMENT ON COLUMN agent_profile.former_customer_ids IS 'Customer ids merged into this one (a caller may quote one).';

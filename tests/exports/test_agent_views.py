@@ -121,3 +121,42 @@ def _frame(data: bytes) -> pl.DataFrame:
     import io
 
     return pl.read_parquet(io.BytesIO(data))
+
+
+def test_which_customers_an_export_carries_is_decided_in_the_profile_database(fresh):
+    """The restriction rule is part of the agent role's SQL, not of the export: the view
+    agent_profile_export holds exactly the rows the file holds, the restricted customer is in
+    agent_profile (the console shows them with the restriction) and not in the view, and the
+    view's columns say what agent_profile's say."""
+    import duckdb
+
+    from dsr.restrict import restrict
+
+    restrict(fresh, "C000000002", reason="accuracy contested (test)", pipeline=_profiles_stage)
+    path = export_agent_views(fresh, "parquet")
+    manifest = json.loads((path.parent / "manifest.json").read_text())
+    con = duckdb.connect(str(fresh.paths.duckdb), read_only=True)
+    try:
+        exportable = [r[0] for r in con.execute(
+            "SELECT customer_id FROM agent_profile_export ORDER BY customer_id").fetchall()]
+        restricted = con.execute("SELECT restricted_since IS NOT NULL FROM agent_profile "
+                                 "WHERE customer_id = 'C000000002'").fetchall()
+        comments = con.execute(
+            "SELECT table_name, column_name, comment FROM duckdb_columns() "
+            "WHERE table_name IN ('agent_profile', 'agent_profile_export') ORDER BY column_name, table_name"
+        ).fetchall()
+    finally:
+        con.close()
+    assert pl.read_parquet(path)["customer_id"].to_list() == exportable == manifest_ids(manifest, path)
+    assert "C000000002" not in exportable and restricted == [(True,)]
+    by_table: dict[str, dict[str, str]] = {}
+    for table, column, comment in comments:
+        by_table.setdefault(table, {})[column] = comment
+    assert by_table["agent_profile_export"] == by_table["agent_profile"]
+    assert "masked" in by_table["agent_profile_export"]["bonus_card_numbers"]
+    assert manifest["view"] == "agent_profile_export"
+
+
+def manifest_ids(manifest: dict, path) -> list[str]:
+    """The customer ids of the file the manifest names, in file order."""
+    return pl.read_parquet(path.parent / manifest["file"])["customer_id"].to_list()

@@ -66,6 +66,31 @@ def test_suppression_lists_exclude_and_are_counted(fresh, tmp_path):
     assert r.excluded["erased"] == 1 and r.excluded["restricted"] == 0
 
 
+def test_erased_and_restricted_are_left_out_whatever_lists_are_configured(fresh, tmp_path):
+    """Data protection's lists come from the privacy layer, not from configuration: a setting
+    that names only another list still leaves erased and restricted customers out (a restriction
+    recorded before the profiles were rebuilt included), and the report counts and names each."""
+    from datetime import UTC, datetime
+
+    from privacy import store
+
+    store.append(fresh, "erasures.parquet", store.ERASURE, pl.DataFrame(
+        {"customer_id": ["C000000006"], "tombstone_id": ["t-1"], "erased_at": [datetime.now(UTC)]}))
+    store.replace(fresh, "restrictions.parquet", pl.DataFrame(
+        {"record_key": ["crm:2"], "customer_id": ["C000000002"], "reason": ["test"],
+         "restricted_at": [datetime.now(UTC)], "actor": ["test"]}, schema=store.RESTRICTION))
+    bounced = fresh.data_dir / "lists" / "bounced.parquet"
+    write_parquet_atomic(pl.DataFrame({"cid": ["C000000001"]}), bounced)
+    fresh.exports.suppression_lists = [{"reason": "bounced", "file": "lists/bounced.parquet", "column": "cid"}]
+    r = export_audience(fresh, "marketing", out=tmp_path / "m.csv")
+    assert not {"C000000001", "C000000002", "C000000006"} & set(_ids(r.path))
+    assert (r.excluded["erased"], r.excluded["restricted"], r.excluded["bounced"]) == (1, 1, 1)
+    reasons = json.loads(r.report_path.read_text())["reasons"]
+    assert reasons["erased"] == "on the suppression list privacy/erasures.parquet"
+    assert reasons["restricted"] == "on the suppression list privacy/restrictions.parquet"
+    assert reasons["bounced"] == "on the suppression list lists/bounced.parquet"
+
+
 def test_every_exported_row_has_a_granted_consent_event_as_latest(built, tmp_path):
     """Re-derive consent from the raw events: the latest event per purpose x channel is a grant."""
     import duckdb
