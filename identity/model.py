@@ -42,8 +42,8 @@ TF_COLUMNS = ["full_name", "last_name_core", "email_std", "postcode_std", "first
 #: Bump when :func:`splink_input` derives a column differently (the comparison SQL may be the
 #: same while its inputs changed). 2: ``first_is_initial`` only for single letters ("h p").
 #: 3: ``birth_date_block``, ``postcode_block``. 4: ``last_name_city_block``, ``street_house_block``.
-#: 5: the names' umlaut forms (``*_uml``).
-INPUT_VERSION = 5
+#: 5: the names' umlaut forms (``*_uml``). 6: a cap per broad key (:data:`BROAD_BLOCK_MAX_RECORDS`).
+INPUT_VERSION = 6
 #: A blocking value shared by more records than this is not used for blocking (placeholder
 #: phones, family e-mails at a shop's counter); other rules still find the true pairs.
 MAX_BLOCK_VALUE_RECORDS = 30
@@ -52,8 +52,15 @@ MAX_BLOCK_VALUE_RECORDS = 30
 #: 1900-01-01, a big city's central postcode, "Müller in Berlin" or "Hauptstraße 1" in every town
 #: would otherwise compare every pair of a huge block (the number of pairs grows with the square
 #: of the block: at 1M persons street + number alone made ~480M pairs). Those records' true pairs
-#: are left to the tighter rules.
-MAX_BROAD_BLOCK_RECORDS = 60
+#: are left to the tighter rules. A street + number or a surname in one town is one house or one
+#: family: a block of more than 10 records is mostly the same street name in several towns or
+#: several families; a postcode holds many people: 20. At 100k simulated persons the blocks above
+#: these caps made 2.5M of the candidate pairs (street + number 1.49M, postcode 0.87M, surname +
+#: town 0.14M) and held 57 true pairs no other rule finds (of 308k); on FEBRL no street or surname
+#: block exceeds 6 and postcode blocks above 20 hold 3 (FEBRL3) and 1 (FEBRL4) such pairs.
+#: F1 before / after: benchmarks/README.md, issue 14.
+BROAD_BLOCK_MAX_RECORDS = {"birth_date_block": 60, "postcode_block": 20,
+                           "last_name_city_block": 10, "street_house_block": 10}
 #: Broad composite keys: the capped column and the columns it joins (equal in both records).
 BROAD_COMPOSITE_BLOCKS = {
     "last_name_city_block": ("last_name_core", "city_std"),
@@ -298,12 +305,12 @@ def splink_input(std: pl.DataFrame) -> pl.DataFrame:
     for src, dst, cap in (("email_std", "email_block", MAX_BLOCK_VALUE_RECORDS),
                           ("phone_e164", "phone_block", MAX_BLOCK_VALUE_RECORDS),
                           ("mobile_e164", "mobile_block", MAX_BLOCK_VALUE_RECORDS),
-                          ("birth_date", "birth_date_block", MAX_BROAD_BLOCK_RECORDS),
-                          ("postcode_std", "postcode_block", MAX_BROAD_BLOCK_RECORDS)):
+                          ("birth_date", "birth_date_block", BROAD_BLOCK_MAX_RECORDS["birth_date_block"]),
+                          ("postcode_std", "postcode_block", BROAD_BLOCK_MAX_RECORDS["postcode_block"])):
         exprs.append(pl.when(pl.len().over(src) <= cap).then(pl.col(src)).alias(dst))
     for dst, cols in BROAD_COMPOSITE_BLOCKS.items():
         key = pl.concat_str(list(cols), separator="\x1f")  # null when any part is null
-        exprs.append(pl.when(pl.len().over(key) <= MAX_BROAD_BLOCK_RECORDS).then(key).alias(dst))
+        exprs.append(pl.when(pl.len().over(key) <= BROAD_BLOCK_MAX_RECORDS[dst]).then(key).alias(dst))
     return std.lazy().with_columns(exprs).select(INPUT_COLUMNS).collect()
 
 

@@ -113,13 +113,14 @@ def test_a_huge_block_is_not_compared_pair_by_pair():
     """One crowded value (a placeholder address, "Müller in Berlin") would compare every pair of
     its records: the broad composite keys leave such a block out, and a derived rule that would
     still compare too many pairs per record is dropped and named in the printed set-up."""
-    from identity.model import MAX_BROAD_BLOCK_RECORDS, splink_input
+    from identity.model import BROAD_BLOCK_MAX_RECORDS, splink_input
     from identity.setup import derive_setup, rule_pairs
 
-    std = _crowd(MAX_BROAD_BLOCK_RECORDS + 1, 40)
+    cap = max(BROAD_BLOCK_MAX_RECORDS["last_name_city_block"], BROAD_BLOCK_MAX_RECORDS["street_house_block"])
+    std = _crowd(cap + 1, 40)
     inp = splink_input(std.drop("full_name", "first_is_initial", "last_name_city_block", "street_house_block",
                                 strict=False))
-    assert inp.filter(pl.col("last_name_core") == "mueller")["last_name_city_block"].null_count() == MAX_BROAD_BLOCK_RECORDS + 1
+    assert inp.filter(pl.col("last_name_core") == "mueller")["last_name_city_block"].null_count() == cap + 1
     assert inp.filter(pl.col("last_name_core") != "mueller")["street_house_block"].null_count() == 0
     assert rule_pairs(inp, ["street_house_block"]) == 0
 
