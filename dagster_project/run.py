@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,10 +157,21 @@ class _ProgressHandler(logging.Handler):
         elif kind == dg.DagsterEventType.STEP_FAILURE:
             err = event.event_specific_data.error
             cause = err.cause.message.strip() if err and err.cause else (err.message.strip() if err else "")
-            # the first line names the error (DuckDB's out-of-memory message ends in a link to
-            # its tuning guide, which alone told the user nothing)
-            first = next((line for line in cause.splitlines() if line.strip()), "")
-            self.echo(f"  ✗ {_STAGE.get(step, step)} failed: {first}")
+            self.echo(f"  ✗ {_STAGE.get(step, step)} failed: {error_line(cause)}")
+
+
+#: Where library errors quote a data value: 'text' (DuckDB's conversion errors) and Polars'
+#: list of failed values (``... values: ["text"]``).
+_QUOTED = re.compile(r"'[^']*'|(?<=values: )\[.*?\]")
+
+
+def error_line(message: str) -> str:
+    """The line ``cdp run`` prints for a failed step: the first non-empty line of the error (it
+    names the error; DuckDB's out-of-memory message ends in a link to its tuning guide), with
+    quoted values masked, as a failing cast quotes the value it could not read (which may be a
+    name or an e-mail address). The full error stays in the run's log file."""
+    first = next((line.strip() for line in message.splitlines() if line.strip()), "")
+    return _QUOTED.sub("'…'", first)
 
 
 def _progress_logger(echo: Echo, status: Callable[[str], None] | None = None) -> dg.LoggerDefinition:

@@ -110,3 +110,17 @@ def test_the_demo_secret_is_refused_on_real_data_and_warned_about_on_simulated(s
     settings.privacy.secret = "a-long-random-installation-secret"
     check_secret(settings, lines.append)  # a real secret: nothing to say
     assert len(lines) == 1
+
+
+def test_a_failed_step_prints_the_errors_first_line_without_the_value_it_quotes():
+    """What `cdp run` prints for a failed step names the error (not DuckDB's closing link to its
+    tuning guide) and never the data value a failing cast quotes."""
+    from dagster_project.run import error_line
+
+    oom = ("duckdb.OutOfMemoryException: Out of Memory Error: failed to pin block of size 256.0 KiB (7.4 GiB/7.4 GiB used)\n\n"
+           "Possible solutions:\n* Reducing the number of threads\n\nSee also https://duckdb.org/docs/stable/guides/performance/how_to_tune_workloads")
+    assert error_line(oom).startswith("duckdb.OutOfMemoryException: Out of Memory Error: failed to pin block")
+    cast = "\nduckdb.ConversionException: Conversion Error: Could not convert string 'anna.mueller@example.de' to INT64\n\nLINE 1: ..."
+    assert error_line(cast) == "duckdb.ConversionException: Conversion Error: Could not convert string '…' to INT64"
+    polars = 'polars.exceptions.InvalidOperationError: conversion from `str` to `i64` failed in column \'plz\' for 1 out of 3 values: ["Mueller"]'
+    assert "Mueller" not in error_line(polars) and "conversion from `str` to `i64` failed" in error_line(polars)
